@@ -1,0 +1,295 @@
+"""The ingest loop: Kafka → contract → DuckDB, exactly once.
+
+Two threads share the work: the caller's thread polls Kafka and cuts batches; a writer thread
+validates each batch and commits it to the :class:`~ingest.store.EventStore` together with the
+offsets it covers, so the polling of batch N+1 overlaps the storing of batch N. DuckDB, not
+Kafka's group coordinator, is the source of truth for positions: on every partition assignment
+the consumer seeks to the offsets stored in DuckDB (or to the beginning of a partition the store
+has never seen). Kafka's committed group offsets are written afterwards, best effort, only so
+that standard lag tooling shows something meaningful.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.structs import OffsetAndMetadata
+
+from ingest.batch import classify
+from ingest.deadletter import DeadLetterPublisher
+from ingest.store import BatchOutcome, ConsumedRecord, EventStore
+from vendorwatch.settings import Settings, kafka_client_options
+
+log = logging.getLogger(__name__)
+
+NowGetter = Callable[[], datetime]
+
+
+@dataclass
+class IngestProgress:
+    """Running totals, safe to read from the polling thread."""
+
+    started: float = field(default_factory=time.monotonic)
+    polled: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    dead_letters: int = 0
+    batches: int = 0
+
+    def add(self, outcome: BatchOutcome) -> None:
+        self.stored += outcome.stored_total
+        self.duplicates += outcome.duplicates
+        self.dead_letters += len(outcome.dead_letters)
+        self.batches += 1
+
+
+class _SeekToStore(ConsumerRebalanceListener):  # type: ignore[misc]
+    """On assignment, continue each partition from the position DuckDB has committed."""
+
+    def __init__(self, ingestor: Ingestor) -> None:
+        self._ingestor = ingestor
+
+    def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        log.info("partitions revoked: %s", sorted(revoked))
+
+    def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        self._ingestor.seek_to_committed(assigned)
+
+
+class Ingestor:
+    """Consumes the configured event topics into the store until stopped (or drained)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: EventStore,
+        *,
+        now_getter: NowGetter,
+        dead_letters: DeadLetterPublisher | None,
+        report: Callable[[str], None] = print,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.now_getter = now_getter
+        self.dead_letter_publisher = dead_letters
+        self.report = report
+        self.progress = IngestProgress()
+        self.type_by_topic = settings.topics.event_topics()
+        self._consumer: KafkaConsumer | None = None
+        self._batches: queue.Queue[list[ConsumedRecord] | None] = queue.Queue(maxsize=1)
+        self._done: queue.Queue[dict[tuple[str, int], int]] = queue.Queue()
+        self._writer_error: BaseException | None = None
+        self._reassigned: set[tuple[str, int]] = set()
+        self._lock = threading.Lock()
+        self._in_flight = 0
+
+    # -- the consumer -------------------------------------------------------------------------
+
+    def _open_consumer(self) -> KafkaConsumer:
+        consumer = KafkaConsumer(
+            **kafka_client_options(self.settings),
+            group_id=self.settings.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=self.settings.batch_max_records,
+            fetch_max_bytes=64 * 1024 * 1024,
+            max_partition_fetch_bytes=max(8 * 1024 * 1024, self.settings.max_record_bytes + 1024),
+            receive_buffer_bytes=4 * 1024 * 1024,
+            client_id="vendorwatch-ingest",
+        )
+        consumer.subscribe(topics=sorted(self.type_by_topic), listener=_SeekToStore(self))
+        return consumer
+
+    def seek_to_committed(self, assigned: set[TopicPartition]) -> None:
+        """Position each assigned partition at its next offset as committed in DuckDB."""
+        assert self._consumer is not None
+        committed = self.store.next_offsets()
+        with self._lock:
+            for tp in assigned:
+                position = committed.get((tp.topic, tp.partition))
+                if position is None:
+                    self._consumer.seek_to_beginning(tp)
+                else:
+                    self._consumer.seek(tp, position)
+                self._reassigned.add((tp.topic, tp.partition))
+        log.info("assigned %s; continuing from the store's offsets", sorted(assigned))
+
+    # -- the writer thread --------------------------------------------------------------------
+
+    def _write_batches(self) -> None:
+        settings = self.settings
+        publish = self.dead_letter_publisher.publish if self.dead_letter_publisher else None
+        try:
+            while (records := self._batches.get()) is not None:
+                received_at = self.now_getter()
+                accepted, rejected = classify(
+                    records,
+                    type_by_topic=self.type_by_topic,
+                    received_at=received_at,
+                    max_future_skew=settings.max_future_skew,
+                    max_record_bytes=settings.max_record_bytes,
+                )
+                outcome = self.store.write_batch(
+                    accepted, rejected, received_at=received_at, before_commit=publish
+                )
+                self.progress.add(outcome)
+                self._done.put(self.store.next_offsets())
+        except BaseException as exc:
+            self._writer_error = exc
+            self._done.put({})
+
+    # -- the polling loop ---------------------------------------------------------------------
+
+    def run(self, *, drain: bool = False, stop: threading.Event | None = None) -> IngestProgress:
+        """Ingest until ``stop`` is set, or with ``drain`` until every partition is consumed
+        to the end offset it had when draining began. Raises if storing a batch failed."""
+        stop = stop or threading.Event()
+        consumer = self._consumer = self._open_consumer()
+        writer = threading.Thread(target=self._write_batches, name="ingest-writer", daemon=True)
+        writer.start()
+        targets = self._end_offsets(consumer) if drain else {}
+        pending: list[ConsumedRecord] = []
+        pending_since = time.monotonic()
+        last_report = time.monotonic()
+        max_records = self.settings.batch_max_records
+        max_wait = self.settings.batch_max_wait_ms / 1000
+        try:
+            while not stop.is_set():
+                self._raise_writer_error()
+                polled = consumer.poll(timeout_ms=100, max_records=max_records - len(pending))
+                pending = self._drop_reassigned(pending)
+                for records in polled.values():
+                    if not pending:
+                        pending_since = time.monotonic()
+                    pending.extend(records)
+                    self.progress.polled += len(records)
+                full = len(pending) >= max_records
+                waited = time.monotonic() - pending_since >= max_wait
+                if pending and (full or waited or (drain and not polled)):
+                    self._hand_over(pending)
+                    pending = []
+                self._collect_done(consumer, block=False)
+                now = time.monotonic()
+                if now - last_report >= self.settings.progress_interval_s:
+                    self._print_progress(consumer, now - last_report)
+                    last_report = now
+                if drain and not pending and self._drained(consumer, targets):
+                    break
+            if pending:
+                self._hand_over(pending)
+            while self._in_flight:
+                self._collect_done(consumer, block=True)
+                self._raise_writer_error()
+        finally:
+            self._batches.put(None)
+            writer.join(timeout=60)
+            self._print_progress(consumer, max(time.monotonic() - last_report, 1e-9), final=True)
+            consumer.close(autocommit=False)
+            if self.dead_letter_publisher:
+                self.dead_letter_publisher.close()
+        self._raise_writer_error()
+        return self.progress
+
+    def _hand_over(self, records: list[ConsumedRecord]) -> None:
+        with self._lock:
+            self._in_flight += 1
+        while True:
+            self._raise_writer_error()
+            try:
+                self._batches.put(records, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def _drop_reassigned(self, pending: list[ConsumedRecord]) -> list[ConsumedRecord]:
+        """Forget uncommitted records of re-assigned partitions: they are fetched again."""
+        with self._lock:
+            if not self._reassigned:
+                return pending
+            again, self._reassigned = self._reassigned, set()
+        return [r for r in pending if (r.topic, r.partition) not in again]
+
+    def _collect_done(self, consumer: KafkaConsumer, *, block: bool) -> None:
+        while True:
+            try:
+                committed = self._done.get(timeout=0.5) if block else self._done.get_nowait()
+            except queue.Empty:
+                return
+            with self._lock:
+                self._in_flight -= 1
+            if committed:
+                self._commit_group_offsets(consumer, committed)
+            if block:
+                return
+
+    def _commit_group_offsets(
+        self, consumer: KafkaConsumer, committed: dict[tuple[str, int], int]
+    ) -> None:
+        assigned = consumer.assignment()
+        offsets = {
+            tp: OffsetAndMetadata(committed[(tp.topic, tp.partition)], "", -1)
+            for tp in assigned
+            if (tp.topic, tp.partition) in committed
+        }
+        if offsets:
+            try:
+                consumer.commit_async(offsets)
+            except Exception as exc:  # informational only: DuckDB holds the truth
+                log.debug("group offset commit failed: %s", exc)
+
+    def _raise_writer_error(self) -> None:
+        if self._writer_error is not None:
+            raise RuntimeError("storing a batch failed") from self._writer_error
+
+    def _end_offsets(self, consumer: KafkaConsumer) -> dict[TopicPartition, int]:
+        partitions: list[TopicPartition] = []
+        for topic in sorted(self.type_by_topic):
+            ids = consumer.partitions_for_topic(topic)
+            if ids is None:
+                self.report(f"drain: topic {topic} does not exist; nothing to read there")
+                continue
+            partitions.extend(TopicPartition(topic, p) for p in sorted(ids))
+        ends: dict[TopicPartition, int] = consumer.end_offsets(partitions)
+        return ends
+
+    def _drained(self, consumer: KafkaConsumer, targets: dict[TopicPartition, int]) -> bool:
+        if self._in_flight:
+            return False
+        assigned = consumer.assignment()
+        for tp, end in targets.items():
+            if end == 0:
+                continue
+            if tp not in assigned or consumer.position(tp, timeout_ms=1000) < end:
+                return False
+        return True
+
+    def _lag(self, consumer: KafkaConsumer) -> int | None:
+        committed = self.store.next_offsets()
+        total = 0
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            if highwater is None:
+                return None
+            total += max(0, highwater - committed.get((tp.topic, tp.partition), 0))
+        return total
+
+    def _print_progress(
+        self, consumer: KafkaConsumer, interval: float, *, final: bool = False
+    ) -> None:
+        p = self.progress
+        elapsed = max(time.monotonic() - p.started, 1e-9)
+        lag = self._lag(consumer)
+        self.report(
+            f"ingest{' done' if final else ''}: stored {p.stored} events "
+            f"({p.stored / elapsed:,.0f}/s overall), duplicates {p.duplicates}, "
+            f"dead letters {p.dead_letters}, lag {'?' if lag is None else lag}, "
+            f"batches {p.batches}"
+        )

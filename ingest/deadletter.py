@@ -1,0 +1,65 @@
+"""Publishing dead letters to the dead-letter topic (the DuckDB ``dead_letters`` table is the
+record of truth; the topic lets other systems react).
+
+Each dead letter is re-published with its original key and value, and headers saying where it
+came from and why it was refused. A value over ``max_value_bytes`` is cut to that size (header
+``vendorwatch.truncated_from`` gives the original size; the store keeps it whole), so an
+oversized record can never make publication, and with it the consumer, fail.
+
+Publication happens inside the store transaction, before commit, so a crash can publish a dead
+letter twice but never lose one; consumers of the topic deduplicate on the
+``vendorwatch.source`` header (topic/partition/offset).
+"""
+
+from __future__ import annotations
+
+from kafka import KafkaProducer
+
+from ingest.store import DeadLetter
+from vendorwatch.settings import Settings, kafka_client_options
+
+
+class DeadLetterPublisher:
+    """Sends dead letters to the configured dead-letter topic and waits for the broker's ack."""
+
+    def __init__(
+        self, settings: Settings, *, flush_timeout_s: float = 30.0, max_value_bytes: int = 65_536
+    ) -> None:
+        self.topic = settings.topics.dead_letters
+        self.flush_timeout_s = flush_timeout_s
+        self.max_value_bytes = max_value_bytes
+        self._producer = KafkaProducer(
+            **kafka_client_options(settings),
+            client_id="vendorwatch-dead-letters",
+        )
+
+    def publish(self, dead_letters: list[DeadLetter]) -> None:
+        """Send every dead letter and block until all are acknowledged; raises on failure."""
+        if not dead_letters:
+            return
+        futures = []
+        for dead in dead_letters:
+            record = dead.record
+            headers = [
+                ("vendorwatch.reason", dead.reason.encode("utf-8")),
+                (
+                    "vendorwatch.source",
+                    f"{record.topic}/{record.partition}/{record.offset}".encode(),
+                ),
+                ("vendorwatch.topic", record.topic.encode("utf-8")),
+                ("vendorwatch.partition", str(record.partition).encode()),
+                ("vendorwatch.offset", str(record.offset).encode()),
+            ]
+            value = record.value if record.value is not None else b""
+            if len(value) > self.max_value_bytes:
+                headers.append(("vendorwatch.truncated_from", str(len(value)).encode()))
+                value = value[: self.max_value_bytes]
+            futures.append(
+                self._producer.send(self.topic, key=record.key, value=value, headers=headers)
+            )
+        self._producer.flush(timeout=self.flush_timeout_s)
+        for future in futures:
+            future.get(timeout=self.flush_timeout_s)
+
+    def close(self) -> None:
+        self._producer.close(timeout=self.flush_timeout_s)

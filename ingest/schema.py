@@ -1,0 +1,176 @@
+"""The event store's stable SQL interface: one table per event type, dead letters, offsets.
+
+Each event table has the common columns (``event_id``, ``vendor_id``, ``occurred_at``
+TIMESTAMPTZ, ``schema_version``, ``source``), the contract's fields as typed columns (nested
+profile objects flattened with a ``contract_``/``sla_``/``insourcing_`` prefix), and where the
+event came from (``topic``, ``partition``, ``offset``, ``ingested_at``) plus ``raw``, the record
+value exactly as received (unknown extra fields live only there). Tables are append-only.
+
+Column order below *is* the table definition: :data:`EVENT_TABLES` drives both the DDL and the
+Arrow batches the store inserts, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+MONEY_SQL = "DECIMAL(18,4)"
+MONEY_ARROW = pa.decimal128(18, 4)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One typed column: SQL type, Arrow type, and the attribute path on the event model."""
+
+    name: str
+    sql_type: str
+    arrow_type: pa.DataType
+    path: str
+    nullable: bool = False
+
+
+def _col(
+    name: str, sql: str, arrow: pa.DataType, path: str | None = None, *, null: bool = False
+) -> Column:
+    return Column(name, sql, arrow, path or name, null)
+
+
+COMMON = (
+    _col("event_id", "VARCHAR", pa.string()),
+    _col("vendor_id", "VARCHAR", pa.string()),
+    _col("occurred_at", "TIMESTAMPTZ", pa.timestamp("us", tz="UTC")),
+)
+TRAILER = (
+    _col("schema_version", "INTEGER", pa.int32()),
+    _col("source", "VARCHAR", pa.string(), null=True),
+)
+
+EVENT_COLUMNS: dict[str, tuple[Column, ...]] = {
+    "response_time": (
+        _col("service", "VARCHAR", pa.string()),
+        _col("latency_ms", "DOUBLE", pa.float64()),
+        _col("success", "BOOLEAN", pa.bool_()),
+        _col("request_id", "VARCHAR", pa.string(), null=True),
+    ),
+    "defect": (
+        _col("defect_id", "VARCHAR", pa.string()),
+        _col("status", "VARCHAR", pa.string()),
+        _col("severity", "VARCHAR", pa.string()),
+        _col("category", "VARCHAR", pa.string(), null=True),
+        _col("units_affected", "INTEGER", pa.int32()),
+    ),
+    "security_incident": (
+        _col("incident_id", "VARCHAR", pa.string()),
+        _col("status", "VARCHAR", pa.string()),
+        _col("severity", "VARCHAR", pa.string()),
+        _col("category", "VARCHAR", pa.string(), null=True),
+        _col("records_exposed", "BIGINT", pa.int64()),
+    ),
+    "cost_invoice": (
+        _col("invoice_id", "VARCHAR", pa.string()),
+        _col("period_start", "DATE", pa.date32()),
+        _col("period_end", "DATE", pa.date32()),
+        _col("amount", MONEY_SQL, MONEY_ARROW),
+        _col("currency", "VARCHAR", pa.string()),
+        _col("units", "DOUBLE", pa.float64(), null=True),
+    ),
+    "vendor_profile": (
+        _col("name", "VARCHAR", pa.string()),
+        _col("service", "VARCHAR", pa.string()),
+        _col("tier", "VARCHAR", pa.string()),
+        _col("contract_start_date", "DATE", pa.date32(), "contract.start_date"),
+        _col("contract_end_date", "DATE", pa.date32(), "contract.end_date"),
+        _col("notice_period_days", "INTEGER", pa.int32(), "contract.notice_period_days"),
+        _col("monthly_fee", MONEY_SQL, MONEY_ARROW, "contract.monthly_fee"),
+        _col("contract_currency", "VARCHAR", pa.string(), "contract.currency"),
+        _col("termination_fee", MONEY_SQL, MONEY_ARROW, "contract.termination_fee", null=True),
+        _col("auto_renew", "BOOLEAN", pa.bool_(), "contract.auto_renew", null=True),
+        _col("sla_latency_p95_ms", "DOUBLE", pa.float64(), "sla.latency_p95_ms", null=True),
+        _col("sla_success_rate_min", "DOUBLE", pa.float64(), "sla.success_rate_min", null=True),
+        _col("sla_defects_per_1k_max", "DOUBLE", pa.float64(), "sla.defects_per_1k_max", null=True),
+        _col("sla_service_credit_pct", "DOUBLE", pa.float64(), "sla.service_credit_pct", null=True),
+        _col(
+            "insourcing_monthly_cost", MONEY_SQL, MONEY_ARROW, "insourcing.monthly_cost", null=True
+        ),
+        _col(
+            "insourcing_one_time_cost",
+            MONEY_SQL,
+            MONEY_ARROW,
+            "insourcing.one_time_cost",
+            null=True,
+        ),
+        _col(
+            "insourcing_lead_time_days",
+            "INTEGER",
+            pa.int32(),
+            "insourcing.lead_time_days",
+            null=True,
+        ),
+        _col("insourcing_currency", "VARCHAR", pa.string(), "insourcing.currency", null=True),
+    ),
+}
+
+PROVENANCE = (
+    _col("topic", "VARCHAR", pa.string()),
+    _col("partition", "INTEGER", pa.int32()),
+    _col("offset", "BIGINT", pa.int64()),
+    _col("ingested_at", "TIMESTAMPTZ", pa.timestamp("us", tz="UTC")),
+    _col("raw", "VARCHAR", pa.string()),
+)
+
+TABLE_BY_TYPE = {
+    "response_time": "response_times",
+    "defect": "defects",
+    "security_incident": "security_incidents",
+    "cost_invoice": "cost_invoices",
+    "vendor_profile": "vendor_profiles",
+}
+
+
+def content_columns(event_type: str) -> tuple[Column, ...]:
+    """The columns that make up an event's content: equal content means a harmless repeat."""
+    return (*COMMON, *EVENT_COLUMNS[event_type], *TRAILER)
+
+
+def table_columns(event_type: str) -> tuple[Column, ...]:
+    """All columns of the event table for ``event_type``, in table order."""
+    return (*content_columns(event_type), *PROVENANCE)
+
+
+def _ddl_for(event_type: str) -> str:
+    columns = ",\n    ".join(
+        f'"{c.name}" {c.sql_type}{"" if c.nullable else " NOT NULL"}'
+        for c in table_columns(event_type)
+    )
+    return f"CREATE TABLE IF NOT EXISTS {TABLE_BY_TYPE[event_type]} (\n    {columns}\n)"
+
+
+SCHEMA_VERSION = 1
+
+DDL: tuple[str, ...] = (
+    "CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
+    *(_ddl_for(t) for t in TABLE_BY_TYPE),
+    # Every stored event id, whatever its type: the store's guarantee that an id is stored once.
+    """CREATE TABLE IF NOT EXISTS event_ids (
+    event_id VARCHAR PRIMARY KEY,
+    type VARCHAR NOT NULL
+)""",
+    """CREATE TABLE IF NOT EXISTS dead_letters (
+    topic VARCHAR NOT NULL,
+    "partition" INTEGER NOT NULL,
+    "offset" BIGINT NOT NULL,
+    reason VARCHAR NOT NULL,
+    raw BLOB,
+    key BLOB,
+    received_at TIMESTAMPTZ NOT NULL
+)""",
+    """CREATE TABLE IF NOT EXISTS consumer_offsets (
+    topic VARCHAR NOT NULL,
+    "partition" INTEGER NOT NULL,
+    next_offset BIGINT NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (topic, "partition")
+)""",
+)

@@ -1,0 +1,91 @@
+"""Shared fixtures: one real Kafka broker per test session, fresh topics and group per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from kafka import KafkaProducer
+
+from ingest.topics import ensure_topics
+from vendorwatch.broker import LocalBroker
+from vendorwatch.settings import Settings, Topics
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
+    """A real single-node KRaft broker on free loopback ports, for the whole session."""
+    broker = LocalBroker(tmp_path_factory.mktemp("kafka"))
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+SettingsFactory = Callable[..., Settings]
+
+
+@pytest.fixture
+def settings_factory(kafka_broker: LocalBroker, tmp_path: Path) -> SettingsFactory:
+    """Settings with a fresh topic set, consumer group and DuckDB file; topics are created."""
+
+    def make(partitions: int = 3, **overrides: object) -> Settings:
+        prefix = f"t{uuid.uuid4().hex[:10]}"
+        topics = Topics(
+            response_times=f"{prefix}.response_times",
+            defects=f"{prefix}.defects",
+            security_incidents=f"{prefix}.security_incidents",
+            cost_invoices=f"{prefix}.cost_invoices",
+            registry=f"{prefix}.registry",
+            dead_letters=f"{prefix}.dlq",
+            control=f"{prefix}.control",
+            alerts=f"{prefix}.alerts",
+        )
+        values: dict[str, object] = {
+            "kafka_bootstrap": kafka_broker.bootstrap,
+            "db": tmp_path / f"{prefix}.duckdb",
+            "group_id": f"{prefix}-group",
+            "topics": topics,
+            "batch_max_wait_ms": 200,
+            "progress_interval_s": 1.0,
+        }
+        values.update(overrides)
+        settings = Settings(**values)  # type: ignore[arg-type]
+        ensure_topics(settings, partitions=partitions)
+        return settings
+
+    return make
+
+
+@pytest.fixture
+def producer(kafka_broker: LocalBroker) -> Iterator[KafkaProducer]:
+    producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap, linger_ms=5)
+    try:
+        yield producer
+    finally:
+        producer.close()
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """Environment for running the ``vendorwatch`` CLI with these settings in a subprocess."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VENDORWATCH_")}
+    env.update(
+        {
+            "VENDORWATCH_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+            "VENDORWATCH_DB": str(settings.db),
+            "VENDORWATCH_GROUP_ID": settings.group_id,
+            "VENDORWATCH_BATCH_MAX_RECORDS": str(settings.batch_max_records),
+            "VENDORWATCH_BATCH_MAX_WAIT_MS": str(settings.batch_max_wait_ms),
+            "VENDORWATCH_PROGRESS_INTERVAL_S": str(settings.progress_interval_s),
+            "VENDORWATCH_CONFIG": str(REPO / "tests" / "no-config.toml"),
+        }
+    )
+    for name, topic in settings.topics.model_dump().items():
+        env[f"VENDORWATCH_TOPICS__{name.upper()}"] = topic
+    return env

@@ -1,0 +1,212 @@
+"""Ingest against a real broker: bad records become dead letters, good ones are stored once."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import orjson
+from kafka import KafkaConsumer, KafkaProducer
+
+from ingest.consumer import Ingestor
+from ingest.deadletter import DeadLetterPublisher
+from ingest.store import EventStore
+from tests.conftest import SettingsFactory, settings_env
+from vendorwatch.settings import Settings
+
+NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
+
+
+def event(kind: str, event_id: str, **fields: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "type": kind,
+        "event_id": event_id,
+        "vendor_id": "acme-support",
+        "occurred_at": "2026-10-03T14:05:00Z",
+    }
+    if kind == "response_time":
+        base.update(service="helpdesk", latency_ms=842.5)
+    elif kind == "cost_invoice":
+        base.update(
+            invoice_id="A-1",
+            period_start="2026-10-01",
+            period_end="2026-10-31",
+            amount="48250.00",
+            currency="EUR",
+        )
+    elif kind == "defect":
+        base.update(defect_id="D-1", status="opened", severity="major")
+    base.update(fields)
+    return base
+
+
+def drain(settings: Settings) -> EventStore:
+    store = EventStore(settings.db)
+    Ingestor(
+        settings,
+        store,
+        now_getter=lambda: NOW,
+        dead_letters=DeadLetterPublisher(settings),
+        report=lambda line: None,
+    ).run(drain=True)
+    return store
+
+
+def dump(doc: dict[str, object]) -> bytes:
+    return orjson.dumps(doc)
+
+
+# (topic attribute, raw value, expected reason fragment)
+BAD_RECORDS: list[tuple[str, bytes | None, str]] = [
+    ("response_times", b"\xc3\x28 invalid", "record value is not UTF-8"),
+    ("response_times", b"{not json", "record value is not valid JSON"),
+    ("response_times", b"[1,2,3]", "record value must be a JSON object, not list"),
+    ("response_times", dump({**event("response_time", "m1"), "service": None}), "service:"),
+    (
+        "response_times",
+        dump(event("response_time", "m2", latency_ms="fast")),
+        "latency_ms: must be a JSON number",
+    ),
+    (
+        "response_times",
+        b'{"type":"response_time","event_id":"n1","vendor_id":"v","occurred_at":"2026-10-03T14:05:00Z","service":"s","latency_ms":NaN}',
+        "record value is not valid JSON",
+    ),
+    (
+        "response_times",
+        dump(event("response_time", "r1", latency_ms=-3)),
+        "latency_ms: Input should be greater than or equal to 0",
+    ),
+    ("cost_invoices", dump(event("cost_invoice", "d1", period_end="2026-13-01")), "period_end:"),
+    (
+        "cost_invoices",
+        dump(event("cost_invoice", "c1", currency="euro")),
+        "currency: String should match pattern",
+    ),
+    ("response_times", dump(event("uptime", "u1")), "type: unknown event type 'uptime'"),
+    ("response_times", dump(event("defect", "w1")), "type: 'defect' is not accepted on this topic"),
+    (
+        "response_times",
+        dump(event("response_time", "s1", schema_version=7)),
+        "schema_version: version 7 is not supported",
+    ),
+    (
+        "response_times",
+        dump(event("response_time", "big", padding="x" * 3000)),
+        "over the limit of 2048 bytes",
+    ),
+    (
+        "response_times",
+        dump(event("response_time", "f1", occurred_at="2026-11-03T00:00:00Z")),
+        "occurred_at: 2026-11-03T00:00:00+00:00 is more than",
+    ),
+    ("response_times", None, "record has no value"),
+    (
+        "response_times",
+        dump(event("response_time", "ok-1", latency_ms=1.0)),
+        "conflicting duplicate",
+    ),
+]
+
+
+def test_every_class_of_bad_input_becomes_one_dead_letter(
+    settings_factory: SettingsFactory, producer: KafkaProducer
+) -> None:
+    settings = settings_factory(max_record_bytes=2048)
+    topics = settings.topics
+    good = [event("response_time", f"ok-{i}") for i in range(20)]
+    # valid neighbours on both sides of every bad record, all in one partition
+    for i, (attr, raw, _) in enumerate(BAD_RECORDS):
+        producer.send(topics.response_times, key=b"acme-support", value=dump(good[i]), partition=0)
+        producer.send(getattr(topics, attr), key=b"acme-support", value=raw, partition=0)
+    producer.send(topics.response_times, key=b"acme-support", value=dump(good[0]), partition=0)
+    producer.send(topics.defects, key=b"acme-support", value=dump(event("defect", "df-1")))
+    producer.flush()
+
+    store = drain(settings)
+    rows = store.connection.execute(
+        'SELECT topic, reason, raw FROM dead_letters ORDER BY topic, "offset"'
+    ).fetchall()
+    reasons = [r[1] for r in rows]
+    assert len(rows) == len(BAD_RECORDS), reasons
+    for attr, raw, fragment in BAD_RECORDS:
+        matching = [r for r in rows if r[2] == raw and r[0] == getattr(topics, attr)]
+        assert len(matching) == 1, (fragment, reasons)
+        assert fragment in matching[0][1]
+    stored = store.connection.execute("SELECT count(*) FROM response_times").fetchone()
+    assert stored == (len(BAD_RECORDS),)  # ok-0 .. ok-15, the repeat of ok-0 stored once
+    assert store.connection.execute("SELECT count(*) FROM defects").fetchone() == (1,)
+
+    # the dead-letter topic carries the same records, with the reason in a header
+    consumer = KafkaConsumer(
+        topics.dead_letters,
+        bootstrap_servers=settings.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=5000,
+    )
+    published = list(consumer)
+    consumer.close()
+    assert len(published) == len(BAD_RECORDS)
+    header_reasons = sorted(dict(m.headers)["vendorwatch.reason"].decode() for m in published)
+    assert header_reasons == sorted(reasons)
+
+
+def test_a_second_drain_stores_nothing_new(
+    settings_factory: SettingsFactory, producer: KafkaProducer
+) -> None:
+    settings = settings_factory()
+    for i in range(300):
+        producer.send(
+            settings.topics.response_times, key=b"v", value=dump(event("response_time", f"e{i}"))
+        )
+    producer.flush()
+    drain(settings).close()
+    store = drain(settings)
+    assert store.connection.execute(
+        "SELECT count(*), count(DISTINCT event_id) FROM response_times"
+    ).fetchone() == (300, 300)
+    offsets = store.connection.execute("SELECT sum(next_offset) FROM consumer_offsets").fetchone()
+    assert offsets == (300,)
+
+
+def test_events_from_kcat_are_stored_with_exact_counts(
+    settings_factory: SettingsFactory, tmp_path: Path
+) -> None:
+    settings = settings_factory()
+    lines = [dump(event("response_time", f"k{i}", vendor_id=f"v{i % 7}")) for i in range(500)]
+    lines += [dump(event("response_time", f"k{i}", vendor_id=f"v{i % 7}")) for i in range(50)]
+    lines.append(b'{"type": "response_time", "event_id": "broken"')
+    data = tmp_path / "events.jsonl"
+    data.write_bytes(b"\n".join(lines) + b"\n")
+    subprocess.run(
+        [
+            "kcat",
+            "-P",
+            "-b",
+            settings.kafka_bootstrap,
+            "-t",
+            settings.topics.response_times,
+            "-l",
+            str(data),
+        ],
+        check=True,
+        timeout=60,
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "vendorwatch", "ingest", "--drain"],
+        env=settings_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "ingest done: stored 500 events" in result.stderr
+    con = duckdb.connect(str(settings.db), read_only=True)
+    assert con.execute(
+        "SELECT count(DISTINCT event_id), count(*) FROM response_times"
+    ).fetchone() == (500, 500)
+    assert con.execute("SELECT count(*) FROM dead_letters").fetchone() == (1,)

@@ -1,0 +1,147 @@
+"""The event store's write contract: atomic batches, duplicates once, conflicts dead-lettered."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import orjson
+import pytest
+
+from ingest.batch import classify
+from ingest.store import BatchOutcome, DeadLetter, EventStore, Record
+
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+TOPICS = {"rt": "response_time", "inv": "cost_invoice"}
+
+
+def response(event_id: str, latency: float = 100.0, **extra: object) -> bytes:
+    return orjson.dumps(
+        {
+            "type": "response_time",
+            "event_id": event_id,
+            "vendor_id": "acme",
+            "occurred_at": "2026-10-03T14:05:00Z",
+            "service": "helpdesk",
+            "latency_ms": latency,
+            **extra,
+        }
+    )
+
+
+def write(store: EventStore, records: list[Record], **kwargs: object) -> BatchOutcome:
+    accepted, rejected = classify(
+        records,
+        type_by_topic=TOPICS,
+        received_at=NOW,
+        max_future_skew=timedelta(hours=24),
+        max_record_bytes=10_000,
+    )
+    return store.write_batch(accepted, rejected, received_at=NOW, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> EventStore:
+    return EventStore(tmp_path / "events.duckdb")
+
+
+def count(store: EventStore, table: str) -> int:
+    row = store.connection.execute(f"SELECT count(*) FROM {table}").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_identical_repeat_is_stored_once_and_different_content_is_a_conflict(
+    store: EventStore,
+) -> None:
+    first = write(store, [Record("rt", 0, 0, b"acme", response("e1"))])
+    assert first.stored_total == 1
+    # same content, other formatting and key order, extra unknown field: a duplicate
+    same = orjson.dumps(
+        {
+            "latency_ms": 100,
+            "service": "helpdesk",
+            "occurred_at": "2026-10-03T16:05:00+02:00",
+            "vendor_id": "acme",
+            "event_id": "e1",
+            "type": "response_time",
+            "note": "retry",
+        }
+    )
+    second = write(
+        store,
+        [
+            Record("rt", 1, 0, b"acme", same),
+            Record("rt", 1, 1, b"acme", response("e1", latency=999)),
+            Record("rt", 1, 2, b"acme", response("e2")),
+            Record("rt", 1, 3, b"acme", response("e2")),
+        ],
+    )
+    assert second.duplicates == 2
+    assert [d.record.offset for d in second.dead_letters] == [1]
+    assert "conflicting duplicate" in second.dead_letters[0].reason
+    assert count(store, "response_times") == 2
+    assert count(store, "dead_letters") == 1
+
+
+def test_replayed_offsets_are_skipped(store: EventStore) -> None:
+    records = [Record("rt", 0, i, None, response(f"e{i}")) for i in range(5)]
+    records.append(Record("rt", 0, 5, None, b"not json"))
+    write(store, records)
+    again = write(store, records)
+    assert again.skipped_replayed == 6
+    assert count(store, "response_times") == 5
+    assert count(store, "dead_letters") == 1
+    assert store.next_offsets() == {("rt", 0): 6}
+    store.close()
+    assert EventStore(store.path).next_offsets() == {("rt", 0): 6}  # survives reopening
+
+
+def test_nothing_commits_when_publishing_dead_letters_fails(store: EventStore) -> None:
+    def fail(dead: list[DeadLetter]) -> None:
+        raise ConnectionError("broker gone")
+
+    records = [Record("rt", 0, 0, None, response("e1")), Record("rt", 0, 1, None, b"{}")]
+    with pytest.raises(ConnectionError):
+        write(store, records, before_commit=fail)
+    assert count(store, "response_times") == 0
+    assert count(store, "dead_letters") == 0
+    assert store.next_offsets() == {}
+    published: list[DeadLetter] = []
+    outcome = write(store, records, before_commit=published.extend)
+    assert outcome.stored_total == 1
+    assert [d.reason for d in published] == ["type: required field is missing"]
+
+
+def test_money_and_time_are_stored_exactly(store: EventStore) -> None:
+    invoice = (
+        b'{"type":"cost_invoice","event_id":"i1","vendor_id":"acme","occurred_at":'
+        b'"2026-11-01T09:00:00+01:00","invoice_id":"A","period_start":"2026-10-01",'
+        b'"period_end":"2026-10-31","amount":48250.1234,"currency":"EUR","units":10500}'
+    )
+    write(store, [Record("inv", 0, 0, b"acme", invoice)])
+    row = store.connection.execute(
+        "SELECT amount, typeof(amount), occurred_at, raw FROM cost_invoices"
+    ).fetchone()
+    assert row is not None
+    assert row[0] == Decimal("48250.1234")
+    assert row[1] == "DECIMAL(18,4)"
+    assert row[2] == datetime(2026, 11, 1, 8, tzinfo=UTC)
+    assert row[3] == invoice.decode()
+
+
+def test_dead_letters_keep_the_raw_bytes(store: EventStore) -> None:
+    raw = b"\xff\x00 not utf-8"
+    write(store, [Record("rt", 2, 7, b"k", raw)])
+    row = store.connection.execute(
+        'SELECT topic, "partition", "offset", reason, raw, key FROM dead_letters'
+    ).fetchone()
+    assert row == (
+        "rt",
+        2,
+        7,
+        "record value is not UTF-8 (invalid start byte at byte 0)",
+        raw,
+        b"k",
+    )

@@ -1,0 +1,1 @@
+"""vendorwatch: settings, command line and the wiring of ingest, metrics and dashboard."""

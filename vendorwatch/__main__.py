@@ -1,0 +1,5 @@
+"""``python -m vendorwatch`` runs the command line."""
+
+from vendorwatch.cli import app
+
+app(prog_name="vendorwatch")

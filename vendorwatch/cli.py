@@ -1,0 +1,114 @@
+"""The ``vendorwatch`` command line: the composition root that wires settings, store and Kafka."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from datetime import UTC, datetime
+from types import FrameType
+from typing import Annotated
+
+import typer
+
+from vendorwatch.settings import Settings, SettingsError, load_settings
+
+app = typer.Typer(
+    help="vendorwatch: evidence-based vendor performance monitoring.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+topics_app = typer.Typer(help="Manage the Kafka topics vendorwatch uses.", no_args_is_help=True)
+app.add_typer(topics_app, name="topics")
+
+
+def utc_now() -> datetime:
+    """The engine's wall clock; everything else receives time from here."""
+    return datetime.now(UTC)
+
+
+def settings_or_exit() -> Settings:
+    """Load settings or stop with a readable message and exit status 2."""
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        typer.echo(f"vendorwatch: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("kafka").setLevel(logging.WARNING)
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+
+    def _handler(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _handler)
+    signal.signal(signal.SIGINT, _handler)
+    return stop
+
+
+@app.command()
+def ingest(
+    drain: Annotated[
+        bool, typer.Option("--drain", help="Stop once every partition is read to its end.")
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Consume the vendor event topics into the event store, exactly once."""
+    from ingest.consumer import Ingestor
+    from ingest.deadletter import DeadLetterPublisher
+    from ingest.store import EventStore
+
+    settings = settings_or_exit()
+    _configure_logging(verbose)
+    stop = _stop_on_signals()
+    store = EventStore(settings.db)
+    try:
+        ingestor = Ingestor(
+            settings,
+            store,
+            now_getter=utc_now,
+            dead_letters=DeadLetterPublisher(settings),
+            report=lambda line: typer.echo(line, err=True),
+        )
+        ingestor.run(drain=drain, stop=stop)
+    finally:
+        store.close()
+
+
+@topics_app.command("create")
+def topics_create(
+    partitions: Annotated[int, typer.Option(min=1, help="Partitions per topic.")] = 3,
+) -> None:
+    """Create every configured topic that does not exist yet (idempotent)."""
+    from ingest.topics import ensure_topics
+
+    settings = settings_or_exit()
+    created = ensure_topics(settings, partitions=partitions)
+    typer.echo(f"created: {', '.join(created) if created else 'nothing (all exist)'}")
+
+
+@app.command("config")
+def show_config() -> None:
+    """Print the effective settings (secrets masked)."""
+    settings = settings_or_exit()
+    typer.echo(settings.model_dump_json(indent=2))
+
+
+def _register_optional_commands() -> None:
+    from vendorwatch.commands.simulate import simulate
+
+    app.command("simulate")(simulate)
+
+
+# _register_optional_commands()

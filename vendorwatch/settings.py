@@ -1,0 +1,154 @@
+"""Engine settings: ``VENDORWATCH_*`` environment variables over an optional ``vendorwatch.toml``.
+
+Precedence (highest first): explicit keyword arguments, environment variables, the TOML file
+(``VENDORWATCH_CONFIG`` or ``./vendorwatch.toml``), defaults. Settings are frozen; a bad value
+raises :class:`SettingsError` whose message names the setting and the rule it broke.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_CONFIG_FILE = Path("vendorwatch.toml")
+
+
+class Topics(BaseModel):
+    """Kafka topic names; each is configurable, the defaults are EVENTS.md's."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    response_times: str = "vendor.response_times"
+    defects: str = "vendor.defects"
+    security_incidents: str = "vendor.security_incidents"
+    cost_invoices: str = "vendor.cost_invoices"
+    registry: str = "vendor.registry"
+    dead_letters: str = "vendorwatch.dlq"
+    control: str = "vendorwatch.control"
+    alerts: str = "vendorwatch.alerts"
+
+    @field_validator("*")
+    @classmethod
+    def _legal_topic_name(cls, value: str) -> str:
+        if not value or len(value) > 249 or not all(c.isalnum() or c in "._-" for c in value):
+            raise ValueError("must be 1-249 characters of letters, digits, '.', '_' or '-'")
+        return value
+
+    def event_topics(self) -> dict[str, str]:
+        """Map each event topic name to the one ``type`` EVENTS.md allows on it."""
+        return {
+            self.response_times: "response_time",
+            self.defects: "defect",
+            self.security_incidents: "security_incident",
+            self.cost_invoices: "cost_invoice",
+            self.registry: "vendor_profile",
+        }
+
+
+class Settings(BaseSettings):
+    """Everything the engine needs to run; see README "Configuration"."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="VENDORWATCH_",
+        env_nested_delimiter="__",
+        frozen=True,
+        extra="forbid",
+    )
+
+    kafka_bootstrap: str = Field(
+        default="127.0.0.1:9092", description="Comma-separated host:port list of Kafka brokers."
+    )
+    kafka_security_protocol: str = Field(
+        default="PLAINTEXT", pattern="^(PLAINTEXT|SSL|SASL_PLAINTEXT|SASL_SSL)$"
+    )
+    kafka_sasl_mechanism: str | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    db: Path = Field(
+        default=Path("data/vendorwatch.duckdb"), description="The engine's DuckDB file."
+    )
+    group_id: str = Field(default="vendorwatch-engine", min_length=1)
+    topics: Topics = Topics()
+    max_future_skew: timedelta = Field(
+        default=timedelta(hours=24), description="How far in the future occurred_at may be."
+    )
+    max_record_bytes: int = Field(
+        default=1_048_576, gt=0, description="Larger records are dead-lettered."
+    )
+    batch_max_records: int = Field(default=50_000, gt=0, le=1_000_000)
+    batch_max_wait_ms: int = Field(default=500, ge=1, le=60_000)
+    progress_interval_s: float = Field(default=5.0, gt=0)
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _host_port_list(cls, value: str) -> str:
+        for server in value.split(","):
+            host, sep, port = server.strip().rpartition(":")
+            if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"{server.strip()!r} is not host:port with a port 1-65535")
+        return value
+
+    @field_validator("max_future_skew")
+    @classmethod
+    def _non_negative(cls, value: timedelta) -> timedelta:
+        if value < timedelta(0):
+            raise ValueError("must not be negative")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config_file = Path(os.environ.get("VENDORWATCH_CONFIG", DEFAULT_CONFIG_FILE))
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, config_file))
+
+
+class SettingsError(Exception):
+    """Settings could not be loaded; ``str()`` is a message a person can act on."""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Load settings, turning validation errors into one readable :class:`SettingsError`."""
+    config_file = Path(os.environ.get("VENDORWATCH_CONFIG", DEFAULT_CONFIG_FILE))
+    if "VENDORWATCH_CONFIG" in os.environ and not config_file.is_file():
+        raise SettingsError(f"VENDORWATCH_CONFIG: file {config_file} does not exist")
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            name = ".".join(str(part) for part in error["loc"]) or "settings"
+            env = "VENDORWATCH_" + name.upper().replace(".", "__")
+            lines.append(f"{name} ({env} or {config_file}): {error['msg']}")
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
+    except (OSError, ValueError) as exc:  # unreadable or malformed TOML
+        raise SettingsError(f"{config_file}: {exc}") from None
+
+
+def kafka_client_options(settings: Settings) -> dict[str, Any]:
+    """Connection options shared by every kafka-python client the engine creates."""
+    options: dict[str, Any] = {
+        "bootstrap_servers": [s.strip() for s in settings.kafka_bootstrap.split(",")],
+        "security_protocol": settings.kafka_security_protocol,
+    }
+    if settings.kafka_sasl_mechanism:
+        options["sasl_mechanism"] = settings.kafka_sasl_mechanism
+        options["sasl_plain_username"] = settings.kafka_sasl_username
+        if settings.kafka_sasl_password is not None:
+            options["sasl_plain_password"] = settings.kafka_sasl_password.get_secret_value()
+    return options
