@@ -98,6 +98,20 @@ def topics_create(
     typer.echo(f"created: {', '.join(created) if created else 'nothing (all exist)'}")
 
 
+@app.command()
+def status() -> None:
+    """Summarise the event store: events per type, dead letters by field, offsets."""
+    from ingest.summary import StoreBusy, summarize
+
+    settings = settings_or_exit()
+    try:
+        for line in summarize(settings.db):
+            typer.echo(line)
+    except StoreBusy as exc:
+        typer.echo(f"vendorwatch: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
 @app.command("config")
 def show_config() -> None:
     """Print the effective settings (secrets masked)."""
@@ -111,4 +125,4 @@ def _register_optional_commands() -> None:
     app.command("simulate")(simulate)
 
 
-# _register_optional_commands()
+_register_optional_commands()

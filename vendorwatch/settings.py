@@ -19,6 +19,7 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from pydantic_settings import SettingsError as SourceError
 
 DEFAULT_CONFIG_FILE = Path("vendorwatch.toml")
 
@@ -85,7 +86,7 @@ class Settings(BaseSettings):
     max_record_bytes: int = Field(
         default=1_048_576, gt=0, description="Larger records are dead-lettered."
     )
-    batch_max_records: int = Field(default=50_000, gt=0, le=1_000_000)
+    batch_max_records: int = Field(default=20_000, gt=0, le=1_000_000)
     batch_max_wait_ms: int = Field(default=500, ge=1, le=60_000)
     progress_interval_s: float = Field(default=5.0, gt=0)
 
@@ -94,7 +95,8 @@ class Settings(BaseSettings):
     def _host_port_list(cls, value: str) -> str:
         for server in value.split(","):
             host, sep, port = server.strip().rpartition(":")
-            if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            valid_port = port.isascii() and port.isdigit() and 0 < int(port) < 65536
+            if not sep or not host or not valid_port:
                 raise ValueError(f"{server.strip()!r} is not host:port with a port 1-65535")
         return value
 
@@ -136,6 +138,14 @@ def load_settings(**overrides: Any) -> Settings:
             env = "VENDORWATCH_" + name.upper().replace(".", "__")
             lines.append(f"{name} ({env} or {config_file}): {error['msg']}")
         raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
+    except SourceError as exc:  # a source could not decode a value, e.g. VENDORWATCH_TOPICS='x'
+        message = str(exc.args[0]) if exc.args else ""
+        name = message.split('"')[1] if message.count('"') >= 2 else "settings"
+        env = "VENDORWATCH_" + name.upper()
+        raise SettingsError(
+            f"{name} ({env}): not valid JSON ({exc.__cause__}); "
+            f"set nested values one by one instead, e.g. {env}__<NAME>"
+        ) from None
     except (OSError, ValueError) as exc:  # unreadable or malformed TOML
         raise SettingsError(f"{config_file}: {exc}") from None
 

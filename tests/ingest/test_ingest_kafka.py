@@ -210,3 +210,70 @@ def test_events_from_kcat_are_stored_with_exact_counts(
         "SELECT count(DISTINCT event_id), count(*) FROM response_times"
     ).fetchone() == (500, 500)
     assert con.execute("SELECT count(*) FROM dead_letters").fetchone() == (1,)
+
+
+def test_simulated_history_is_stored_with_exact_counts(
+    settings_factory: SettingsFactory, tmp_path: Path
+) -> None:
+    settings = settings_factory()
+    env = settings_env(settings)
+    args = [
+        "simulate",
+        "--days",
+        "40",
+        "--vendors-per-scenario",
+        "1",
+        "--events-per-day",
+        "150",
+        "--now",
+        "2026-11-01T00:00:00Z",
+        "--seed",
+        "5",
+    ]
+    vendorwatch = [sys.executable, "-m", "vendorwatch"]
+    expected_file = tmp_path / "expected.jsonl"
+    for extra in (["--output", str(expected_file)], []):
+        done = subprocess.run(
+            [*vendorwatch, *args, *extra],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+    expected: dict[str, set[str]] = {}
+    for line in expected_file.read_bytes().splitlines():
+        doc = orjson.loads(line)
+        expected.setdefault(doc["type"], set()).add(doc["event_id"])
+    assert set(expected) == {
+        "response_time",
+        "defect",
+        "security_incident",
+        "cost_invoice",
+        "vendor_profile",
+    }
+
+    done = subprocess.run(
+        [*vendorwatch, "ingest", "--drain"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    con = duckdb.connect(str(settings.db), read_only=True)
+    tables = {
+        "response_time": "response_times",
+        "defect": "defects",
+        "security_incident": "security_incidents",
+        "cost_invoice": "cost_invoices",
+        "vendor_profile": "vendor_profiles",
+    }
+    for event_type, ids in expected.items():
+        stored = {
+            row[0] for row in con.execute(f"SELECT event_id FROM {tables[event_type]}").fetchall()
+        }
+        assert stored == ids, event_type
+    assert con.execute("SELECT count(*) FROM dead_letters").fetchone() == (0,)

@@ -1,0 +1,119 @@
+"""Ingest benchmark: full ``ingest --drain`` vs kafka-python consume-and-discard, same run.
+
+Both sides read the same topics from the same local broker with the consumer settings ingest
+uses, so the ratio b/a says how much of the raw client throughput the pipeline keeps.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import resource
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from kafka import KafkaConsumer
+
+from ingest.consumer import consumer_options
+from ingest.topics import ensure_topics
+from vendorwatch.broker import LocalBroker
+from vendorwatch.settings import Settings, Topics
+
+_OVERALL = re.compile(r"([\d,]+)/s over")
+
+
+@dataclass
+class IngestFigures:
+    events: int
+    discard_rate: float
+    ingest_rate: float
+    ingest_peak_rss_mb: float
+
+    @property
+    def ratio(self) -> float:
+        return self.ingest_rate / self.discard_rate
+
+
+def _settings(broker: LocalBroker, workdir: Path) -> Settings:
+    prefix = f"bench{uuid.uuid4().hex[:6]}"
+    topics = Topics(
+        response_times=f"{prefix}.response_times",
+        defects=f"{prefix}.defects",
+        security_incidents=f"{prefix}.security_incidents",
+        cost_invoices=f"{prefix}.cost_invoices",
+        registry=f"{prefix}.registry",
+        dead_letters=f"{prefix}.dlq",
+        control=f"{prefix}.control",
+        alerts=f"{prefix}.alerts",
+    )
+    return Settings(
+        kafka_bootstrap=broker.bootstrap,
+        db=workdir / f"{prefix}.duckdb",
+        group_id=f"{prefix}-ingest",
+        topics=topics,
+    )
+
+
+def consume_and_discard(settings: Settings, expected: int) -> float:
+    """Events/s of a bare kafka-python consumer with ingest's settings, reading everything."""
+    consumer = KafkaConsumer(**consumer_options(settings), group_id=f"{settings.group_id}-discard")
+    consumer.subscribe(sorted(settings.topics.event_topics()))
+    seen = 0
+    started = None
+    while seen < expected:
+        polled = consumer.poll(timeout_ms=1000, max_records=settings.batch_max_records)
+        if started is None and polled:
+            started = time.perf_counter()
+        for records in polled.values():
+            seen += len(records)
+    elapsed = time.perf_counter() - (started or time.perf_counter())
+    consumer.close()
+    return seen / elapsed
+
+
+def ingest_drain(settings: Settings, expected: int) -> tuple[float, float]:
+    """Events/s and peak RSS (MB) of ``vendorwatch ingest --drain`` into a fresh DuckDB file."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VENDORWATCH_")}
+    env.update(
+        VENDORWATCH_KAFKA_BOOTSTRAP=settings.kafka_bootstrap,
+        VENDORWATCH_DB=str(settings.db),
+        VENDORWATCH_GROUP_ID=settings.group_id,
+        VENDORWATCH_CONFIG=str(Path(__file__).parent / "no-config.toml"),
+    )
+    for name, topic in settings.topics.model_dump().items():
+        env[f"VENDORWATCH_TOPICS__{name.upper()}"] = topic
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "vendorwatch", "ingest", "--drain"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        raise RuntimeError(f"ingest --drain failed:\n{result.stderr[-3000:]}")
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    final = [line for line in result.stderr.splitlines() if "ingest done" in line]
+    if not final or not (match := _OVERALL.search(final[-1])):
+        raise RuntimeError(f"no final progress line from ingest:\n{result.stderr[-2000:]}")
+    print(f"  {final[-1]}")
+    print(f"  wall time of the process, start-up and group join included: {elapsed:.1f}s")
+    return float(match.group(1).replace(",", "")), peak_rss_mb
+
+
+def run(broker: LocalBroker, workdir: Path, events: int, produce: object) -> IngestFigures:
+    settings = _settings(broker, workdir)
+    ensure_topics(settings, partitions=3)
+    started = time.perf_counter()
+    produced = produce(settings, events)  # type: ignore[operator]
+    print(f"  produced {produced:,} events in {time.perf_counter() - started:.1f}s")
+    discard_rate = consume_and_discard(settings, produced)
+    print(f"  (a) consume-and-discard: {discard_rate:,.0f} events/s")
+    ingest_rate, rss = ingest_drain(settings, produced)
+    print(f"  (b) ingest --drain:      {ingest_rate:,.0f} events/s, peak RSS {rss:.0f} MB")
+    return IngestFigures(produced, discard_rate, ingest_rate, rss)

@@ -1,0 +1,1 @@
+"""Command-line commands, one module per command; the main app registers them."""
