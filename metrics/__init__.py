@@ -1,0 +1,1 @@
+"""Metric jobs: projections, trend scores, rules and breaches (issue 3; not built yet)."""
