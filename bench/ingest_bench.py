@@ -6,7 +6,6 @@ uses, so the ratio b/a says how much of the raw client throughput the pipeline k
 
 from __future__ import annotations
 
-import os
 import re
 import resource
 import subprocess
@@ -21,7 +20,7 @@ from kafka import KafkaConsumer
 from ingest.consumer import consumer_options
 from ingest.topics import ensure_topics
 from vendorwatch.broker import LocalBroker
-from vendorwatch.settings import Settings, Topics
+from vendorwatch.settings import Settings, Topics, settings_environment
 
 _OVERALL = re.compile(r"([\d,]+)/s over")
 
@@ -40,21 +39,11 @@ class IngestFigures:
 
 def _settings(broker: LocalBroker, workdir: Path) -> Settings:
     prefix = f"bench{uuid.uuid4().hex[:6]}"
-    topics = Topics(
-        response_times=f"{prefix}.response_times",
-        defects=f"{prefix}.defects",
-        security_incidents=f"{prefix}.security_incidents",
-        cost_invoices=f"{prefix}.cost_invoices",
-        registry=f"{prefix}.registry",
-        dead_letters=f"{prefix}.dlq",
-        control=f"{prefix}.control",
-        alerts=f"{prefix}.alerts",
-    )
     return Settings(
         kafka_bootstrap=broker.bootstrap,
         db=workdir / f"{prefix}.duckdb",
         group_id=f"{prefix}-ingest",
-        topics=topics,
+        topics=Topics.prefixed(prefix),
     )
 
 
@@ -77,15 +66,7 @@ def consume_and_discard(settings: Settings, expected: int) -> float:
 
 def ingest_drain(settings: Settings, expected: int) -> tuple[float, float]:
     """Events/s and peak RSS (MB) of ``vendorwatch ingest --drain`` into a fresh DuckDB file."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VENDORWATCH_")}
-    env.update(
-        VENDORWATCH_KAFKA_BOOTSTRAP=settings.kafka_bootstrap,
-        VENDORWATCH_DB=str(settings.db),
-        VENDORWATCH_GROUP_ID=settings.group_id,
-        VENDORWATCH_CONFIG=str(Path(__file__).parent / "no-config.toml"),
-    )
-    for name, topic in settings.topics.model_dump().items():
-        env[f"VENDORWATCH_TOPICS__{name.upper()}"] = topic
+    env = settings_environment(settings, config_file=Path(__file__).parent / "no-config.toml")
     started = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-m", "vendorwatch", "ingest", "--drain"],

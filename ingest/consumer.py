@@ -207,7 +207,9 @@ class Ingestor:
             self._batches.put(None)
             writer.join(timeout=60)
             self._print_progress(consumer, max(time.monotonic() - last_report, 1e-9), final=True)
+            consumer.unsubscribe()  # drops the listener, which refers back to this ingestor
             consumer.close(autocommit=False)
+            self._consumer = None
             gc.set_threshold(*previous_thresholds)
             if self.dead_letter_publisher:
                 self.dead_letter_publisher.close()

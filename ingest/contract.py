@@ -1,4 +1,4 @@
-"""The input event contract, version 1 (``shared/EVENTS.md``), as pydantic models.
+"""The input event contract, version 1 (``docs/events.md``), as pydantic models.
 
 These models are the single authority on what vendorwatch accepts. :func:`parse_event` turns
 the raw bytes of one Kafka record into a validated event or raises :class:`ContractViolation`

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import gc
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,7 +12,7 @@ from kafka import KafkaProducer
 
 from ingest.topics import ensure_topics
 from vendorwatch.broker import LocalBroker
-from vendorwatch.settings import Settings, Topics
+from vendorwatch.settings import Settings, Topics, settings_environment
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -37,16 +37,7 @@ def settings_factory(kafka_broker: LocalBroker, tmp_path: Path) -> SettingsFacto
 
     def make(partitions: int = 3, **overrides: object) -> Settings:
         prefix = f"t{uuid.uuid4().hex[:10]}"
-        topics = Topics(
-            response_times=f"{prefix}.response_times",
-            defects=f"{prefix}.defects",
-            security_incidents=f"{prefix}.security_incidents",
-            cost_invoices=f"{prefix}.cost_invoices",
-            registry=f"{prefix}.registry",
-            dead_letters=f"{prefix}.dlq",
-            control=f"{prefix}.control",
-            alerts=f"{prefix}.alerts",
-        )
+        topics = Topics.prefixed(prefix)
         values: dict[str, object] = {
             "kafka_bootstrap": kafka_broker.bootstrap,
             "db": tmp_path / f"{prefix}.duckdb",
@@ -74,18 +65,10 @@ def producer(kafka_broker: LocalBroker) -> Iterator[KafkaProducer]:
 
 def settings_env(settings: Settings) -> dict[str, str]:
     """Environment for running the ``vendorwatch`` CLI with these settings in a subprocess."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VENDORWATCH_")}
-    env.update(
-        {
-            "VENDORWATCH_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-            "VENDORWATCH_DB": str(settings.db),
-            "VENDORWATCH_GROUP_ID": settings.group_id,
-            "VENDORWATCH_BATCH_MAX_RECORDS": str(settings.batch_max_records),
-            "VENDORWATCH_BATCH_MAX_WAIT_MS": str(settings.batch_max_wait_ms),
-            "VENDORWATCH_PROGRESS_INTERVAL_S": str(settings.progress_interval_s),
-            "VENDORWATCH_CONFIG": str(REPO / "tests" / "no-config.toml"),
-        }
-    )
-    for name, topic in settings.topics.model_dump().items():
-        env[f"VENDORWATCH_TOPICS__{name.upper()}"] = topic
-    return env
+    return settings_environment(settings, config_file=REPO / "tests" / "no-config.toml")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Free DuckDB objects before interpreter shutdown, so that nanobind (duckdb's binding
+    layer) does not report them as leaked after pytest's summary line."""
+    gc.collect()

@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from vendorwatch.settings import Settings, SettingsError, kafka_client_options, load_settings
+from vendorwatch.settings import (
+    Settings,
+    SettingsError,
+    Topics,
+    kafka_client_options,
+    load_settings,
+    settings_environment,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 ONE_SCREEN = 24  # lines
@@ -367,3 +374,19 @@ def test_the_password_is_masked_in_python_but_reaches_the_kafka_client(
     assert options["sasl_mechanism"] == "SCRAM-SHA-512"
     assert options["security_protocol"] == "SASL_SSL"
     assert isinstance(settings, Settings)
+
+
+def test_settings_environment_reproduces_the_settings_in_a_child(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    original = Settings(
+        kafka_bootstrap="10.0.0.1:9094",
+        kafka_sasl_password="s3cret",  # type: ignore[arg-type]
+        topics=Topics.prefixed("iso"),
+        max_future_skew=timedelta(minutes=90),
+    )
+    config = tmp_path / "empty.toml"
+    config.write_text("")
+    for name, value in settings_environment(original, config_file=config).items():
+        monkeypatch.setenv(name, value)
+    assert load_settings() == original

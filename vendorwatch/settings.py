@@ -45,6 +45,11 @@ class Topics(BaseModel):
             raise ValueError("must be 1-249 characters of letters, digits, '.', '_' or '-'")
         return value
 
+    @classmethod
+    def prefixed(cls, prefix: str) -> Topics:
+        """A topic set whose every name starts with ``prefix.`` (isolated test/benchmark runs)."""
+        return cls(**{name: f"{prefix}.{name}" for name in cls.model_fields})
+
     def event_topics(self) -> dict[str, str]:
         """Map each event topic name to the one ``type`` EVENTS.md allows on it."""
         return {
@@ -162,3 +167,22 @@ def kafka_client_options(settings: Settings) -> dict[str, Any]:
         if settings.kafka_sasl_password is not None:
             options["sasl_plain_password"] = settings.kafka_sasl_password.get_secret_value()
     return options
+
+
+def settings_environment(settings: Settings, *, config_file: Path) -> dict[str, str]:
+    """The current environment, minus any ``VENDORWATCH_*``, plus variables that reproduce
+    ``settings`` in a child process (``config_file`` stands in for ``vendorwatch.toml``).
+    Secrets are passed through as they are: never log the result."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VENDORWATCH_")}
+    env["VENDORWATCH_CONFIG"] = str(config_file)
+    for name, value in settings.model_dump(exclude_none=True).items():
+        if name == "topics":
+            for topic_name, topic in value.items():
+                env[f"VENDORWATCH_TOPICS__{topic_name.upper()}"] = topic
+        elif isinstance(value, SecretStr):
+            env[f"VENDORWATCH_{name.upper()}"] = value.get_secret_value()
+        elif isinstance(value, timedelta):
+            env[f"VENDORWATCH_{name.upper()}"] = f"PT{value.total_seconds():g}S"
+        else:
+            env[f"VENDORWATCH_{name.upper()}"] = str(value)
+    return env

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
 import orjson
+import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
 from ingest.consumer import Ingestor
 from ingest.deadletter import DeadLetterPublisher
 from ingest.store import EventStore
 from tests.conftest import SettingsFactory, settings_env
+from tests.ingest.processes import query
 from vendorwatch.settings import Settings
 
 NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
@@ -43,8 +45,19 @@ def event(kind: str, event_id: str, **fields: object) -> dict[str, object]:
     return base
 
 
+OPEN_STORES: list[EventStore] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_stores() -> Iterator[None]:
+    yield
+    while OPEN_STORES:
+        OPEN_STORES.pop().close()
+
+
 def drain(settings: Settings) -> EventStore:
     store = EventStore(settings.db)
+    OPEN_STORES.append(store)
     Ingestor(
         settings,
         store,
@@ -205,11 +218,9 @@ def test_events_from_kcat_are_stored_with_exact_counts(
     )
     assert result.returncode == 0, result.stderr
     assert "ingest done: stored 500 events" in result.stderr
-    con = duckdb.connect(str(settings.db), read_only=True)
-    assert con.execute(
-        "SELECT count(DISTINCT event_id), count(*) FROM response_times"
-    ).fetchone() == (500, 500)
-    assert con.execute("SELECT count(*) FROM dead_letters").fetchone() == (1,)
+    counts = query(settings, "SELECT count(DISTINCT event_id), count(*) FROM response_times")
+    assert counts == [(500, 500)]
+    assert query(settings, "SELECT count(*) FROM dead_letters") == [(1,)]
 
 
 def test_simulated_history_is_stored_with_exact_counts(
@@ -263,7 +274,6 @@ def test_simulated_history_is_stored_with_exact_counts(
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    con = duckdb.connect(str(settings.db), read_only=True)
     tables = {
         "response_time": "response_times",
         "defect": "defects",
@@ -272,8 +282,6 @@ def test_simulated_history_is_stored_with_exact_counts(
         "vendor_profile": "vendor_profiles",
     }
     for event_type, ids in expected.items():
-        stored = {
-            row[0] for row in con.execute(f"SELECT event_id FROM {tables[event_type]}").fetchall()
-        }
+        stored = {row[0] for row in query(settings, f"SELECT event_id FROM {tables[event_type]}")}
         assert stored == ids, event_type
-    assert con.execute("SELECT count(*) FROM dead_letters").fetchone() == (0,)
+    assert query(settings, "SELECT count(*) FROM dead_letters") == [(0,)]
