@@ -23,6 +23,7 @@ from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from ingest.batch import classify
@@ -177,7 +178,12 @@ class Ingestor:
         try:
             while not stop.is_set():
                 self._raise_writer_error()
-                polled = consumer.poll(timeout_ms=100, max_records=max_records - len(pending))
+                try:
+                    polled = consumer.poll(timeout_ms=100, max_records=max_records - len(pending))
+                except KafkaError as exc:  # a broker blip: DuckDB holds the positions, retry
+                    log.warning("poll failed, retrying in 1 s: %s", exc)
+                    time.sleep(1.0)
+                    continue
                 pending = self._drop_reassigned(pending)
                 if polled and self.progress.started is None:
                     self.progress.started = time.monotonic()
