@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -66,9 +65,3 @@ def producer(kafka_broker: LocalBroker) -> Iterator[KafkaProducer]:
 def settings_env(settings: Settings) -> dict[str, str]:
     """Environment for running the ``vendorwatch`` CLI with these settings in a subprocess."""
     return settings_environment(settings, config_file=REPO / "tests" / "no-config.toml")
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Free DuckDB objects before interpreter shutdown, so that nanobind (duckdb's binding
-    layer) does not report them as leaked after pytest's summary line."""
-    gc.collect()

@@ -341,7 +341,7 @@ def test_dockerfile_entrypoint_is_the_console_script() -> None:
     scripts = pyproject["project"]["scripts"]
     (entrypoint,) = dockerfile("ENTRYPOINT")
     assert exec_form(entrypoint) == ["vendorwatch"]
-    assert scripts["vendorwatch"] == "vendorwatch.cli:main"
+    assert scripts["vendorwatch"] == "vendorwatch.cli:app"
 
     (cmd,) = dockerfile("CMD")
     path, _, rest = resolve_subcommand(exec_form(cmd))

@@ -1,5 +1,5 @@
 """``python -m vendorwatch`` runs the command line."""
 
-from vendorwatch.cli import main
+from vendorwatch.cli import app
 
-main()
+app(prog_name="vendorwatch")

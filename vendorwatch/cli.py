@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import sys
 import threading
@@ -127,18 +126,3 @@ def _register_optional_commands() -> None:
 
 
 _register_optional_commands()
-
-
-def main() -> None:
-    """Console entry point. Everything durable is committed and closed before a command
-    returns, so the process ends without interpreter finalisation: duckdb 2.0's binding layer
-    otherwise prints spurious "leaked instance" reports at exit when kafka-python's
-    background threads still hold references."""
-    code = 0
-    try:
-        app(prog_name="vendorwatch")
-    except SystemExit as exit_:
-        code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
