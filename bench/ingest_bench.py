@@ -66,7 +66,7 @@ def consume_and_discard(settings: Settings, expected: int) -> float:
 
 def ingest_drain(settings: Settings, expected: int) -> tuple[float, float]:
     """Events/s and peak RSS (MB) of ``vendorwatch ingest --drain`` into a fresh DuckDB file."""
-    env = settings_environment(settings, config_file=Path(__file__).parent / "no-config.toml")
+    env = settings_environment(settings)
     started = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-m", "vendorwatch", "ingest", "--drain"],

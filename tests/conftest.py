@@ -64,4 +64,4 @@ def producer(kafka_broker: LocalBroker) -> Iterator[KafkaProducer]:
 
 def settings_env(settings: Settings) -> dict[str, str]:
     """Environment for running the ``vendorwatch`` CLI with these settings in a subprocess."""
-    return settings_environment(settings, config_file=REPO / "tests" / "no-config.toml")
+    return settings_environment(settings)

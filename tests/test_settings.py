@@ -385,8 +385,8 @@ def test_settings_environment_reproduces_the_settings_in_a_child(
         topics=Topics.prefixed("iso"),
         max_future_skew=timedelta(minutes=90),
     )
-    config = tmp_path / "empty.toml"
-    config.write_text("")
-    for name, value in settings_environment(original, config_file=config).items():
+    # a local vendorwatch.toml must not leak into the child
+    write_toml(tmp_path, 'group_id = "from-the-file"', name="vendorwatch.toml")
+    for name, value in settings_environment(original).items():
         monkeypatch.setenv(name, value)
     assert load_settings() == original

@@ -8,6 +8,7 @@ raises :class:`SettingsError` whose message names the setting and the rule it br
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,13 @@ from pydantic_settings import (
 from pydantic_settings import SettingsError as SourceError
 
 DEFAULT_CONFIG_FILE = Path("vendorwatch.toml")
+NO_CONFIG_FILE = Path(os.devnull)
+
+
+def config_file() -> Path:
+    """The TOML file settings are read from: ``VENDORWATCH_CONFIG``, else ``./vendorwatch.toml``
+    (optional). ``VENDORWATCH_CONFIG=/dev/null`` means no file at all."""
+    return Path(os.environ.get("VENDORWATCH_CONFIG", DEFAULT_CONFIG_FILE))
 
 
 class Topics(BaseModel):
@@ -121,8 +129,12 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        config_file = Path(os.environ.get("VENDORWATCH_CONFIG", DEFAULT_CONFIG_FILE))
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, config_file))
+        toml = TomlConfigSettingsSource(settings_cls, config_file())
+        return (init_settings, env_settings, toml)
+
+
+# pydantic-settings says: error parsing value for field "topics" from source "EnvSettingsSource"
+_SOURCE_FIELD = re.compile(r'field "(\w+)"')
 
 
 class SettingsError(Exception):
@@ -131,9 +143,10 @@ class SettingsError(Exception):
 
 def load_settings(**overrides: Any) -> Settings:
     """Load settings, turning validation errors into one readable :class:`SettingsError`."""
-    config_file = Path(os.environ.get("VENDORWATCH_CONFIG", DEFAULT_CONFIG_FILE))
-    if "VENDORWATCH_CONFIG" in os.environ and not config_file.is_file():
-        raise SettingsError(f"VENDORWATCH_CONFIG: file {config_file} does not exist")
+    toml_file = config_file()
+    named = "VENDORWATCH_CONFIG" in os.environ
+    if named and toml_file != NO_CONFIG_FILE and not toml_file.is_file():
+        raise SettingsError(f"VENDORWATCH_CONFIG: file {toml_file} does not exist")
     try:
         return Settings(**overrides)
     except ValidationError as exc:
@@ -141,18 +154,18 @@ def load_settings(**overrides: Any) -> Settings:
         for error in exc.errors():
             name = ".".join(str(part) for part in error["loc"]) or "settings"
             env = "VENDORWATCH_" + name.upper().replace(".", "__")
-            lines.append(f"{name} ({env} or {config_file}): {error['msg']}")
+            lines.append(f"{name} ({env} or {toml_file}): {error['msg']}")
         raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
     except SourceError as exc:  # a source could not decode a value, e.g. VENDORWATCH_TOPICS='x'
-        message = str(exc.args[0]) if exc.args else ""
-        name = message.split('"')[1] if message.count('"') >= 2 else "settings"
+        field = _SOURCE_FIELD.search(str(exc))
+        name = field.group(1) if field else "settings"
         env = "VENDORWATCH_" + name.upper()
         raise SettingsError(
             f"{name} ({env}): not valid JSON ({exc.__cause__}); "
             f"set nested values one by one instead, e.g. {env}__<NAME>"
         ) from None
     except (OSError, ValueError) as exc:  # unreadable or malformed TOML
-        raise SettingsError(f"{config_file}: {exc}") from None
+        raise SettingsError(f"{toml_file}: {exc}") from None
 
 
 def kafka_client_options(settings: Settings) -> dict[str, Any]:
@@ -169,12 +182,12 @@ def kafka_client_options(settings: Settings) -> dict[str, Any]:
     return options
 
 
-def settings_environment(settings: Settings, *, config_file: Path) -> dict[str, str]:
+def settings_environment(settings: Settings) -> dict[str, str]:
     """The current environment, minus any ``VENDORWATCH_*``, plus variables that reproduce
-    ``settings`` in a child process (``config_file`` stands in for ``vendorwatch.toml``).
-    Secrets are passed through as they are: never log the result."""
+    ``settings`` exactly in a child process (no config file is read there). Secrets are
+    passed through as they are: never log the result."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VENDORWATCH_")}
-    env["VENDORWATCH_CONFIG"] = str(config_file)
+    env["VENDORWATCH_CONFIG"] = str(NO_CONFIG_FILE)
     for name, value in settings.model_dump(exclude_none=True).items():
         if name == "topics":
             for topic_name, topic in value.items():

@@ -6,6 +6,7 @@ Pure unit tests: no Kafka (the producer and admin client are test doubles), no w
 from __future__ import annotations
 
 import io
+import os
 import re
 import statistics
 from collections import Counter, defaultdict
@@ -438,9 +439,9 @@ def test_produce_routes_each_type_to_its_topic_keyed_by_vendor() -> None:
 
 @pytest.fixture
 def cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
-    for name in [n for n in __import__("os").environ if n.startswith("VENDORWATCH_")]:
+    for name in [n for n in os.environ if n.startswith("VENDORWATCH_")]:
         monkeypatch.delenv(name)
-    monkeypatch.setenv("VENDORWATCH_CONFIG", str(REPO / "tests" / "no-config.toml"))
+    monkeypatch.setenv("VENDORWATCH_CONFIG", os.devnull)
     app = typer.Typer()
     app.command("simulate")(simulate)
     app.command("other")(lambda: None)  # keep "simulate" a sub-command
