@@ -23,6 +23,7 @@ class IngestProcess:
 
     process: subprocess.Popen[str]
     lines: list[str] = field(default_factory=list)
+    reader: threading.Thread | None = None
 
     @classmethod
     def start(cls, settings: Settings, *args: str) -> IngestProcess:
@@ -34,7 +35,8 @@ class IngestProcess:
             text=True,
         )
         running = cls(process)
-        threading.Thread(target=running._read, daemon=True).start()
+        running.reader = threading.Thread(target=running._read, daemon=True)
+        running.reader.start()
         return running
 
     def _read(self) -> None:
@@ -62,7 +64,8 @@ class IngestProcess:
 
     def wait(self, timeout: float) -> int:
         code = self.process.wait(timeout=timeout)
-        time.sleep(0.1)
+        if self.reader is not None:
+            self.reader.join(timeout=10)  # the last lines, until stderr closes
         return code
 
     def output(self) -> str:

@@ -14,9 +14,10 @@ from kafka import KafkaConsumer, KafkaProducer
 
 from ingest.consumer import Ingestor
 from ingest.deadletter import DeadLetterPublisher
+from ingest.schema import TABLE_BY_TYPE
 from ingest.store import EventStore
 from tests.conftest import SettingsFactory, settings_env
-from tests.ingest.processes import query
+from tests.ingest.processes import drain_process, query
 from vendorwatch.settings import Settings
 
 NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
@@ -208,16 +209,7 @@ def test_events_from_kcat_are_stored_with_exact_counts(
         check=True,
         timeout=60,
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "vendorwatch", "ingest", "--drain"],
-        env=settings_env(settings),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "ingest done: stored 500 events" in result.stderr
+    assert "ingest done: stored 500 events" in drain_process(settings).output()
     counts = query(settings, "SELECT count(DISTINCT event_id), count(*) FROM response_times")
     assert counts == [(500, 500)]
     assert query(settings, "SELECT count(*) FROM dead_letters") == [(1,)]
@@ -227,7 +219,6 @@ def test_simulated_history_is_stored_with_exact_counts(
     settings_factory: SettingsFactory, tmp_path: Path
 ) -> None:
     settings = settings_factory()
-    env = settings_env(settings)
     args = [
         "simulate",
         "--days",
@@ -241,12 +232,11 @@ def test_simulated_history_is_stored_with_exact_counts(
         "--seed",
         "5",
     ]
-    vendorwatch = [sys.executable, "-m", "vendorwatch"]
     expected_file = tmp_path / "expected.jsonl"
-    for extra in (["--output", str(expected_file)], []):
+    for extra in (["--output", str(expected_file)], []):  # the same history, to a file and Kafka
         done = subprocess.run(
-            [*vendorwatch, *args, *extra],
-            env=env,
+            [sys.executable, "-m", "vendorwatch", *args, *extra],
+            env=settings_env(settings),
             capture_output=True,
             text=True,
             timeout=180,
@@ -257,31 +247,11 @@ def test_simulated_history_is_stored_with_exact_counts(
     for line in expected_file.read_bytes().splitlines():
         doc = orjson.loads(line)
         expected.setdefault(doc["type"], set()).add(doc["event_id"])
-    assert set(expected) == {
-        "response_time",
-        "defect",
-        "security_incident",
-        "cost_invoice",
-        "vendor_profile",
-    }
+    assert set(expected) == set(TABLE_BY_TYPE)
 
-    done = subprocess.run(
-        [*vendorwatch, "ingest", "--drain"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    tables = {
-        "response_time": "response_times",
-        "defect": "defects",
-        "security_incident": "security_incidents",
-        "cost_invoice": "cost_invoices",
-        "vendor_profile": "vendor_profiles",
-    }
+    drain_process(settings)
     for event_type, ids in expected.items():
-        stored = {row[0] for row in query(settings, f"SELECT event_id FROM {tables[event_type]}")}
+        table = TABLE_BY_TYPE[event_type]
+        stored = {row[0] for row in query(settings, f"SELECT event_id FROM {table}")}
         assert stored == ids, event_type
     assert query(settings, "SELECT count(*) FROM dead_letters") == [(0,)]
