@@ -46,6 +46,8 @@ TIMEOUT_MS = 60_000.0
 WARMUP_DAYS = 14  # lifecycles opened this long before the window may resolve inside it
 DEFECT_TTR_HOURS = {"minor": 72.0, "major": 30.0, "critical": 8.0}
 INCIDENT_TTR_HOURS = {"low": 120.0, "medium": 72.0, "high": 24.0, "critical": 10.0}
+INCIDENT_SEVERITIES = ("low", "medium", "high", "critical")
+INCIDENT_SEVERITY_WEIGHTS = (55, 33, 10, 2)  # background incidents, outside a burst
 INCIDENT_CATEGORIES = ("vulnerability", "access_violation", "phishing", "misconfiguration")
 _HOURS = range(24)
 _CUM_VOLUME = tuple(itertools.accumulate(HOURLY_VOLUME))
@@ -295,7 +297,7 @@ class VendorProcess:
         tag = _day_tag(day)
         for n in range(count):
             ts_ms = day * DAY_MS + int(rng.random() * DAY_MS)
-            severity = rng.choices(("low", "medium", "high", "critical"), (55, 33, 10, 2))[0]
+            severity = rng.choices(INCIDENT_SEVERITIES, INCIDENT_SEVERITY_WEIGHTS)[0]
             category = rng.choice(INCIDENT_CATEGORIES)
             if rng.random() * peak < vendor.incident_factor(ts_ms):
                 self._open_incident(rng, ts_ms, f"{tag}-{n}", severity, category)
@@ -362,7 +364,7 @@ class VendorProcess:
             if draw < p_defect:
                 self._open_defect(rng, now_ms, ident)
             else:
-                severity = rng.choices(("low", "medium", "high", "critical"), (55, 33, 10, 2))[0]
+                severity = rng.choices(INCIDENT_SEVERITIES, INCIDENT_SEVERITY_WEIGHTS)[0]
                 self._open_incident(rng, now_ms, ident, severity, rng.choice(INCIDENT_CATEGORIES))
             return self._due(now_ms)  # the event just opened, unless its type is excluded
         if "response_time" not in include:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -53,69 +53,62 @@ class ScenarioPreset:
     incident_burst: bool = False  # a burst of incidents (incl. a data breach) at onset
 
 
+# A steady, well-run vendor; every other preset says only how it differs from this one.
+_STEADY = ScenarioPreset(
+    name="healthy",
+    description="steady, comfortably inside the SLA",
+    latency_sigma=0.35,
+    day_sigma=0.05,
+    sla_headroom=3.0,
+    failure_rate=0.0015,
+    defects_per_1k=0.4,
+    incidents_per_day=0.03,
+)
 PRESETS: dict[str, ScenarioPreset] = {
     p.name: p
     for p in (
-        ScenarioPreset(
-            "healthy", "steady, comfortably inside the SLA", 0.35, 0.05, 3.0, 0.0015, 0.4, 0.03
+        _STEADY,
+        replace(
+            _STEADY,
+            name="noisy_but_healthy",
+            description="high variance, inside the SLA on average",
+            latency_sigma=0.55,
+            day_sigma=0.15,
+            sla_headroom=4.2,
+            failure_rate=0.003,
+            defects_per_1k=0.8,
+            incidents_per_day=0.04,
         ),
-        ScenarioPreset(
-            "noisy_but_healthy",
-            "high variance, inside the SLA on average",
-            0.55,
-            0.15,
-            4.2,
-            0.003,
-            0.8,
-            0.04,
-        ),
-        ScenarioPreset(
-            "latency_degradation",
-            "latencies drift up from the onset and cross the SLA p95 within about two weeks",
-            0.35,
-            0.05,
-            3.0,
-            0.0015,
-            0.4,
-            0.03,
+        replace(
+            _STEADY,
+            name="latency_degradation",
+            description="latencies drift up from the onset and cross the SLA p95 within about "
+            "two weeks",
             onset_days_before_end=30,
             latency_ramp_per_day=0.045,
             latency_ramp_cap=3.5,
         ),
-        ScenarioPreset(
-            "defect_surge",
-            "the defect rate jumps sixfold at the onset",
-            0.35,
-            0.05,
-            3.0,
-            0.0015,
-            0.45,
-            0.03,
+        replace(
+            _STEADY,
+            name="defect_surge",
+            description="the defect rate jumps sixfold at the onset",
+            defects_per_1k=0.45,
             onset_days_before_end=30,
             defect_jump=6.0,
         ),
-        ScenarioPreset(
-            "cost_creep",
-            "invoices drift above the contract fee month over month, quality stays fine",
-            0.35,
-            0.05,
-            3.0,
-            0.0015,
-            0.4,
-            0.03,
+        replace(
+            _STEADY,
+            name="cost_creep",
+            description="invoices drift above the contract fee month over month, quality "
+            "stays fine",
             onset_days_before_end=120,
             onset_max_share=0.75,
             cost_creep_per_month=0.05,
         ),
-        ScenarioPreset(
-            "security_incident_burst",
-            "a burst of incidents incl. high/critical and a data breach at the onset",
-            0.35,
-            0.05,
-            3.0,
-            0.0015,
-            0.4,
-            0.03,
+        replace(
+            _STEADY,
+            name="security_incident_burst",
+            description="a burst of incidents incl. high/critical and a data breach at the onset",
             onset_days_before_end=30,
             incident_burst=True,
         ),
