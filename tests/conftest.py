@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -65,3 +68,23 @@ def producer(kafka_broker: LocalBroker) -> Iterator[KafkaProducer]:
 def settings_env(settings: Settings) -> dict[str, str]:
     """Environment for running the ``vendorwatch`` CLI with these settings in a subprocess."""
     return settings_environment(settings)
+
+
+def run_vendorwatch(
+    *args: str, cwd: Path = REPO, env: dict[str, str] | None = None, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
+    """``python -m vendorwatch ARGS`` as a user would run it: no ``VENDORWATCH_*`` variable
+    from outside unless ``env`` gives it (``env`` replaces the environment when it is a
+    :func:`settings_env` result), a terminal wide enough that help never truncates options."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("VENDORWATCH_")}
+    environ.update(env or {})
+    environ.update(COLUMNS="250", TERM="dumb", NO_COLOR="1")
+    return subprocess.run(
+        [sys.executable, "-m", "vendorwatch", *args],
+        cwd=cwd,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

@@ -12,7 +12,6 @@ import os
 import re
 import shlex
 import subprocess
-import sys
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +21,7 @@ import pytest
 import typer
 import yaml
 
+from tests.conftest import run_vendorwatch
 from vendorwatch.cli import app
 from vendorwatch.settings import Settings
 
@@ -95,21 +95,6 @@ def resolve_subcommand(args: list[str]) -> tuple[list[str], Any, list[str]]:
 
 def long_options(args: list[str]) -> list[str]:
     return [a.split("=", 1)[0] for a in args if a.startswith("--")]
-
-
-def run_vendorwatch(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VENDORWATCH_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    env.update(COLUMNS="250", TERM="dumb", NO_COLOR="1")  # no truncated option names
-    return subprocess.run(
-        [sys.executable, "-m", "vendorwatch", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def listener_map(value: str) -> dict[str, tuple[str, int]]:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
+from tests.conftest import run_vendorwatch
 from vendorwatch.settings import (
     Settings,
     SettingsError,
@@ -57,19 +57,7 @@ def assert_readable(message: str) -> None:
 
 def run_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """``python -m vendorwatch ARGS`` in ``tmp_path`` with only the given VENDORWATCH_* vars."""
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("VENDORWATCH_")}
-    environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), environ.get("PYTHONPATH")]))
-    environ["COLUMNS"] = "200"
-    environ.update(env)
-    return subprocess.run(
-        [sys.executable, "-m", "vendorwatch", *args],
-        cwd=tmp_path,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_vendorwatch(*args, cwd=tmp_path, env=env, timeout=60)
 
 
 # ------------------------------------------------------------------------------ defaults

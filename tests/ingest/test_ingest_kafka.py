@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +15,7 @@ from ingest.consumer import Ingestor
 from ingest.deadletter import DeadLetterPublisher
 from ingest.schema import TABLE_BY_TYPE
 from ingest.store import EventStore
-from tests.conftest import SettingsFactory, settings_env
+from tests.conftest import SettingsFactory, run_vendorwatch, settings_env
 from tests.ingest.processes import drain_process, query
 from vendorwatch.settings import Settings
 
@@ -220,7 +219,6 @@ def test_simulated_history_is_stored_with_exact_counts(
 ) -> None:
     settings = settings_factory()
     args = [
-        "simulate",
         "--days",
         "40",
         "--vendors-per-scenario",
@@ -234,14 +232,7 @@ def test_simulated_history_is_stored_with_exact_counts(
     ]
     expected_file = tmp_path / "expected.jsonl"
     for extra in (["--output", str(expected_file)], []):  # the same history, to a file and Kafka
-        done = subprocess.run(
-            [sys.executable, "-m", "vendorwatch", *args, *extra],
-            env=settings_env(settings),
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
+        done = run_vendorwatch("simulate", *args, *extra, env=settings_env(settings))
         assert done.returncode == 0, done.stderr
     expected: dict[str, set[str]] = {}
     for line in expected_file.read_bytes().splitlines():
