@@ -1,10 +1,12 @@
-"""Creating the topics vendorwatch reads and writes (for local set-ups and tests)."""
+"""Creating the topics vendorwatch reads and writes (local set-ups, tests, the benchmark)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from kafka import KafkaAdminClient
-from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import TopicAlreadyExistsError, for_code
 
 from vendorwatch.settings import Settings, kafka_client_options
 
@@ -14,19 +16,53 @@ def all_topics(settings: Settings) -> list[str]:
     return list(dict.fromkeys(settings.topics.model_dump().values()))
 
 
+def create_missing_topics(
+    admin: Any,
+    names: Sequence[str],
+    *,
+    partitions: int,
+    configs: Mapping[str, str] | None = None,
+    timeout_s: float = 30.0,
+) -> list[str]:
+    """Create those of ``names`` that do not exist (``partitions`` each, replication factor 1,
+    topic ``configs``) in one request, and wait until every named topic has a leader for each
+    partition. Existing topics are left as they are. Returns the names created.
+
+    Raises ``kafka.errors.KafkaError`` if the broker refuses a topic for another reason than
+    that it exists, and ``ValueError`` for ``partitions`` < 1.
+    """
+    if partitions < 1:
+        raise ValueError(f"partitions must be >= 1, got {partitions}")
+    wanted = list(dict.fromkeys(names))
+    if not wanted:
+        return []
+    spec = {
+        name: {
+            "num_partitions": partitions,
+            "replication_factor": 1,
+            "configs": dict(configs or {}),
+        }
+        for name in wanted
+    }
+    timeout_ms = int(timeout_s * 1000)
+    result = admin.create_topics(spec, timeout_ms=timeout_ms, raise_errors=False)
+    created = []
+    for topic in result["topics"]:
+        error_type = for_code(topic["error_code"])
+        if error_type.errno == TopicAlreadyExistsError.errno:
+            continue
+        if error_type.errno != 0:
+            message = topic.get("error_message") or error_type.description
+            raise error_type(f"creating topic {topic['name']!r}: {message}")
+        created.append(str(topic["name"]))
+    admin.wait_for_topics(wanted, timeout_ms=timeout_ms)
+    return [name for name in wanted if name in created]
+
+
 def ensure_topics(settings: Settings, *, partitions: int = 3) -> list[str]:
     """Create the configured topics that are missing; returns the names created."""
     admin = KafkaAdminClient(**kafka_client_options(settings), client_id="vendorwatch-admin")
     try:
-        existing = set(admin.list_topics())
-        missing = [t for t in all_topics(settings) if t not in existing]
-        created = []
-        for topic in missing:
-            try:
-                admin.create_topics([NewTopic(topic, partitions, 1)])
-                created.append(topic)
-            except TopicAlreadyExistsError:
-                pass
-        return created
+        return create_missing_topics(admin, all_topics(settings), partitions=partitions)
     finally:
         admin.close()

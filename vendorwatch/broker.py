@@ -28,7 +28,9 @@ from types import TracebackType
 from typing import Any, Self
 
 from kafka import KafkaAdminClient
-from kafka.errors import KafkaError, TopicAlreadyExistsError, for_code
+from kafka.errors import KafkaError
+
+from ingest.topics import create_missing_topics
 
 __all__ = ["SCRIPT", "BrokerError", "LocalBroker", "free_port"]
 
@@ -206,30 +208,11 @@ class LocalBroker:
             kafka.errors.KafkaError: the broker refused to create a topic for another reason.
             ValueError: `partitions` < 1.
         """
-        if partitions < 1:
-            raise ValueError(f"partitions must be >= 1, got {partitions}")
-        wanted = list(dict.fromkeys(names))
-        if not wanted:
-            return
-        spec = {
-            name: {
-                "num_partitions": partitions,
-                "replication_factor": 1,
-                "configs": dict(configs or {}),
-            }
-            for name in wanted
-        }
-        timeout_ms = int(timeout * 1000)
-        admin = self.admin(request_timeout_ms=timeout_ms)
+        admin = self.admin(request_timeout_ms=int(timeout * 1000))
         try:
-            result = admin.create_topics(spec, timeout_ms=timeout_ms, raise_errors=False)
-            for topic in result["topics"]:
-                error_type = for_code(topic["error_code"])
-                if error_type.errno in (0, TopicAlreadyExistsError.errno):
-                    continue
-                message = topic.get("error_message") or error_type.description
-                raise error_type(f"creating topic {topic['name']!r}: {message}")
-            admin.wait_for_topics(wanted, timeout_ms=timeout_ms)
+            create_missing_topics(
+                admin, names, partitions=partitions, configs=configs, timeout_s=timeout
+            )
         finally:
             admin.close()
 
