@@ -17,7 +17,7 @@ cleanup() {
   wait 2>/dev/null || true
   echo
   echo "demo stopped. The store is ${VENDORWATCH_DB}; look inside with:"
-  echo "  .venv/bin/vendorwatch status"
+  echo "  VENDORWATCH_DB=${VENDORWATCH_DB} .venv/bin/vendorwatch status"
   echo "  .venv/bin/python -c \"import duckdb; print(duckdb.connect('${VENDORWATCH_DB}', read_only=True).sql('SELECT vendor_id, count(*), quantile_cont(latency_ms, 0.95) FROM response_times GROUP BY ALL ORDER BY 3 DESC'))\""
   echo "The broker is still running: make broker-stop"
 }
