@@ -188,6 +188,9 @@ def test_environment_beats_toml_and_arguments_beat_both(
         ("VENDORWATCH_KAFKA_SECURITY_PROTOCOL", "PLAIN", ["kafka_security_protocol"]),
         ("VENDORWATCH_MAX_FUTURE_SKEW", "-PT1H", ["max_future_skew", "negative"]),
         ("VENDORWATCH_TOPICS__DEFECTS", "no spaces allowed", ["topics.defects", "letters"]),
+        ("VENDORWATCH_METRICS__REPORTING_TZ", "Mars/Olympus", ["metrics.reporting_tz", "IANA"]),
+        ("VENDORWATCH_METRICS__SILENT_AFTER", "PT0S", ["metrics.silent_after", "positive"]),
+        ("VENDORWATCH_METRICS__MIN_DAILY_RESPONSES", "0", ["metrics.min_daily_responses"]),
     ],
 )
 def test_a_bad_environment_value_names_the_setting_and_the_rule(

@@ -12,6 +12,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -69,6 +70,47 @@ class Topics(BaseModel):
         }
 
 
+class MetricsSettings(BaseModel):
+    """How the metric jobs cut periods and judge samples (see docs/metrics.md)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    reporting_tz: str = Field(
+        default="UTC", description="IANA time zone whose calendar months vendor_monthly uses."
+    )
+    min_daily_responses: int = Field(
+        default=50, ge=1, description="Fewer responses in a day: status 'insufficient'."
+    )
+    min_monthly_responses: int = Field(
+        default=500, ge=1, description="Fewer responses in a month: status 'insufficient'."
+    )
+    silent_after: timedelta = Field(
+        default=timedelta(hours=6),
+        description="A vendor with no response event for this long is reported silent.",
+    )
+    cycle_seconds: float = Field(
+        default=60.0, gt=0, description="How often `vendorwatch run` recomputes the metrics."
+    )
+
+    @field_validator("reporting_tz")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not an IANA time zone name such as 'Europe/Berlin' or 'UTC'"
+            ) from None
+        return value
+
+    @field_validator("silent_after")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be positive")
+        return value
+
+
 class Settings(BaseSettings):
     """Everything the engine needs to run; see README "Configuration"."""
 
@@ -102,6 +144,7 @@ class Settings(BaseSettings):
     batch_max_records: int = Field(default=20_000, gt=0, le=1_000_000)
     batch_max_wait_ms: int = Field(default=500, ge=1, le=60_000)
     progress_interval_s: float = Field(default=5.0, gt=0)
+    metrics: MetricsSettings = MetricsSettings()
 
     @field_validator("kafka_bootstrap")
     @classmethod
@@ -189,13 +232,17 @@ def settings_environment(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VENDORWATCH_")}
     env["VENDORWATCH_CONFIG"] = str(NO_CONFIG_FILE)
     for name, value in settings.model_dump(exclude_none=True).items():
-        if name == "topics":
-            for topic_name, topic in value.items():
-                env[f"VENDORWATCH_TOPICS__{topic_name.upper()}"] = topic
-        elif isinstance(value, SecretStr):
-            env[f"VENDORWATCH_{name.upper()}"] = value.get_secret_value()
-        elif isinstance(value, timedelta):
-            env[f"VENDORWATCH_{name.upper()}"] = f"PT{value.total_seconds():g}S"
+        if isinstance(value, dict):  # a nested section such as topics or metrics
+            for inner, inner_value in value.items():
+                env[f"VENDORWATCH_{name.upper()}__{inner.upper()}"] = _env_value(inner_value)
         else:
-            env[f"VENDORWATCH_{name.upper()}"] = str(value)
+            env[f"VENDORWATCH_{name.upper()}"] = _env_value(value)
     return env
+
+
+def _env_value(value: object) -> str:
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, timedelta):
+        return f"PT{value.total_seconds():g}S"
+    return str(value)

@@ -1,0 +1,201 @@
+"""The metrics job: keep ``vendor_daily`` / ``vendor_monthly`` equal to a recomputation.
+
+Contract:
+
+* :meth:`MetricsJob.rebuild` drops the projections and recomputes them from the event store as
+  of ``as_of`` (only events with ``occurred_at < as_of`` count).
+* :meth:`MetricsJob.run` is incremental: it recomputes only what changed since the last run —
+  for each vendor, every period from the earliest one touched by an event ingested since then
+  (found by per-partition offset watermarks, so late and out-of-order events correct the
+  periods they belong to), plus the periods from the last ``as_of`` on. Its result equals
+  ``rebuild(as_of)``. If ``as_of`` is earlier than the last run's, or the period settings
+  changed, it rebuilds instead.
+* Each run is one DuckDB transaction: readers see the old projections or the new ones.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import duckdb
+
+from ingest.schema import TABLE_BY_TYPE
+from metrics.projections import DELETE_DIRTY, INSERT_BY_TABLE
+from metrics.tables import DDL, PROJECTION_TABLES
+from vendorwatch.settings import MetricsSettings
+
+RunMode = Literal["incremental", "rebuild"]
+
+_EVENT_TABLES = tuple(TABLE_BY_TYPE.values())
+_ALL_EVENTS = " UNION ALL ".join(
+    f'SELECT vendor_id, occurred_at, topic, "partition", "offset" FROM {t}' for t in _EVENT_TABLES
+)
+
+_VENDOR_SPAN = f"""
+CREATE OR REPLACE TEMP TABLE _vendor_span AS
+SELECT vendor_id, min(occurred_at) AS first_at
+FROM ({_ALL_EVENTS}) WHERE occurred_at < $as_of GROUP BY vendor_id
+"""
+
+_NEW = """
+    LEFT JOIN metrics_watermarks w ON w.topic = e.topic AND w."partition" = e."partition"
+    WHERE e."offset" >= coalesce(w.next_offset, 0)"""
+
+_DIRTY_SINCE_LAST_RUN = f"""
+CREATE OR REPLACE TEMP TABLE _dirty AS
+SELECT vendor_id, min(touched_at) AS touched_at FROM (
+    SELECT e.vendor_id, e.occurred_at AS touched_at
+    FROM ({_ALL_EVENTS}) e {_NEW}
+    UNION ALL
+    SELECT e.vendor_id, timezone($tz, CAST(min(v.period_start) AS TIMESTAMP))
+    FROM cost_invoices e
+    JOIN cost_invoices v ON v.vendor_id = e.vendor_id AND v.invoice_id = e.invoice_id {_NEW}
+    GROUP BY e.vendor_id
+    UNION ALL
+    SELECT vendor_id, $last_as_of FROM _vendor_span
+)
+WHERE vendor_id IN (SELECT vendor_id FROM _vendor_span)
+GROUP BY vendor_id
+"""
+
+_DIRTY_ALL = """
+CREATE OR REPLACE TEMP TABLE _dirty AS SELECT vendor_id, first_at AS touched_at FROM _vendor_span
+"""
+
+_SAVE_WATERMARKS = f"""
+INSERT OR REPLACE INTO metrics_watermarks
+SELECT topic, "partition", max("offset") + 1 FROM ({_ALL_EVENTS}) GROUP BY ALL
+"""
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What one metrics run did."""
+
+    mode: RunMode
+    as_of: datetime
+    vendors: int
+    daily_rows: int
+    monthly_rows: int
+    seconds: float
+
+    def summary(self) -> str:
+        return (
+            f"metrics {self.mode} as of {self.as_of.isoformat()}: {self.vendors} vendor(s), "
+            f"{self.daily_rows} daily and {self.monthly_rows} monthly rows recomputed "
+            f"in {self.seconds:.2f} s"
+        )
+
+
+class MetricsJob:
+    """Maintains the projections in the engine's DuckDB file (the single writer's connection)."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection, settings: MetricsSettings) -> None:
+        self.connection = connection
+        self.settings = settings
+        for statement in DDL:
+            connection.execute(statement)
+
+    @property
+    def _period_config(self) -> str:
+        s = self.settings
+        return (
+            f"tz={s.reporting_tz};daily>={s.min_daily_responses};monthly>={s.min_monthly_responses}"
+        )
+
+    def last_as_of(self) -> datetime | None:
+        """The ``as_of`` of the last committed run, if any."""
+        value = self._state("as_of")
+        return datetime.fromisoformat(value) if value else None
+
+    def run(self, as_of: datetime) -> RunOutcome:
+        """Incremental run (see module docstring)."""
+        _require_aware(as_of)
+        last = self.last_as_of()
+        if last is None or as_of < last or self._state("period_config") != self._period_config:
+            return self.rebuild(as_of)
+        return self._recompute(as_of, "incremental", last)
+
+    def rebuild(self, as_of: datetime) -> RunOutcome:
+        """Drop every projection and recompute it from the event store."""
+        _require_aware(as_of)
+        return self._recompute(as_of, "rebuild", None)
+
+    def _recompute(self, as_of: datetime, mode: RunMode, last: datetime | None) -> RunOutcome:
+        started = time.perf_counter()
+        con = self.connection
+        params: dict[str, Any] = {
+            "as_of": as_of,
+            "last_as_of": last,
+            "tz": self.settings.reporting_tz,
+        }
+        con.begin()
+        try:
+            if mode == "rebuild":
+                for table in PROJECTION_TABLES:
+                    con.execute(f"DROP TABLE IF EXISTS {table}")
+                con.execute("DELETE FROM metrics_watermarks")
+                for statement in DDL:
+                    con.execute(statement)
+            _execute(con, _VENDOR_SPAN, params)
+            _execute(con, _DIRTY_ALL if last is None else _DIRTY_SINCE_LAST_RUN, params)
+            rows = {}
+            for table, minimum in (
+                ("vendor_daily", self.settings.min_daily_responses),
+                ("vendor_monthly", self.settings.min_monthly_responses),
+            ):
+                _execute(con, DELETE_DIRTY[table], params)
+                inserted = _execute(
+                    con, INSERT_BY_TABLE[table], params | {"min_responses": minimum}
+                )
+                rows[table] = _count(inserted)
+            vendors = _count(con.execute("SELECT count(*) FROM _dirty"))
+            con.execute(_SAVE_WATERMARKS)
+            self._set_state("as_of", as_of.isoformat())
+            self._set_state("period_config", self._period_config)
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+        return RunOutcome(
+            mode=mode,
+            as_of=as_of,
+            vendors=vendors,
+            daily_rows=rows["vendor_daily"],
+            monthly_rows=rows["vendor_monthly"],
+            seconds=time.perf_counter() - started,
+        )
+
+    def _state(self, key: str) -> str | None:
+        row = self.connection.execute(
+            "SELECT value FROM metrics_state WHERE key = ?", [key]
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def _set_state(self, key: str, value: str) -> None:
+        self.connection.execute("INSERT OR REPLACE INTO metrics_state VALUES (?, ?)", [key, value])
+
+
+def _execute(
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]
+) -> duckdb.DuckDBPyConnection:
+    """Run ``sql`` with the named parameters it uses (DuckDB rejects unused ones)."""
+    return con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+
+
+def _count(result: duckdb.DuckDBPyConnection) -> int:
+    row = result.fetchone()
+    return 0 if row is None else int(row[0])
+
+
+def _require_aware(as_of: datetime) -> None:
+    if as_of.tzinfo is None or as_of.utcoffset() is None:
+        raise ValueError("as_of must be timezone-aware")
+
+
+def utc(moment: datetime) -> datetime:
+    """``moment`` in UTC (for display and state)."""
+    return moment.astimezone(UTC)
