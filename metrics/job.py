@@ -50,9 +50,12 @@ SELECT vendor_id, min(touched_at) AS touched_at FROM (
     SELECT e.vendor_id, e.occurred_at AS touched_at
     FROM ({_ALL_EVENTS}) e {_NEW}
     UNION ALL
+    -- an invoice counts in the month of its period, usually before it is issued: new ones,
+    -- and ones issued since the last run's as_of, touch every period any version names
     SELECT e.vendor_id, timezone($tz, CAST(min(v.period_start) AS TIMESTAMP))
     FROM cost_invoices e
     JOIN cost_invoices v ON v.vendor_id = e.vendor_id AND v.invoice_id = e.invoice_id {_NEW}
+        OR e.occurred_at >= $last_as_of
     GROUP BY e.vendor_id
     UNION ALL
     SELECT vendor_id, $last_as_of FROM _vendor_span

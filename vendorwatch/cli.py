@@ -37,7 +37,7 @@ def settings_or_exit() -> Settings:
         raise typer.Exit(2) from None
 
 
-def _configure_logging(verbose: bool) -> None:
+def configure_logging(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -46,7 +46,7 @@ def _configure_logging(verbose: bool) -> None:
     logging.getLogger("kafka").setLevel(logging.WARNING)
 
 
-def _stop_on_signals() -> threading.Event:
+def stop_on_signals() -> threading.Event:
     stop = threading.Event()
 
     def _handler(signum: int, frame: FrameType | None) -> None:
@@ -70,8 +70,8 @@ def ingest(
     from ingest.store import EventStore
 
     settings = settings_or_exit()
-    _configure_logging(verbose)
-    stop = _stop_on_signals()
+    configure_logging(verbose)
+    stop = stop_on_signals()
     store = EventStore(settings.db)
     try:
         ingestor = Ingestor(
@@ -120,9 +120,13 @@ def show_config() -> None:
 
 
 def _register_optional_commands() -> None:
+    from vendorwatch.commands.metrics import metrics_app, rebuild, run_engine
     from vendorwatch.commands.simulate import simulate
 
     app.command("simulate")(simulate)
+    app.add_typer(metrics_app, name="metrics")
+    app.command("rebuild")(rebuild)
+    app.command("run")(run_engine)
 
 
 _register_optional_commands()

@@ -26,9 +26,10 @@ class IngestProcess:
     reader: threading.Thread | None = None
 
     @classmethod
-    def start(cls, settings: Settings, *args: str) -> IngestProcess:
+    def start(cls, settings: Settings, *args: str, command: str = "ingest") -> IngestProcess:
+        """Start ``vendorwatch COMMAND ARGS`` (``ingest``, or ``run`` for the whole engine)."""
         process = subprocess.Popen(
-            [sys.executable, "-m", "vendorwatch", "ingest", *args],
+            [sys.executable, "-m", "vendorwatch", command, *args],
             env=settings_env(settings),
             stderr=subprocess.PIPE,
             stdout=subprocess.DEVNULL,

@@ -1,0 +1,116 @@
+"""``vendorwatch metrics run``, ``vendorwatch rebuild`` and ``vendorwatch run`` (the engine).
+
+Exit status: 0 done, 1 the store is held by another process, 2 bad settings or options.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Annotated
+
+import duckdb
+import typer
+
+from ingest.store import EventStore
+from metrics.job import MetricsJob
+from vendorwatch.settings import Settings
+
+metrics_app = typer.Typer(help="Compute projections, scores and rules.", no_args_is_help=True)
+
+AsOf = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Compute as of this date (end of that day, reporting time zone) or timestamp.",
+    ),
+]
+
+
+def _as_of(text: str | None, settings: Settings) -> datetime:
+    from vendorwatch.cli import utc_now
+    from vendorwatch.engine import parse_as_of
+
+    if text is None:
+        return utc_now()
+    try:
+        return parse_as_of(text, settings.metrics.reporting_tz)
+    except ValueError as exc:
+        typer.echo(f"vendorwatch: --as-of: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@contextmanager
+def open_store(settings: Settings) -> Iterator[EventStore]:
+    """The engine's store, or exit 1 with a readable message if another process holds it."""
+    try:
+        store = EventStore(settings.db)
+    except duckdb.IOException as exc:
+        typer.echo(
+            f"vendorwatch: {settings.db} is in use by another process (is the engine running? "
+            f"DuckDB allows one writer): {exc}",
+            err=True,
+        )
+        raise typer.Exit(1) from None
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@metrics_app.command("run")
+def metrics_run(as_of: AsOf = None) -> None:
+    """Recompute what changed since the last run (periods touched by new or late events)."""
+    from vendorwatch.cli import settings_or_exit
+
+    settings = settings_or_exit()
+    moment = _as_of(as_of, settings)
+    with open_store(settings) as store:
+        outcome = MetricsJob(store.connection, settings.metrics).run(moment)
+    typer.echo(outcome.summary())
+
+
+def rebuild(as_of: AsOf = None) -> None:
+    """Drop every projection and recompute it from the event store."""
+    from vendorwatch.cli import settings_or_exit
+
+    settings = settings_or_exit()
+    moment = _as_of(as_of, settings)
+    with open_store(settings) as store:
+        outcome = MetricsJob(store.connection, settings.metrics).rebuild(moment)
+    typer.echo(outcome.summary())
+
+
+def run_engine(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """The engine: ingest continuously and recompute the metrics every cycle."""
+    from ingest.consumer import Ingestor
+    from ingest.deadletter import DeadLetterPublisher
+    from vendorwatch.cli import configure_logging, settings_or_exit, stop_on_signals, utc_now
+    from vendorwatch.engine import MetricsCycle
+
+    settings = settings_or_exit()
+    configure_logging(verbose)
+    stop = stop_on_signals()
+
+    def report(line: str) -> None:
+        typer.echo(line, err=True)
+
+    with open_store(settings) as store:
+        cycle = MetricsCycle(
+            store.connection, settings.metrics, now_getter=utc_now, report=report
+        )
+        cycle.start()
+        try:
+            Ingestor(
+                settings,
+                store,
+                now_getter=utc_now,
+                dead_letters=DeadLetterPublisher(settings),
+                report=report,
+            ).run(drain=False, stop=stop)
+        finally:
+            cycle.stop()
+            cycle.join()
