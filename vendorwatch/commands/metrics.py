@@ -99,9 +99,7 @@ def run_engine(
         typer.echo(line, err=True)
 
     with open_store(settings) as store:
-        cycle = MetricsCycle(
-            store.connection, settings.metrics, now_getter=utc_now, report=report
-        )
+        cycle = MetricsCycle(store.connection, settings.metrics, now_getter=utc_now, report=report)
         cycle.start()
         try:
             Ingestor(
