@@ -7,21 +7,38 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import ingest_bench
+from bench import ingest_bench, metrics_bench
 from vendorwatch.broker import LocalBroker
+
+BENCHMARKS = ("ingest", "metrics")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--events", type=int, default=1_000_000, help="ingest: events produced")
+    parser.add_argument(
+        "--metrics-events", type=int, default=10_000_000, help="metrics: stored responses"
+    )
+    parser.add_argument("--only", choices=BENCHMARKS, action="append", help="run only these")
     args = parser.parse_args()
+    chosen = args.only or BENCHMARKS
+    verdicts = []
     with tempfile.TemporaryDirectory(prefix="vendorwatch-bench-") as tmp:
         workdir = Path(tmp)
-        with LocalBroker(workdir / "kafka", heap="-Xmx1g -Xms512m") as broker:
-            print(f"ingest benchmark: {args.events:,} events, broker {broker.bootstrap}")
+        if "ingest" in chosen:
+            with LocalBroker(workdir / "kafka", heap="-Xmx1g -Xms512m") as broker:
+                print(f"ingest benchmark: {args.events:,} events, broker {broker.bootstrap}")
+                started = time.perf_counter()
+                figures = ingest_bench.run(broker, workdir, args.events)
+                verdicts.append(f"{figures.verdict}  [{time.perf_counter() - started:.0f}s]")
+                print(verdicts[-1])
+        if "metrics" in chosen:
+            print(f"metrics benchmark: {args.metrics_events:,} stored responses")
             started = time.perf_counter()
-            figures = ingest_bench.run(broker, workdir, args.events)
-            print(f"{figures.verdict}  [{time.perf_counter() - started:.0f}s]")
+            metrics = metrics_bench.run(workdir, events=args.metrics_events)
+            verdicts.append(f"{metrics.verdict}  [{time.perf_counter() - started:.0f}s]")
+            print(verdicts[-1])
+    print("\n".join(["", "summary:", *verdicts]))
 
 
 if __name__ == "__main__":
