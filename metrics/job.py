@@ -23,6 +23,7 @@ from typing import Any, Literal
 import duckdb
 
 from ingest.schema import TABLE_BY_TYPE
+from metrics import scores
 from metrics.projections import DELETE_DIRTY, INSERT_BY_TABLE
 from metrics.tables import DDL, PROJECTION_TABLES
 from vendorwatch.settings import MetricsSettings
@@ -75,6 +76,16 @@ SELECT topic, "partition", max("offset") + 1 FROM ({_ALL_EVENTS}) GROUP BY ALL
 
 
 @dataclass(frozen=True)
+class ScoreWeights:
+    """Weights of the composite backsourcing score and the policy version they come from."""
+
+    quality: float = 0.45
+    security: float = 0.25
+    cost: float = 0.30
+    policy_version: str = "builtin"
+
+
+@dataclass(frozen=True)
 class RunOutcome:
     """What one metrics run did."""
 
@@ -96,10 +107,17 @@ class RunOutcome:
 class MetricsJob:
     """Maintains the projections in the engine's DuckDB file (the single writer's connection)."""
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection, settings: MetricsSettings) -> None:
+    def __init__(
+        self,
+        connection: duckdb.DuckDBPyConnection,
+        settings: MetricsSettings,
+        *,
+        weights: ScoreWeights | None = None,
+    ) -> None:
         self.connection = connection
         self.settings = settings
-        for statement in DDL:
+        self.weights = weights or ScoreWeights()
+        for statement in (*DDL, *scores.DDL):
             connection.execute(statement)
 
     @property
@@ -138,10 +156,10 @@ class MetricsJob:
         con.begin()
         try:
             if mode == "rebuild":
-                for table in PROJECTION_TABLES:
+                for table in (*PROJECTION_TABLES, *scores.SCORE_TABLES):
                     con.execute(f"DROP TABLE IF EXISTS {table}")
                 con.execute("DELETE FROM metrics_watermarks")
-                for statement in DDL:
+                for statement in (*DDL, *scores.DDL):
                     con.execute(statement)
             _execute(con, _VENDOR_SPAN, params)
             _execute(con, _DIRTY_ALL if last is None else _DIRTY_SINCE_LAST_RUN, params)
@@ -155,6 +173,7 @@ class MetricsJob:
                     con, INSERT_BY_TABLE[table], params | {"min_responses": minimum}
                 )
                 rows[table] = _count(inserted)
+            self._score(params)
             vendors = _count(con.execute("SELECT count(*) FROM _dirty"))
             con.execute(_SAVE_WATERMARKS)
             self._set_state("as_of", as_of.isoformat())
@@ -171,6 +190,19 @@ class MetricsJob:
             monthly_rows=rows["vendor_monthly"],
             seconds=time.perf_counter() - started,
         )
+
+    def _score(self, params: dict[str, Any]) -> None:
+        con, w = self.connection, self.weights
+        scores.refresh_cost_trends(con)
+        _execute(con, scores.DELETE_DIRTY_SCORES, params)
+        weights = {
+            "w_quality": w.quality,
+            "w_security": w.security,
+            "w_cost": w.cost,
+            "policy_version": w.policy_version,
+            "min_responses": self.settings.min_monthly_responses,
+        }
+        _execute(con, scores.INSERT_SCORES, params | weights)
 
     def _state(self, key: str) -> str | None:
         row = self.connection.execute(

@@ -15,7 +15,7 @@ from metrics.job import MetricsJob
 from tests.conftest import SettingsFactory, run_vendorwatch, settings_env
 from tests.ingest.processes import IngestProcess
 from tests.metrics.conftest import History
-from tests.metrics.test_projections import table
+from tests.metrics.test_projections import DERIVED_TABLES, table
 from vendorwatch.settings import Settings
 
 
@@ -42,7 +42,7 @@ def test_metrics_run_as_of_a_date_then_incremental_then_rebuild(
     assert "metrics incremental as of 2026-04-10T12:00:00+00:00" in second.stdout
     con = duckdb.connect(str(settings.db), read_only=True)
     try:
-        incremental = {n: table_of(con, n) for n in ("vendor_daily", "vendor_monthly")}
+        incremental = {n: table_of(con, n) for n, _ in DERIVED_TABLES}
         last_day = con.execute("SELECT max(day) FROM vendor_daily").fetchone()
     finally:
         con.close()
@@ -114,14 +114,11 @@ def test_the_engine_ingests_and_keeps_the_projections_current(
         job = MetricsJob(store.connection, settings.metrics)
         as_of = job.last_as_of()
         assert as_of is not None
-        live = {
-            n: table(store, n, p) for n, p in (("vendor_daily", "day"), ("vendor_monthly", "month"))
-        }
+        live = {n: table(store, n, p) for n, p in DERIVED_TABLES}
         assert {v for v, _ in live["vendor_daily"]} == {v.vendor_id for v in vendors}
         responses = sum(1 for e in events if e.topic_type == "response_time")
         assert sum(r["responses"] for r in live["vendor_daily"].values()) == responses
         job.rebuild(as_of)
-        assert table(store, "vendor_daily", "day") == live["vendor_daily"]
-        assert table(store, "vendor_monthly", "month") == live["vendor_monthly"]
+        assert {n: table(store, n, p) for n, p in DERIVED_TABLES} == live
     finally:
         store.close()

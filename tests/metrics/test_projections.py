@@ -19,6 +19,12 @@ SETTINGS = MetricsSettings(
     reporting_tz="Europe/Berlin", min_daily_responses=100, min_monthly_responses=3000
 )
 Key = tuple[str, date]
+DERIVED_TABLES = (
+    ("vendor_daily", "day"),
+    ("vendor_monthly", "month"),
+    ("vendor_cost_trends", "month"),
+    ("vendor_scores", "day"),
+)
 
 
 def table(store: EventStore, name: str, period: str) -> dict[Key, dict[str, Any]]:
@@ -120,7 +126,7 @@ def test_incremental_runs_equal_a_rebuild(history: History, tmp_path: Any) -> No
     rebuilt = EventStore(tmp_path / "rebuilt.duckdb")
     history.write(rebuilt)
     MetricsJob(rebuilt.connection, SETTINGS).rebuild(END)
-    for name, period in (("vendor_daily", "day"), ("vendor_monthly", "month")):
+    for name, period in DERIVED_TABLES:
         assert table(incremental, name, period) == table(rebuilt, name, period), name
 
 

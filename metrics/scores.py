@@ -1,0 +1,296 @@
+"""Daily scores 0-100 per vendor: quality, security, cost, and the composite backsourcing score.
+
+One row of ``vendor_scores`` per vendor and day of ``vendor_daily``, as of the end of that day
+(or ``$as_of``), from trailing windows, so the score history can be replayed and backtested.
+Formulas (docs/metrics.md has a worked example):
+
+* ``ratio_score(r)`` maps "how far from the target" to points: r <= 0.5 → 100, r = 1 (exactly
+  on target) → 70, r >= 2 → 0, linear in between. So 70 or more means the SLA is met.
+* quality = mean of the available components, each ``ratio_score`` of the trailing 30 days
+  against the profile's SLA in force at the day's end: latency (median of the daily p95 / the
+  ``sla.latency_p95_ms``), reliability (error rate / the error budget ``1 - success_rate_min``),
+  defects (``defects_per_1k`` / ``defects_per_1k_max``). It needs ``$min_responses`` responses
+  in the window; fewer → NULL with status ``insufficient``; none → ``no_data``.
+* security = 100 - (40 per critical, 15 per high, 5 per medium, 1 per low incident opened in
+  the trailing 90 days, 25 per critical incident still open, 10 * log10(1 + records exposed in
+  90 days)), floored at 0 — only for a vendor that is reporting (responses in the last 30
+  days): silence is not safety.
+* cost = mean of the available components over the last 3 invoiced months before the day's
+  month: contract variance v % (v <= 0 → 100, 5 → 70, >= 20 → 0), run-rate vs the in-house
+  ``monthly_cost`` in the same currency (r <= 0.8 → 100, 1 → 70, >= 1.5 → 0), and the cost
+  trend over the 6 months before (significant Theil-Sen growth s %/month: s <= 0 → 100,
+  2 → 70, >= 6 → 0; no significant trend → 100; fewer than 4 months → left out).
+* backsourcing = sum(w_k * (100 - score_k)) / sum(w_k) over the available scores, weights from the
+  policy: high means a strong case to look at bringing the work back in-house.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from metrics.trends import trend
+
+COST_TREND_MONTHS = 6
+MIN_TREND_MONTHS = 4
+
+DDL: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS vendor_cost_trends (
+    vendor_id VARCHAR NOT NULL,
+    month DATE NOT NULL,
+    months_used INTEGER NOT NULL,
+    direction VARCHAR NOT NULL,
+    slope DOUBLE,
+    relative_slope_pct DOUBLE,
+    p_value DOUBLE
+)""",
+    """CREATE TABLE IF NOT EXISTS vendor_scores (
+    vendor_id VARCHAR NOT NULL,
+    day DATE NOT NULL,
+    policy_version VARCHAR NOT NULL,
+    quality_status VARCHAR NOT NULL,
+    responses_30d BIGINT NOT NULL,
+    latency_p95_30d_ms DOUBLE,
+    latency_ratio DOUBLE,
+    error_budget_ratio DOUBLE,
+    defect_ratio DOUBLE,
+    latency_score DOUBLE,
+    reliability_score DOUBLE,
+    defect_score DOUBLE,
+    quality_score DOUBLE,
+    incidents_critical_90d BIGINT NOT NULL,
+    incidents_high_90d BIGINT NOT NULL,
+    incidents_medium_90d BIGINT NOT NULL,
+    incidents_low_90d BIGINT NOT NULL,
+    open_critical_incidents BIGINT NOT NULL,
+    records_exposed_90d BIGINT NOT NULL,
+    security_score DOUBLE,
+    cost_months INTEGER NOT NULL,
+    currency VARCHAR,
+    run_rate DECIMAL(18,4),
+    contracted_fee DECIMAL(18,4),
+    variance_pct DOUBLE,
+    inhouse_monthly_cost DECIMAL(18,4),
+    inhouse_ratio DOUBLE,
+    cost_trend_pct DOUBLE,
+    cost_trend_p_value DOUBLE,
+    variance_score DOUBLE,
+    inhouse_score DOUBLE,
+    cost_trend_score DOUBLE,
+    cost_score DOUBLE,
+    backsourcing_score DOUBLE
+)""",
+)
+
+SCORE_TABLES = ("vendor_cost_trends", "vendor_scores")
+_SCORE_COLUMNS = tuple(
+    line.split()[0] for line in DDL[1].splitlines()[1:-1] if line.strip() and line[0] == " "
+)
+
+
+def _ratio_score(r: str) -> str:
+    return f"""(CASE WHEN {r} IS NULL THEN NULL WHEN {r} <= 0.5 THEN 100.0
+        WHEN {r} <= 1 THEN 100 - 60 * ({r} - 0.5) WHEN {r} <= 2 THEN 70 - 70 * ({r} - 1)
+        ELSE 0.0 END)"""
+
+
+def _piecewise(x: str, points: tuple[tuple[float, float], ...]) -> str:
+    """Linear interpolation through ``points`` ((x, score) ascending in x), flat outside."""
+    (x0, y0), (_xn, yn) = points[0], points[-1]
+    arms = [f"WHEN {x} <= {x0} THEN {y0}"]
+    for (a, ya), (b, yb) in itertools.pairwise(points):
+        arms.append(f"WHEN {x} <= {b} THEN {ya} + ({yb} - {ya}) * ({x} - {a}) / ({b} - {a})")
+    return f"(CASE WHEN {x} IS NULL THEN NULL {' '.join(arms)} ELSE {yn} END)"
+
+
+def _mean_of(*columns: str) -> str:
+    present = " + ".join(f"(CASE WHEN {c} IS NULL THEN 0 ELSE 1 END)" for c in columns)
+    total = " + ".join(f"coalesce({c}, 0)" for c in columns)
+    return f"(({total}) / nullif({present}, 0))"
+
+
+def _ratio(numerator: str, denominator: str) -> str:
+    """numerator / denominator, where a zero allowance is infinitely exceeded by any excess."""
+    return f"""(CASE WHEN {denominator} IS NULL OR {numerator} IS NULL THEN NULL
+        WHEN {denominator} > 0 THEN {numerator} / {denominator}
+        WHEN {numerator} > 0 THEN 'infinity'::DOUBLE ELSE 0.0 END)"""
+
+
+INSERT_SCORES = f"""
+INSERT INTO vendor_scores BY NAME
+WITH
+windows AS (
+    SELECT vendor_id, day,
+        sum(responses) OVER w30 AS responses_30d,
+        sum(failures) OVER w30 AS failures_30d,
+        sum(defects_opened) OVER w30 AS defects_30d,
+        median(latency_p95_ms) OVER w30 AS latency_p95_30d_ms,
+        sum(incidents_opened_critical) OVER w90 AS incidents_critical_90d,
+        sum(incidents_opened_high) OVER w90 AS incidents_high_90d,
+        sum(incidents_opened_medium) OVER w90 AS incidents_medium_90d,
+        sum(incidents_opened_low) OVER w90 AS incidents_low_90d,
+        sum(records_exposed) OVER w90 AS records_exposed_90d,
+        open_critical_incidents,
+        least(timezone('UTC', CAST(day + 1 AS TIMESTAMP)), $as_of) AS cut_at
+    FROM vendor_daily
+    WHERE vendor_id IN (SELECT vendor_id FROM _dirty)
+    WINDOW
+        w30 AS (PARTITION BY vendor_id ORDER BY day
+                RANGE BETWEEN INTERVAL 29 DAY PRECEDING AND CURRENT ROW),
+        w90 AS (PARTITION BY vendor_id ORDER BY day
+                RANGE BETWEEN INTERVAL 89 DAY PRECEDING AND CURRENT ROW)
+),
+scored_days AS (
+    SELECT w.* FROM windows w JOIN _dirty d ON d.vendor_id = w.vendor_id
+    WHERE w.day >= CAST(timezone('UTC', d.touched_at) AS DATE)
+),
+terms AS (
+    SELECT s.vendor_id, s.day, p.contract_currency, p.sla_latency_p95_ms, p.sla_success_rate_min,
+        p.sla_defects_per_1k_max, p.insourcing_monthly_cost, p.insourcing_currency
+    FROM scored_days s LEFT JOIN profile_terms p ON p.vendor_id = s.vendor_id
+        AND p.valid_from < s.cut_at AND p.valid_to >= s.cut_at
+),
+invoiced_months AS (
+    SELECT s.vendor_id, s.day, m.month, m.invoiced_amount, m.contracted_fee, m.currency
+    FROM scored_days s JOIN vendor_monthly m ON m.vendor_id = s.vendor_id
+        AND m.month < CAST(date_trunc('month', s.day) AS DATE)
+        AND m.month >= CAST(date_trunc('month', s.day) - INTERVAL 6 MONTH AS DATE)
+        AND m.cost_status = 'ok'
+    QUALIFY row_number() OVER (PARTITION BY s.vendor_id, s.day ORDER BY m.month DESC) <= 3
+),
+costs AS (
+    SELECT vendor_id, day, count(*) AS cost_months, any_value(currency) AS currency,
+        CAST(sum(invoiced_amount) / count(*) AS DECIMAL(18,4)) AS run_rate,
+        CAST(sum(contracted_fee) / count(*) AS DECIMAL(18,4)) AS contracted_fee,
+        100 * (sum(invoiced_amount) - sum(contracted_fee)) / nullif(sum(contracted_fee), 0)
+            AS variance_pct
+    FROM invoiced_months GROUP BY vendor_id, day
+    HAVING count(DISTINCT currency) = 1
+),
+inputs AS (
+    SELECT s.*, t.sla_latency_p95_ms, t.sla_success_rate_min, t.sla_defects_per_1k_max,
+        coalesce(c.cost_months, 0) AS cost_months, c.currency, c.run_rate, c.contracted_fee,
+        c.variance_pct,
+        CASE WHEN t.insourcing_currency = c.currency
+            THEN t.insourcing_monthly_cost END AS inhouse_monthly_cost,
+        ct.relative_slope_pct, ct.p_value AS cost_trend_p_value, ct.direction AS cost_trend,
+        CASE WHEN s.responses_30d = 0 THEN 'no_data'
+             WHEN s.responses_30d < $min_responses THEN 'insufficient'
+             ELSE 'ok' END AS quality_status
+    FROM scored_days s
+    JOIN terms t USING (vendor_id, day)
+    LEFT JOIN costs c USING (vendor_id, day)
+    LEFT JOIN vendor_cost_trends ct ON ct.vendor_id = s.vendor_id
+        AND ct.month = CAST(date_trunc('month', s.day) AS DATE)
+),
+ratios AS (
+    SELECT *,
+        CASE WHEN quality_status = 'ok' THEN
+            latency_p95_30d_ms / sla_latency_p95_ms END AS latency_ratio,
+        CASE WHEN quality_status = 'ok' THEN {
+    _ratio("(failures_30d / responses_30d)", "(1 - sla_success_rate_min)")
+} END
+            AS error_budget_ratio,
+        CASE WHEN quality_status = 'ok' THEN {
+    _ratio("(1000.0 * defects_30d / responses_30d)", "sla_defects_per_1k_max")
+} END
+            AS defect_ratio,
+        CAST(run_rate AS DOUBLE) / nullif(CAST(inhouse_monthly_cost AS DOUBLE), 0)
+            AS inhouse_ratio,
+        CASE WHEN cost_trend = 'insufficient' OR cost_trend IS NULL THEN NULL
+             WHEN cost_trend = 'rising' THEN relative_slope_pct ELSE 0.0 END
+            AS cost_trend_pct
+    FROM inputs
+),
+components AS (
+    SELECT *,
+        {_ratio_score("latency_ratio")} AS latency_score,
+        {_ratio_score("error_budget_ratio")} AS reliability_score,
+        {_ratio_score("defect_ratio")} AS defect_score,
+        CASE WHEN responses_30d > 0 THEN greatest(0.0, 100
+            - 40 * incidents_critical_90d - 15 * incidents_high_90d
+            - 5 * incidents_medium_90d - incidents_low_90d
+            - 25 * open_critical_incidents - 10 * log10(1 + records_exposed_90d)) END
+            AS security_score,
+        {_piecewise("variance_pct", ((0, 100), (5, 70), (20, 0)))} AS variance_score,
+        {_piecewise("inhouse_ratio", ((0.8, 100), (1.0, 70), (1.5, 0)))} AS inhouse_score,
+        {_piecewise("cost_trend_pct", ((0, 100), (2, 70), (6, 0)))} AS cost_trend_score
+    FROM ratios
+),
+scores AS (
+    SELECT *,
+        {_mean_of("latency_score", "reliability_score", "defect_score")} AS quality_score,
+        {_mean_of("variance_score", "inhouse_score", "cost_trend_score")} AS cost_score
+    FROM components
+)
+SELECT {", ".join(c for c in _SCORE_COLUMNS if c not in ("policy_version", "backsourcing_score"))},
+    $policy_version AS policy_version,
+    (coalesce($w_quality * (100 - quality_score), 0)
+        + coalesce($w_security * (100 - security_score), 0)
+        + coalesce($w_cost * (100 - cost_score), 0))
+      / nullif(CASE WHEN quality_score IS NULL THEN 0 ELSE $w_quality END
+        + CASE WHEN security_score IS NULL THEN 0 ELSE $w_security END
+        + CASE WHEN cost_score IS NULL THEN 0 ELSE $w_cost END, 0) AS backsourcing_score
+FROM scores
+"""
+
+DELETE_DIRTY_SCORES = """
+DELETE FROM vendor_scores s USING _dirty d
+WHERE s.vendor_id = d.vendor_id AND s.day >= CAST(timezone('UTC', d.touched_at) AS DATE)
+"""
+
+
+def refresh_cost_trends(con: duckdb.DuckDBPyConnection) -> int:
+    """Recompute ``vendor_cost_trends`` for the vendors in ``_dirty``: for each month of
+    ``vendor_monthly``, the trend of the net effective cost over the 6 months before it
+    (months without a clean invoice left out). Returns the number of rows written."""
+    rows = con.execute(
+        """SELECT vendor_id, month, CASE WHEN cost_status = 'ok'
+               THEN CAST(net_effective_cost AS DOUBLE) END
+           FROM vendor_monthly WHERE vendor_id IN (SELECT vendor_id FROM _dirty)
+           ORDER BY vendor_id, month"""
+    ).fetchall()
+    series: dict[str, list[tuple[date, float | None]]] = defaultdict(list)
+    for vendor_id, month, cost in rows:
+        series[vendor_id].append((month, cost))
+    out: dict[str, list[Any]] = defaultdict(list)
+    for vendor_id, months in series.items():
+        for index, (month, _) in enumerate(months):
+            window = [cost for _, cost in months[max(0, index - COST_TREND_MONTHS) : index]]
+            result = trend(window, min_periods=MIN_TREND_MONTHS, alpha=0.1)
+            relative = result.relative_slope
+            out["vendor_id"].append(vendor_id)
+            out["month"].append(month)
+            out["months_used"].append(result.periods)
+            out["direction"].append(result.direction)
+            out["slope"].append(result.slope)
+            out["relative_slope_pct"].append(None if relative is None else 100 * relative)
+            out["p_value"].append(result.p_value)
+    con.execute("DELETE FROM vendor_cost_trends WHERE vendor_id IN (SELECT vendor_id FROM _dirty)")
+    if not out:
+        return 0
+    frame = pa.table(
+        out,
+        schema=pa.schema(
+            [
+                ("vendor_id", pa.string()),
+                ("month", pa.date32()),
+                ("months_used", pa.int32()),
+                ("direction", pa.string()),
+                ("slope", pa.float64()),
+                ("relative_slope_pct", pa.float64()),
+                ("p_value", pa.float64()),
+            ]
+        ),
+    )
+    con.register("_cost_trends_batch", frame)
+    try:
+        con.execute("INSERT INTO vendor_cost_trends BY NAME SELECT * FROM _cost_trends_batch")
+    finally:
+        con.unregister("_cost_trends_batch")
+    return int(frame.num_rows)
