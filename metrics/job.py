@@ -25,6 +25,7 @@ import duckdb
 from ingest.schema import TABLE_BY_TYPE
 from metrics import scores
 from metrics.projections import DELETE_DIRTY, INSERT_BY_TABLE
+from metrics.scores import ScoreWeights
 from metrics.tables import DDL, PROJECTION_TABLES
 from vendorwatch.settings import MetricsSettings
 
@@ -73,16 +74,6 @@ _SAVE_WATERMARKS = f"""
 INSERT OR REPLACE INTO metrics_watermarks
 SELECT topic, "partition", max("offset") + 1 FROM ({_ALL_EVENTS}) GROUP BY ALL
 """
-
-
-@dataclass(frozen=True)
-class ScoreWeights:
-    """Weights of the composite backsourcing score and the policy version they come from."""
-
-    quality: float = 0.45
-    security: float = 0.25
-    cost: float = 0.30
-    policy_version: str = "builtin"
 
 
 @dataclass(frozen=True)
@@ -192,17 +183,12 @@ class MetricsJob:
         )
 
     def _score(self, params: dict[str, Any]) -> None:
-        con, w = self.connection, self.weights
-        scores.refresh_cost_trends(con)
-        _execute(con, scores.DELETE_DIRTY_SCORES, params)
-        weights = {
-            "w_quality": w.quality,
-            "w_security": w.security,
-            "w_cost": w.cost,
-            "policy_version": w.policy_version,
-            "min_responses": self.settings.min_monthly_responses,
-        }
-        _execute(con, scores.INSERT_SCORES, params | weights)
+        scores.compute_scores(
+            self.connection,
+            as_of=params["as_of"],
+            weights=self.weights,
+            min_responses=self.settings.min_monthly_responses,
+        )
 
     def _state(self, key: str) -> str | None:
         row = self.connection.execute(

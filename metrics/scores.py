@@ -28,13 +28,25 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
 from metrics.trends import trend
+
+
+@dataclass(frozen=True)
+class ScoreWeights:
+    """Weights of the composite backsourcing score and the policy version they come from."""
+
+    quality: float = 0.45
+    security: float = 0.25
+    cost: float = 0.30
+    policy_version: str = "builtin"
+
 
 COST_TREND_MONTHS = 6
 MIN_TREND_MONTHS = 4
@@ -227,22 +239,54 @@ scores AS (
         {_mean_of("latency_score", "reliability_score", "defect_score")} AS quality_score,
         {_mean_of("variance_score", "inhouse_score", "cost_trend_score")} AS cost_score
     FROM components
+),
+composite AS (
+    SELECT *,
+        (coalesce($w_quality * (100 - quality_score), 0)
+            + coalesce($w_security * (100 - security_score), 0)
+            + coalesce($w_cost * (100 - cost_score), 0))
+        / nullif(CASE WHEN quality_score IS NULL THEN 0 ELSE $w_quality END
+            + CASE WHEN security_score IS NULL THEN 0 ELSE $w_security END
+            + CASE WHEN cost_score IS NULL THEN 0 ELSE $w_cost END, 0) AS backsourcing_raw
+    FROM scores
 )
 SELECT {", ".join(c for c in _SCORE_COLUMNS if c not in ("policy_version", "backsourcing_score"))},
     $policy_version AS policy_version,
-    (coalesce($w_quality * (100 - quality_score), 0)
-        + coalesce($w_security * (100 - security_score), 0)
-        + coalesce($w_cost * (100 - cost_score), 0))
-      / nullif(CASE WHEN quality_score IS NULL THEN 0 ELSE $w_quality END
-        + CASE WHEN security_score IS NULL THEN 0 ELSE $w_security END
-        + CASE WHEN cost_score IS NULL THEN 0 ELSE $w_cost END, 0) AS backsourcing_score
-FROM scores
+    -- a weighted mean of values in [0, 100]; the clamp only absorbs float rounding
+    CASE WHEN backsourcing_raw IS NOT NULL THEN least(100.0, greatest(0.0, backsourcing_raw)) END
+AS backsourcing_score
+FROM composite
 """
 
 DELETE_DIRTY_SCORES = """
 DELETE FROM vendor_scores s USING _dirty d
 WHERE s.vendor_id = d.vendor_id AND s.day >= CAST(timezone('UTC', d.touched_at) AS DATE)
 """
+
+
+def compute_scores(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    as_of: datetime,
+    weights: ScoreWeights,
+    min_responses: int,
+) -> None:
+    """Recompute ``vendor_cost_trends`` and ``vendor_scores`` for the vendors in the temporary
+    table ``_dirty(vendor_id, touched_at)``, days from ``touched_at`` on; the projections must
+    be current. Runs inside the caller's transaction."""
+    refresh_cost_trends(con)
+    con.execute(DELETE_DIRTY_SCORES)
+    con.execute(
+        INSERT_SCORES,
+        {
+            "as_of": as_of,
+            "w_quality": weights.quality,
+            "w_security": weights.security,
+            "w_cost": weights.cost,
+            "policy_version": weights.policy_version,
+            "min_responses": min_responses,
+        },
+    )
 
 
 def refresh_cost_trends(con: duckdb.DuckDBPyConnection) -> int:
