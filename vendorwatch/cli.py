@@ -120,13 +120,14 @@ def show_config() -> None:
 
 
 def _register_optional_commands() -> None:
-    from vendorwatch.commands.metrics import metrics_app, rebuild, run_engine
+    from vendorwatch.commands.metrics import explain, metrics_app, rebuild, run_engine
     from vendorwatch.commands.simulate import simulate
 
     app.command("simulate")(simulate)
     app.add_typer(metrics_app, name="metrics")
     app.command("rebuild")(rebuild)
     app.command("run")(run_engine)
+    app.command("explain")(explain)
 
 
 _register_optional_commands()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import duckdb
@@ -42,16 +42,36 @@ def _as_of(text: str | None, settings: Settings) -> datetime:
 
 
 @contextmanager
+def read_store(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the store, or exit 1 with a readable message."""
+    if not settings.db.exists():
+        typer.echo(f"vendorwatch: {settings.db}: no event store yet", err=True)
+        raise typer.Exit(1)
+    try:
+        con = duckdb.connect(str(settings.db), read_only=True)
+    except duckdb.IOException as exc:
+        typer.echo(_busy(settings, exc), err=True)
+        raise typer.Exit(1) from None
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _busy(settings: Settings, exc: Exception) -> str:
+    return (
+        f"vendorwatch: {settings.db} is in use by another process (is the engine running? "
+        f"DuckDB allows one writer): {exc}"
+    )
+
+
+@contextmanager
 def open_store(settings: Settings) -> Iterator[EventStore]:
     """The engine's store, or exit 1 with a readable message if another process holds it."""
     try:
         store = EventStore(settings.db)
     except duckdb.IOException as exc:
-        typer.echo(
-            f"vendorwatch: {settings.db} is in use by another process (is the engine running? "
-            f"DuckDB allows one writer): {exc}",
-            err=True,
-        )
+        typer.echo(_busy(settings, exc), err=True)
         raise typer.Exit(1) from None
     try:
         yield store
@@ -80,6 +100,33 @@ def rebuild(as_of: AsOf = None) -> None:
     with open_store(settings) as store:
         outcome = MetricsJob(store.connection, settings.metrics).rebuild(moment)
     typer.echo(outcome.summary())
+
+
+def explain(
+    vendor: Annotated[str, typer.Argument(help="The vendor_id to explain.")],
+    as_of: AsOf = None,
+) -> None:
+    """Why VENDOR has its scores and flags, in plain words with the numbers."""
+    from metrics.explain import explain_vendor
+    from vendorwatch.cli import settings_or_exit
+
+    settings = settings_or_exit()
+    with read_store(settings) as con:
+        if as_of is None:
+            row = con.execute("SELECT value FROM metrics_state WHERE key = 'as_of'").fetchone()
+            if row is None:
+                typer.echo("vendorwatch: no metrics yet; run `vendorwatch metrics run`", err=True)
+                raise typer.Exit(1)
+            moment = datetime.fromisoformat(str(row[0]))
+        else:
+            moment = _as_of(as_of, settings)
+        day = (moment.astimezone(UTC) - timedelta(microseconds=1)).date()
+        lines = explain_vendor(con, vendor, day)
+    if lines is None:
+        typer.echo(f"vendorwatch: no scores for vendor {vendor!r} on or before {day}", err=True)
+        raise typer.Exit(1)
+    for line in lines:
+        typer.echo(line)
 
 
 def run_engine(
