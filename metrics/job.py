@@ -70,6 +70,29 @@ _DIRTY_ALL = """
 CREATE OR REPLACE TEMP TABLE _dirty AS SELECT vendor_id, first_at AS touched_at FROM _vendor_span
 """
 
+# Whole-table each run: a handful of rows per vendor, and silence is about "now".
+_VENDOR_STATUS = f"""
+CREATE OR REPLACE TABLE vendor_status AS
+WITH
+last_response AS (
+    SELECT vendor_id, max(occurred_at) AS last_response_at FROM response_times
+    WHERE occurred_at < $as_of GROUP BY vendor_id
+),
+last_event AS (
+    SELECT vendor_id, max(occurred_at) AS last_event_at FROM ({_ALL_EVENTS})
+    WHERE occurred_at < $as_of GROUP BY vendor_id
+)
+SELECT v.vendor_id, CAST($as_of AS TIMESTAMPTZ) AS as_of, r.last_response_at, e.last_event_at,
+    (epoch(CAST($as_of AS TIMESTAMPTZ)) - epoch(r.last_response_at)) / 3600
+        AS hours_since_last_response,
+    CASE WHEN r.last_response_at IS NULL THEN 'no_data'
+         WHEN CAST($as_of AS TIMESTAMPTZ) - r.last_response_at > $silent_after THEN 'silent'
+         ELSE 'reporting' END AS reporting_status
+FROM _vendor_span v
+LEFT JOIN last_response r USING (vendor_id)
+LEFT JOIN last_event e USING (vendor_id)
+"""
+
 _SAVE_WATERMARKS = f"""
 INSERT OR REPLACE INTO metrics_watermarks
 SELECT topic, "partition", max("offset") + 1 FROM ({_ALL_EVENTS}) GROUP BY ALL
@@ -165,6 +188,7 @@ class MetricsJob:
                 )
                 rows[table] = _count(inserted)
             self._score(params)
+            _execute(con, _VENDOR_STATUS, params | {"silent_after": self.settings.silent_after})
             vendors = _count(con.execute("SELECT count(*) FROM _dirty"))
             con.execute(_SAVE_WATERMARKS)
             self._set_state("as_of", as_of.isoformat())
