@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ingest.contract import ContractViolation, parse_event
-from ingest.store import AcceptedEvent, ConsumedRecord, DeadLetter
+from ingest.records import AcceptedEvent, ConsumedRecord, DeadLetter
+
+
+@dataclass(frozen=True)
+class RecordChecks:
+    """What a record is checked against besides the models: the type allowed on each topic,
+    how far in the future ``occurred_at`` may be, and the largest accepted record value."""
+
+    type_by_topic: Mapping[str, str]
+    max_future_skew: timedelta
+    max_record_bytes: int
+
+    def topics_of(self, event_type: str) -> list[str]:
+        """The topics on which ``event_type`` is the allowed type."""
+        return sorted(t for t, allowed in self.type_by_topic.items() if allowed == event_type)
 
 
 def classify(

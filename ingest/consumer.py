@@ -26,9 +26,10 @@ from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
-from ingest.batch import classify
+from ingest.batch import RecordChecks
 from ingest.deadletter import DeadLetterPublisher
-from ingest.store import BatchOutcome, ConsumedRecord, EventStore
+from ingest.records import ConsumedRecord
+from ingest.store import BatchOutcome, EventStore
 from vendorwatch.settings import Settings, kafka_client_options
 
 log = logging.getLogger(__name__)
@@ -134,18 +135,15 @@ class Ingestor:
     def _write_batches(self) -> None:
         settings = self.settings
         publish = self.dead_letter_publisher.publish if self.dead_letter_publisher else None
+        checks = RecordChecks(
+            type_by_topic=self.type_by_topic,
+            max_future_skew=settings.max_future_skew,
+            max_record_bytes=settings.max_record_bytes,
+        )
         try:
             while (records := self._batches.get()) is not None:
-                received_at = self.now_getter()
-                accepted, rejected = classify(
-                    records,
-                    type_by_topic=self.type_by_topic,
-                    received_at=received_at,
-                    max_future_skew=settings.max_future_skew,
-                    max_record_bytes=settings.max_record_bytes,
-                )
                 outcome = self.store.write_batch(
-                    accepted, rejected, received_at=received_at, before_commit=publish
+                    records, checks, received_at=self.now_getter(), before_commit=publish
                 )
                 self.progress.add(outcome)
                 self._done.put(self.store.next_offsets())

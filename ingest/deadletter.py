@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from kafka import KafkaProducer
 
-from ingest.store import DeadLetter
+from ingest.records import DeadLetter
 from vendorwatch.settings import Settings, kafka_client_options
 
 

@@ -1,13 +1,17 @@
-"""The DuckDB event store: append a validated batch and its Kafka offsets in one transaction.
+"""The DuckDB event store: append a batch of Kafka records and their offsets in one transaction.
 
 Contract of :meth:`EventStore.write_batch`:
 
 * Records at or after the stored ``next_offset`` of their partition are applied; older ones
   were already applied by an earlier transaction and are skipped, so replaying a batch after a
   crash or a rebalance is harmless.
+* Each applied record is checked against the contract: response times that are surely valid
+  are taken by DuckDB itself (:mod:`ingest.fastpath`), every other record goes through
+  :func:`ingest.batch.classify` (pydantic), which decides dead letters and their reasons.
 * An event whose ``event_id`` is already stored (or earlier in the same batch) with equal
   content (the contract's fields, see :func:`ingest.schema.content_columns`) is a duplicate and
-  is not stored again; with different content it becomes a dead letter (a conflict).
+  is not stored again; with different content it becomes a dead letter (a conflict), see
+  :mod:`ingest.repeats`.
 * Events, dead letters and the new offsets commit together or not at all. ``before_commit``
   runs inside the transaction with every dead letter of the batch (e.g. to publish them to the
   dead-letter topic); if it raises, nothing is committed.
@@ -18,68 +22,24 @@ One process owns the file read-write (DuckDB's rule); this class is that owner's
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 
+from ingest.batch import RecordChecks, classify
 from ingest.contract import EventBase
-from ingest.schema import (
-    DDL,
-    SCHEMA_VERSION,
-    TABLE_BY_TYPE,
-    Column,
-    content_columns,
-    table_columns,
-)
+from ingest.fastpath import surely_valid_response_times
+from ingest.records import AcceptedEvent, ConsumedRecord, DeadLetter
+from ingest.repeats import find_repeats, staged_table, staging_ddl
+from ingest.schema import DDL, SCHEMA_VERSION, TABLE_BY_TYPE, Column, table_columns
 
 PartitionKey = tuple[str, int]
-
-
-class ConsumedRecord(Protocol):
-    """What the store needs of a Kafka record (kafka-python's ``ConsumerRecord`` fits)."""
-
-    @property
-    def topic(self) -> str: ...
-    @property
-    def partition(self) -> int: ...
-    @property
-    def offset(self) -> int: ...
-    @property
-    def key(self) -> bytes | None: ...
-    @property
-    def value(self) -> bytes | None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Record:
-    """A plain record, for tests and tools that do not read from Kafka."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-
-
-@dataclass(frozen=True, slots=True)
-class DeadLetter:
-    """A record that broke the contract, with the reason a person can act on."""
-
-    record: ConsumedRecord
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class AcceptedEvent:
-    """A record that passed the contract, with its typed event."""
-
-    record: ConsumedRecord
-    event: EventBase
 
 
 @dataclass
@@ -105,9 +65,32 @@ def _value_at(event: EventBase, path: str) -> Any:
     return value
 
 
-def content_of(event: EventBase) -> tuple[Any, ...]:
-    """The event's content as a tuple of column values (for duplicate detection)."""
-    return tuple(_value_at(event, c.path) for c in content_columns(event.type))
+_RAW_RECORDS_DDL = """
+CREATE TEMP TABLE IF NOT EXISTS raw_records
+(ord INTEGER, topic VARCHAR, "partition" INTEGER, "offset" BIGINT, value BLOB)
+"""
+_FRESH_RECORDS = """
+INSERT INTO raw_records
+SELECT i.* FROM incoming i LEFT JOIN consumer_offsets o USING (topic, "partition")
+WHERE i."offset" >= coalesce(o.next_offset, 0)
+"""
+"""The batch's records not yet applied (``incoming`` is the batch as registered Arrow); a
+table filled and emptied inside each batch's transaction, so no DDL runs per batch."""
+
+_RECORD_FIELDS = ("topic", "partition", "offset", "value")
+
+
+def _incoming(records: Sequence[ConsumedRecord]) -> pa.Table:
+    columns = {name: list(map(attrgetter(name), records)) for name in _RECORD_FIELDS}
+    return pa.table(
+        {
+            "ord": pa.array(range(len(records)), pa.int32()),
+            "topic": pa.array(columns["topic"], pa.string()),
+            "partition": pa.array(columns["partition"], pa.int32()),
+            "offset": pa.array(columns["offset"], pa.int64()),
+            "value": pa.array(columns["value"], pa.binary()),
+        }
+    )
 
 
 class EventStore:
@@ -123,12 +106,10 @@ class EventStore:
         self.connection.execute(
             "INSERT OR IGNORE INTO store_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
         )
-        self._next_offsets: dict[PartitionKey, int] = {
-            (topic, partition): next_offset
-            for topic, partition, next_offset in self.connection.execute(
-                'SELECT topic, "partition", next_offset FROM consumer_offsets'
-            ).fetchall()
-        }
+        for statement in (_RAW_RECORDS_DDL, *map(staging_ddl, TABLE_BY_TYPE)):
+            self.connection.execute(statement)
+        self._next_offsets: dict[PartitionKey, int] = {}
+        self._load_next_offsets()
 
     def close(self) -> None:
         self.connection.close()
@@ -137,157 +118,134 @@ class EventStore:
         """Committed positions: the offset of the next record to read, per partition."""
         return dict(self._next_offsets)
 
+    def _load_next_offsets(self) -> None:
+        self._next_offsets = {
+            (topic, partition): next_offset
+            for topic, partition, next_offset in self.connection.execute(
+                'SELECT topic, "partition", next_offset FROM consumer_offsets'
+            ).fetchall()
+        }
+
     def write_batch(
         self,
-        accepted: Sequence[AcceptedEvent],
-        rejected: Sequence[DeadLetter],
+        records: Sequence[ConsumedRecord],
+        checks: RecordChecks,
         *,
         received_at: datetime,
         before_commit: Callable[[list[DeadLetter]], None] | None = None,
     ) -> BatchOutcome:
         """Apply one batch atomically; see the module docstring for the contract."""
         outcome = BatchOutcome()
-        fresh_accepted = [a for a in accepted if self._is_new(a.record)]
-        outcome.dead_letters = [d for d in rejected if self._is_new(d.record)]
-        outcome.skipped_replayed = (len(accepted) - len(fresh_accepted)) + (
-            len(rejected) - len(outcome.dead_letters)
-        )
-        new_offsets = self._advance(
-            (a.record for a in fresh_accepted), (d.record for d in outcome.dead_letters)
-        )
-        if not new_offsets:
+        if not records:
             return outcome
         con = self.connection
-        con.begin()
+        con.register("incoming", _incoming(records))
         try:
-            unique = self._drop_repeats(fresh_accepted, outcome)
-            by_type: dict[str, list[AcceptedEvent]] = defaultdict(list)
-            for item in unique:
-                by_type[item.event.type].append(item)
-            for event_type, items in by_type.items():
-                self._insert_events(event_type, items, received_at)
-                outcome.stored[event_type] += len(items)
-            self._insert_dead_letters(outcome.dead_letters, received_at)
-            self._save_offsets(new_offsets, received_at)
-            if before_commit is not None:
-                before_commit(outcome.dead_letters)
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
-        self._next_offsets.update(new_offsets)
+            con.begin()
+            try:
+                self._run(_FRESH_RECORDS)
+                self._apply(records, checks, received_at, outcome)
+                if before_commit is not None:
+                    before_commit(outcome.dead_letters)
+                con.commit()
+            except BaseException:
+                con.rollback()
+                raise
+        finally:
+            con.unregister("incoming")
+        self._load_next_offsets()
         return outcome
 
-    def _is_new(self, record: ConsumedRecord) -> bool:
-        return record.offset >= self._next_offsets.get((record.topic, record.partition), 0)
-
-    def _advance(self, *groups: Iterable[ConsumedRecord]) -> dict[PartitionKey, int]:
-        advanced: dict[PartitionKey, int] = {}
-        for records in groups:
-            for r in records:
-                key = (r.topic, r.partition)
-                if r.offset + 1 > advanced.get(key, 0):
-                    advanced[key] = r.offset + 1
-        return advanced
-
-    def _drop_repeats(
-        self, accepted: list[AcceptedEvent], outcome: BatchOutcome
-    ) -> list[AcceptedEvent]:
-        """Keep the first of each event_id not yet stored; repeats are duplicates or conflicts."""
-        first: dict[str, AcceptedEvent] = {}
-        repeats: list[AcceptedEvent] = []
-        for item in accepted:
-            if item.event.event_id in first:
-                repeats.append(item)
-            else:
-                first[item.event.event_id] = item
-        stored = self._stored_content(list(first))
-        unique: list[AcceptedEvent] = []
-        for event_id, item in first.items():
-            if event_id in stored:
-                repeats.append(item)
-            else:
-                unique.append(item)
-        for item in repeats:
-            event = item.event
-            earlier = stored.get(event.event_id)
-            if earlier is None:
-                earlier_event = first[event.event_id].event
-                earlier = (earlier_event.type, content_of(earlier_event))
-            if earlier == (event.type, content_of(event)):
-                outcome.duplicates += 1
-            else:
-                outcome.dead_letters.append(
-                    DeadLetter(
-                        item.record,
-                        f"event_id: {event.event_id!r} was already received with different "
-                        "content (conflicting duplicate; the first version is kept)",
-                    )
-                )
-        return unique
-
-    def _stored_content(self, event_ids: list[str]) -> dict[str, tuple[str, tuple[Any, ...]]]:
-        """Type and content of those of ``event_ids`` that are already stored."""
-        if not event_ids:
-            return {}
+    def _apply(
+        self,
+        records: Sequence[ConsumedRecord],
+        checks: RecordChecks,
+        received_at: datetime,
+        outcome: BatchOutcome,
+    ) -> None:
         con = self.connection
-        con.register("candidate_ids", pa.table({"event_id": pa.array(event_ids, pa.string())}))
-        try:
-            hits = con.execute(
-                "SELECT e.event_id, e.type FROM event_ids e JOIN candidate_ids c USING (event_id)"
-            ).fetchall()
-            found: dict[str, tuple[str, tuple[Any, ...]]] = {}
-            hit_types: dict[str, list[str]] = defaultdict(list)
-            for event_id, event_type in hits:
-                hit_types[event_type].append(event_id)
-            for event_type, ids in hit_types.items():
-                columns = content_columns(event_type)
-                names = ", ".join(f'"{c.name}"' for c in columns)
-                rows = con.execute(
-                    f"SELECT {names} FROM {TABLE_BY_TYPE[event_type]} WHERE event_id IN "
-                    "(SELECT unnest(?::VARCHAR[]))",
-                    [ids],
-                ).fetchall()
-                for row in rows:
-                    found[row[0]] = (event_type, tuple(row))
-            return found
-        finally:
-            con.unregister("candidate_ids")
+        outcome.skipped_replayed = len(records) - self._count("raw_records")
+        query, params = surely_valid_response_times(
+            topics=checks.topics_of("response_time"),
+            received_at=received_at,
+            max_future_skew=checks.max_future_skew,
+            max_record_bytes=checks.max_record_bytes,
+        )
+        self._run(f"INSERT INTO {staged_table('response_time')} {query}", params)
+        slow = [
+            records[row[0]]
+            for row in self._run(
+                "SELECT ord FROM raw_records WHERE ord NOT IN "
+                f"(SELECT ord FROM {staged_table('response_time')}) ORDER BY ord"
+            )
+        ]
+        ord_of = {id(r): i for i, r in enumerate(records)} if slow else {}
+        accepted, rejected = classify(
+            slow,
+            type_by_topic=checks.type_by_topic,
+            received_at=received_at,
+            max_future_skew=checks.max_future_skew,
+            max_record_bytes=checks.max_record_bytes,
+        )
+        by_type: dict[str, list[AcceptedEvent]] = defaultdict(list)
+        for item in accepted:
+            by_type[item.event.type].append(item)
+        for event_type, items in by_type.items():
+            self._stage(event_type, items, [ord_of[id(i.record)] for i in items], received_at)
+        repeats = find_repeats(con)
+        outcome.duplicates = len(repeats.duplicates)
+        outcome.dead_letters = rejected + [
+            DeadLetter(
+                records[ord_],
+                f"event_id: {event_id!r} was already received with different "
+                "content (conflicting duplicate; the first version is kept)",
+            )
+            for ord_, event_id in sorted(repeats.conflicts.items())
+        ]
+        for event_type, table in TABLE_BY_TYPE.items():
+            staged = staged_table(event_type)
+            names = ", ".join(f'"{c.name}"' for c in table_columns(event_type))
+            where = "WHERE NOT list_contains($skip, ord)" if repeats else ""
+            skip = {"skip": repeats.ords()} if repeats else {}
+            inserted = self._run(f"INSERT INTO {table} SELECT {names} FROM {staged} {where}", skip)
+            if inserted[0][0]:
+                outcome.stored[event_type] += int(inserted[0][0])
+                self._run(
+                    f"INSERT INTO event_ids SELECT event_id, $type FROM {staged} {where}",
+                    {"type": event_type, **skip},
+                )
+            self._run(f"DELETE FROM {staged}")
+        self._insert_dead_letters(outcome.dead_letters, received_at)
+        self._run(
+            'INSERT INTO consumer_offsets SELECT topic, "partition", max("offset") + 1, ? '
+            "FROM raw_records GROUP BY ALL "
+            'ON CONFLICT (topic, "partition") DO UPDATE SET '
+            "next_offset = greatest(consumer_offsets.next_offset, excluded.next_offset), "
+            "updated_at = excluded.updated_at",
+            [received_at],
+        )
+        self._run("DELETE FROM raw_records")
 
-    def _insert_events(
-        self, event_type: str, items: list[AcceptedEvent], received_at: datetime
+    def _run(self, sql: str, params: object = None) -> list[tuple[Any, ...]]:
+        """Execute and fetch everything: a DuckDB 2 result owns the connection until drained."""
+        return self.connection.execute(sql, params).fetchall()
+
+    def _count(self, relation: str) -> int:
+        return int(self._run(f"SELECT count(*) FROM {relation}")[0][0])
+
+    def _stage(
+        self, event_type: str, items: list[AcceptedEvent], ords: list[int], received_at: datetime
     ) -> None:
         columns = table_columns(event_type)
-        arrays = [pa.array(_column_values(c, items, received_at), c.arrow_type) for c in columns]
-        batch = pa.Table.from_arrays(arrays, names=[c.name for c in columns])
+        arrays = [pa.array(ords, pa.int32())]
+        arrays += [pa.array(_column_values(c, items, received_at), c.arrow_type) for c in columns]
+        batch = pa.Table.from_arrays(arrays, names=["ord", *(c.name for c in columns)])
         con = self.connection
         con.register("event_batch", batch)
         try:
-            con.execute(f"INSERT INTO {TABLE_BY_TYPE[event_type]} SELECT * FROM event_batch")
-            con.execute("INSERT INTO event_ids SELECT event_id, ? FROM event_batch", [event_type])
+            self._run(f"INSERT INTO {staged_table(event_type)} SELECT * FROM event_batch")
         finally:
             con.unregister("event_batch")
-
-    def _save_offsets(self, offsets: dict[PartitionKey, int], received_at: datetime) -> None:
-        batch = pa.table(
-            {
-                "topic": pa.array([t for t, _ in offsets], pa.string()),
-                "partition": pa.array([p for _, p in offsets], pa.int32()),
-                "next_offset": pa.array(list(offsets.values()), pa.int64()),
-            }
-        )
-        con = self.connection
-        con.register("offset_batch", batch)
-        try:
-            con.execute(
-                'INSERT INTO consumer_offsets SELECT topic, "partition", next_offset, ? '
-                'FROM offset_batch ON CONFLICT (topic, "partition") DO UPDATE SET '
-                "next_offset = greatest(consumer_offsets.next_offset, excluded.next_offset), "
-                "updated_at = excluded.updated_at",
-                [received_at],
-            )
-        finally:
-            con.unregister("offset_batch")
 
     def _insert_dead_letters(self, dead: list[DeadLetter], received_at: datetime) -> None:
         if not dead:
@@ -305,7 +263,7 @@ class EventStore:
         con = self.connection
         con.register("dead_batch", batch)
         try:
-            con.execute(
+            self._run(
                 'INSERT INTO dead_letters SELECT topic, "partition", "offset", reason, raw, key, ? '
                 "FROM dead_batch",
                 [received_at],

@@ -9,8 +9,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from ingest.batch import classify
-from ingest.store import BatchOutcome, DeadLetter, EventStore, Record
+from ingest.batch import RecordChecks
+from ingest.records import DeadLetter, Record
+from ingest.store import BatchOutcome, EventStore
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 TOPICS = {"rt": "response_time", "inv": "cost_invoice"}
@@ -31,14 +32,8 @@ def response(event_id: str, latency: float = 100.0, **extra: object) -> bytes:
 
 
 def write(store: EventStore, records: list[Record], **kwargs: object) -> BatchOutcome:
-    accepted, rejected = classify(
-        records,
-        type_by_topic=TOPICS,
-        received_at=NOW,
-        max_future_skew=timedelta(hours=24),
-        max_record_bytes=10_000,
-    )
-    return store.write_batch(accepted, rejected, received_at=NOW, **kwargs)  # type: ignore[arg-type]
+    checks = RecordChecks(TOPICS, max_future_skew=timedelta(hours=24), max_record_bytes=10_000)
+    return store.write_batch(records, checks, received_at=NOW, **kwargs)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -47,9 +42,8 @@ def store(tmp_path: Path) -> EventStore:
 
 
 def count(store: EventStore, table: str) -> int:
-    row = store.connection.execute(f"SELECT count(*) FROM {table}").fetchone()
-    assert row is not None
-    return int(row[0])
+    rows = store.connection.execute(f"SELECT count(*) FROM {table}").fetchall()
+    return int(rows[0][0])
 
 
 def test_identical_repeat_is_stored_once_and_different_content_is_a_conflict(
