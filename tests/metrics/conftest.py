@@ -16,9 +16,10 @@ from datetime import UTC, datetime, timedelta
 import orjson
 import pytest
 
-from ingest.batch import classify
+from ingest.batch import RecordChecks
+from ingest.records import Record
 from ingest.simulator import build_vendors, generate_events
-from ingest.store import EventStore, Record
+from ingest.store import EventStore
 from vendorwatch.settings import Topics
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -61,16 +62,12 @@ class History:
     values: list[bytes] = field(default_factory=list)
 
     def write(self, store: EventStore, batches: list[list[Record]] | None = None) -> None:
+        checks = RecordChecks(
+            TYPE_BY_TOPIC, max_future_skew=timedelta(hours=24), max_record_bytes=1_000_000
+        )
         for batch in self.batches if batches is None else batches:
-            accepted, rejected = classify(
-                batch,
-                type_by_topic=TYPE_BY_TOPIC,
-                received_at=END,
-                max_future_skew=timedelta(hours=24),
-                max_record_bytes=1_000_000,
-            )
-            assert not rejected, rejected[:3]
-            store.write_batch(accepted, rejected, received_at=END)
+            outcome = store.write_batch(batch, checks, received_at=END)
+            assert not outcome.dead_letters, outcome.dead_letters[:3]
 
 
 def build_history(seed: int = 11, batch_count: int = 8) -> History:

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 
-from ingest.store import EventStore, Record
+from ingest.records import Record
+from ingest.store import EventStore
 from metrics.job import MetricsJob
 from tests.metrics.conftest import History
 from vendorwatch.settings import MetricsSettings
