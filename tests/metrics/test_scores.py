@@ -73,28 +73,26 @@ def _fill(
     for table in ("vendor_daily", "vendor_monthly", "vendor_scores", "vendor_cost_trends"):
         con.execute(f"DELETE FROM {table}")
     con.execute("DELETE FROM vendor_profiles")
-    _insert(
-        con,
-        "vendor_profiles",
-        event_id="vp",
-        vendor_id="v",
-        occurred_at=datetime(2025, 1, 1, tzinfo=UTC),
-        name="V",
-        service="s",
-        tier="high",
-        contract_start_date=date(2025, 1, 1),
-        contract_end_date=date(2028, 1, 1),
-        monthly_fee=40_000,
-        contract_currency="EUR",
-        insourcing_monthly_cost=38_000,
-        insourcing_one_time_cost=1,
-        insourcing_lead_time_days=1,
-        insourcing_currency="EUR",
-        topic="t",
-        raw="{}",
-        ingested_at=datetime(2025, 1, 1, tzinfo=UTC),
-        **terms,
-    )
+    profile = {
+        "event_id": "vp",
+        "vendor_id": "v",
+        "occurred_at": datetime(2025, 1, 1, tzinfo=UTC),
+        "name": "V",
+        "service": "s",
+        "tier": "high",
+        "contract_start_date": date(2025, 1, 1),
+        "contract_end_date": date(2028, 1, 1),
+        "monthly_fee": 40_000,
+        "contract_currency": "EUR",
+        "insourcing_monthly_cost": 38_000,
+        "insourcing_one_time_cost": 1,
+        "insourcing_lead_time_days": 1,
+        "insourcing_currency": "EUR",
+        "topic": "t",
+        "raw": "{}",
+        "ingested_at": datetime(2025, 1, 1, tzinfo=UTC),
+    }
+    _insert(con, "vendor_profiles", **(profile | terms))
     for index, figures in enumerate(days):
         responses = figures["responses"]
         _insert(
@@ -113,20 +111,20 @@ def _fill(
                 if k not in ("responses", "failure_share", "latency_p95_ms")
             },
         )
-    month = date(FIRST_DAY.year, FIRST_DAY.month, 1)
-    for offset, cost in enumerate(costs):
-        year, m = divmod(month.month - 1 - len(costs) + offset, 12)
+    last_day = FIRST_DAY + timedelta(days=len(days) - 1)
+    for offset, cost in enumerate([*costs, None]):  # the months before the last day's, and it
+        year, m = divmod(last_day.month - 1 - len(costs) + offset, 12)
         _insert(
             con,
             "vendor_monthly",
             vendor_id="v",
-            month=date(month.year + year, m + 1, 1),
+            month=date(last_day.year + year, m + 1, 1),
             status="ok",
             complete=True,
             currency="EUR",
             invoices=0 if cost is None else 1,
             invoiced_amount=cost,
-            contracted_fee=40_000,
+            contracted_fee=(profile | terms)["monthly_fee"],
             net_effective_cost=cost,
             cost_status="no_invoice" if cost is None else "ok",
         )
@@ -209,3 +207,39 @@ def test_the_latency_score_follows_the_documented_curve(
     (row,) = _scores(con)
     assert row["latency_score"] == pytest.approx(expected)
     assert row["quality_score"] == pytest.approx(expected)  # the only component with a target
+
+
+def test_the_worked_example_of_docs_metrics_md(con: duckdb.DuckDBPyConnection) -> None:
+    quiet = {"incidents_opened_critical": 0, "incidents_opened_low": 0}
+    quiet |= {"open_critical_incidents": 0, "records_exposed": 0}
+    older = [quiet | {"responses": 0, "failure_share": 0.0, "latency_p95_ms": 0.0}] * 60
+    older[0] = older[0] | {"incidents_opened_high": 1, "incidents_opened_medium": 2}
+    older[1] = older[1] | {"incidents_opened_low": 3, "records_exposed": 999}
+    recent = [
+        quiet
+        | {"responses": 1000, "failure_share": 0.003, "latency_p95_ms": 1650.0}
+        | {"defects_opened": 2 if i < 15 else 1}
+        for i in range(30)
+    ]
+    terms = {"sla_latency_p95_ms": 1500.0, "sla_success_rate_min": 0.995}
+    terms |= {"sla_defects_per_1k_max": 2.0, "monthly_fee": 45_000}
+    terms |= {"insourcing_monthly_cost": 41_000}
+    costs = [48_000.0, 46_000.0, 49_500.0, 47_000.0, 48_500.0, 49_500.0]
+    as_of = _fill(con, older + recent, terms, costs)
+    compute_scores(con, as_of=as_of, weights=ScoreWeights(), min_responses=500)
+    last = _scores(con)[-1]
+
+    expected = {
+        "latency_score": 63.0,
+        "reliability_score": 94.0,
+        "defect_score": 85.0,
+        "quality_score": 80.67,
+        "security_score": 42.0,
+        "variance_score": 58.77,
+        "inhouse_score": 44.96,
+        "cost_trend_score": 100.0,
+        "cost_score": 67.91,
+        "backsourcing_score": 32.83,
+    }
+    assert {k: round(last[k], 2) for k in expected} == expected
+    assert str(last["run_rate"]) == "48333.3333"
