@@ -8,14 +8,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import duckdb
 import typer
 
-from ingest.store import EventStore
-from metrics.job import MetricsJob
 from vendorwatch.settings import Settings
+
+if TYPE_CHECKING:  # imported when a command runs: `vendorwatch ingest` must start fast
+    import duckdb
+
+    from ingest.store import EventStore
 
 metrics_app = typer.Typer(help="Compute projections, scores and rules.", no_args_is_help=True)
 
@@ -44,6 +46,8 @@ def _as_of(text: str | None, settings: Settings) -> datetime:
 @contextmanager
 def read_store(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection to the store, or exit 1 with a readable message."""
+    import duckdb
+
     if not settings.db.exists():
         typer.echo(f"vendorwatch: {settings.db}: no event store yet", err=True)
         raise typer.Exit(1)
@@ -68,6 +72,10 @@ def _busy(settings: Settings, exc: Exception) -> str:
 @contextmanager
 def open_store(settings: Settings) -> Iterator[EventStore]:
     """The engine's store, or exit 1 with a readable message if another process holds it."""
+    import duckdb
+
+    from ingest.store import EventStore
+
     try:
         store = EventStore(settings.db)
     except duckdb.IOException as exc:
@@ -82,6 +90,7 @@ def open_store(settings: Settings) -> Iterator[EventStore]:
 @metrics_app.command("run")
 def metrics_run(as_of: AsOf = None) -> None:
     """Recompute what changed since the last run (periods touched by new or late events)."""
+    from metrics.job import MetricsJob
     from vendorwatch.cli import settings_or_exit
 
     settings = settings_or_exit()
@@ -93,6 +102,7 @@ def metrics_run(as_of: AsOf = None) -> None:
 
 def rebuild(as_of: AsOf = None) -> None:
     """Drop every projection and recompute it from the event store."""
+    from metrics.job import MetricsJob
     from vendorwatch.cli import settings_or_exit
 
     settings = settings_or_exit()
