@@ -23,7 +23,8 @@ from typing import Any, Literal
 import duckdb
 
 from ingest.schema import TABLE_BY_TYPE
-from metrics import scores
+from metrics import rules, scores
+from metrics.policy import Policy, default_policy
 from metrics.projections import DELETE_DIRTY, INSERT_BY_TABLE
 from metrics.scores import ScoreWeights
 from metrics.tables import DDL, PROJECTION_TABLES
@@ -108,13 +109,14 @@ class RunOutcome:
     vendors: int
     daily_rows: int
     monthly_rows: int
+    alerts: int
     seconds: float
 
     def summary(self) -> str:
         return (
             f"metrics {self.mode} as of {self.as_of.isoformat()}: {self.vendors} vendor(s), "
-            f"{self.daily_rows} daily and {self.monthly_rows} monthly rows recomputed "
-            f"in {self.seconds:.2f} s"
+            f"{self.daily_rows} daily and {self.monthly_rows} monthly rows recomputed, "
+            f"{self.alerts} new alert transition(s), in {self.seconds:.2f} s"
         )
 
 
@@ -126,12 +128,15 @@ class MetricsJob:
         connection: duckdb.DuckDBPyConnection,
         settings: MetricsSettings,
         *,
-        weights: ScoreWeights | None = None,
+        policy: Policy | None = None,
     ) -> None:
         self.connection = connection
         self.settings = settings
-        self.weights = weights or ScoreWeights()
-        for statement in (*DDL, *scores.DDL):
+        self.policy = policy or default_policy()
+        self.weights = ScoreWeights(
+            **self.policy.normalised_weights(), policy_version=str(self.policy.version)
+        )
+        for statement in (*DDL, *scores.DDL, *rules.DDL):
             connection.execute(statement)
 
     @property
@@ -170,11 +175,12 @@ class MetricsJob:
         con.begin()
         try:
             if mode == "rebuild":
-                for table in (*PROJECTION_TABLES, *scores.SCORE_TABLES):
+                for table in (*PROJECTION_TABLES, *scores.SCORE_TABLES, "rule_steps"):
                     con.execute(f"DROP TABLE IF EXISTS {table}")
                 con.execute("DELETE FROM metrics_watermarks")
-                for statement in (*DDL, *scores.DDL):
+                for statement in (*DDL, *scores.DDL, *rules.DDL):
                     con.execute(statement)
+            rules.record_policy(con, self.policy, effective_from=as_of, source="file")
             _execute(con, _VENDOR_SPAN, params)
             _execute(con, _DIRTY_ALL if last is None else _DIRTY_SINCE_LAST_RUN, params)
             rows = {}
@@ -189,6 +195,7 @@ class MetricsJob:
                 rows[table] = _count(inserted)
             self._score(params)
             _execute(con, _VENDOR_STATUS, params | {"silent_after": self.settings.silent_after})
+            alerts = rules.evaluate_rules(con, tz=self.settings.reporting_tz, recorded_at=as_of)
             vendors = _count(con.execute("SELECT count(*) FROM _dirty"))
             con.execute(_SAVE_WATERMARKS)
             self._set_state("as_of", as_of.isoformat())
@@ -203,6 +210,7 @@ class MetricsJob:
             vendors=vendors,
             daily_rows=rows["vendor_daily"],
             monthly_rows=rows["vendor_monthly"],
+            alerts=alerts,
             seconds=time.perf_counter() - started,
         )
 

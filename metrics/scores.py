@@ -11,7 +11,7 @@ Formulas (docs/metrics.md has a worked example):
   ``sla.latency_p95_ms``), reliability (error rate / the error budget ``1 - success_rate_min``),
   defects (``defects_per_1k`` / ``defects_per_1k_max``). It needs ``$min_responses`` responses
   in the window; fewer → NULL with status ``insufficient``; none → ``no_data``.
-* security = 100 - (40 per critical, 15 per high, 5 per medium, 1 per low incident opened in
+* security = 100 - (40 per critical, 10 per high, 4 per medium, 1 per low incident opened in
   the trailing 90 days, 25 per critical incident still open, 10 * log10(1 + records exposed in
   90 days)), floored at 0 — only for a vendor that is reporting (responses in the last 30
   days): silence is not safety.
@@ -225,8 +225,8 @@ components AS (
         {_ratio_score("error_budget_ratio")} AS reliability_score,
         {_ratio_score("defect_ratio")} AS defect_score,
         CASE WHEN responses_30d > 0 THEN greatest(0.0, 100
-            - 40 * incidents_critical_90d - 15 * incidents_high_90d
-            - 5 * incidents_medium_90d - incidents_low_90d
+            - 40 * incidents_critical_90d - 10 * incidents_high_90d
+            - 4 * incidents_medium_90d - incidents_low_90d
             - 25 * open_critical_incidents - 10 * log10(1 + records_exposed_90d)) END
             AS security_score,
         {_piecewise("variance_pct", ((0, 100), (5, 70), (20, 0)))} AS variance_score,

@@ -120,7 +120,7 @@ def show_config() -> None:
 
 
 def _register_optional_commands() -> None:
-    from vendorwatch.commands.metrics import explain, metrics_app, rebuild, run_engine
+    from vendorwatch.commands.metrics import backtest, explain, metrics_app, rebuild, run_engine
     from vendorwatch.commands.simulate import simulate
 
     app.command("simulate")(simulate)
@@ -128,6 +128,7 @@ def _register_optional_commands() -> None:
     app.command("rebuild")(rebuild)
     app.command("run")(run_engine)
     app.command("explain")(explain)
+    app.command("backtest")(backtest)
 
 
 _register_optional_commands()

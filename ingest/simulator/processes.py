@@ -47,7 +47,9 @@ WARMUP_DAYS = 14  # lifecycles opened this long before the window may resolve in
 DEFECT_TTR_HOURS = {"minor": 72.0, "major": 30.0, "critical": 8.0}
 INCIDENT_TTR_HOURS = {"low": 120.0, "medium": 72.0, "high": 24.0, "critical": 10.0}
 INCIDENT_SEVERITIES = ("low", "medium", "high", "critical")
-INCIDENT_SEVERITY_WEIGHTS = (55, 33, 10, 2)  # background incidents, outside a burst
+# Background incidents, outside a burst: never critical, so a "healthy" vendor stays healthy;
+# critical ones come with a scenario's burst.
+INCIDENT_SEVERITY_WEIGHTS = (57, 33, 10, 0)
 INCIDENT_CATEGORIES = ("vulnerability", "access_violation", "phishing", "misconfiguration")
 _HOURS = range(24)
 _CUM_VOLUME = tuple(itertools.accumulate(HOURLY_VOLUME))

@@ -128,6 +128,10 @@ def test_incremental_runs_equal_a_rebuild(history: History, tmp_path: Any) -> No
     MetricsJob(rebuilt.connection, SETTINGS).rebuild(END)
     for name, period in DERIVED_TABLES:
         assert table(incremental, name, period) == table(rebuilt, name, period), name
+    judged = "SELECT * FROM rule_steps ORDER BY ALL"
+    assert incremental.connection.execute(judged).fetchall() == (
+        rebuilt.connection.execute(judged).fetchall()
+    )
 
 
 def test_a_run_before_the_last_one_rebuilds_as_of_that_date(

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -137,6 +138,45 @@ def explain(
         raise typer.Exit(1)
     for line in lines:
         typer.echo(line)
+
+
+def backtest(
+    policy: Annotated[Path, typer.Option("--policy", help="The candidate policy file (TOML).")],
+    start: Annotated[
+        str | None, typer.Option("--from", help="First period to report (YYYY-MM-DD).")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last period to report.")] = None,
+) -> None:
+    """Replay history under a candidate policy: which alerts would have fired, per vendor.
+    Reads only; live state is untouched."""
+    from metrics.backtest import backtest as run_backtest
+    from metrics.policy import load_policy
+    from metrics.policy_errors import PolicyError
+    from vendorwatch.cli import settings_or_exit
+
+    settings = settings_or_exit()
+    try:
+        candidate = load_policy(policy)
+        first, last = (_date_option(name, v) for name, v in (("--from", start), ("--to", end)))
+    except PolicyError as exc:
+        typer.echo(f"vendorwatch: {exc}", err=True)
+        raise typer.Exit(2) from None
+    with read_store(settings) as con:
+        report = run_backtest(
+            con, candidate, start=first, end=last, tz=settings.metrics.reporting_tz
+        )
+    for line in report.lines():
+        typer.echo(line)
+
+
+def _date_option(name: str, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        typer.echo(f"vendorwatch: {name}: {value!r} is not a date YYYY-MM-DD", err=True)
+        raise typer.Exit(2) from None
 
 
 def run_engine(

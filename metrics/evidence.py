@@ -1,0 +1,137 @@
+"""The evidence behind a breach: the figures that moved the state, and the events behind them.
+
+:func:`evidence_for` returns a JSON-ready dict:
+
+* ``values``: the rule's recent steps up to the transition (period, value, sample, state) —
+  as many as the dwell and clear windows need, plus two;
+* ``thresholds``: warn, critical, clear, dwell;
+* ``events``: for metrics computed from events, the events of the period that the metric counts
+  — ``count`` (all of them) and ``sample``, at most :data:`SAMPLE_SIZE` of the most telling
+  ones (slowest responses, failed ones, opened defects or incidents, the invoices), each with
+  ``event_id``, ``occurred_at`` and where it was read (``topic``, ``partition``, ``offset``);
+* ``components``: for scores, the inputs of that day's score row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import duckdb
+
+from metrics.hysteresis import Step
+from metrics.policy import EffectiveRule
+
+SAMPLE_SIZE = 10
+_PROVENANCE = 'event_id, occurred_at, topic, "partition", "offset"'
+
+# metric prefix -> (table, extra columns, filter, order): the events that make up the figure
+_SOURCES: tuple[tuple[tuple[str, ...], str, str, str, str], ...] = (
+    (
+        ("latency", "sla_attainment", "responses"),
+        "response_times",
+        "latency_ms, success",
+        "true",
+        "latency_ms DESC",
+    ),
+    (
+        ("success_rate", "failures"),
+        "response_times",
+        "latency_ms, success",
+        "NOT success",
+        "occurred_at",
+    ),
+    (("defect",), "defects", "defect_id, status, severity", "status = 'opened'", "occurred_at"),
+    (
+        ("incident", "open_critical", "records_exposed"),
+        "security_incidents",
+        "incident_id, status, severity, records_exposed",
+        "true",
+        "occurred_at",
+    ),
+)
+_COST_METRICS = ("variance_pct", "cost_per_unit", "net_effective_cost")
+_SCORE_METRICS = ("quality_score", "security_score", "cost_score", "backsourcing_score")
+
+
+def _rows(result: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    names = [d[0] for d in result.description]
+    return [dict(zip(names, r, strict=True)) for r in result.fetchall()]
+
+
+def _events(
+    con: duckdb.DuckDBPyConnection, metric: str, row: dict[str, Any]
+) -> dict[str, Any] | None:
+    vendor, start, end = row["vendor_id"], row["period_start_at"], row["period_end_at"]
+    if metric in _COST_METRICS:
+        month = row["day"]
+        sample = _rows(
+            con.execute(
+                f"""SELECT {_PROVENANCE}, invoice_id, amount, currency FROM cost_invoices
+                WHERE vendor_id = ? AND CAST(date_trunc('month', period_start) AS DATE) = ?
+                ORDER BY occurred_at LIMIT {SAMPLE_SIZE}""",
+                [vendor, month],
+            )
+        )
+        total = con.execute(
+            """SELECT count(*) FROM cost_invoices WHERE vendor_id = ?
+            AND CAST(date_trunc('month', period_start) AS DATE) = ?""",
+            [vendor, month],
+        ).fetchall()[0][0]
+        return {"table": "cost_invoices", "count": total, "sample": sample}
+    for prefixes, table, columns, condition, order in _SOURCES:
+        if metric.startswith(prefixes):
+            where = f"vendor_id = ? AND occurred_at >= ? AND occurred_at < ? AND {condition}"
+            count = con.execute(
+                f"SELECT count(*) FROM {table} WHERE {where}", [vendor, start, end]
+            ).fetchall()[0][0]
+            telling = _rows(
+                con.execute(
+                    f"SELECT {_PROVENANCE}, {columns} FROM {table} WHERE {where} "
+                    f"ORDER BY {order} LIMIT {SAMPLE_SIZE}",
+                    [vendor, start, end],
+                )
+            )
+            return {"table": table, "count": count, "sample": telling}
+    return None
+
+
+def evidence_for(
+    con: duckdb.DuckDBPyConnection,
+    row: dict[str, Any],
+    metric: str,
+    rule: EffectiveRule,
+    steps: Sequence[Step],
+) -> dict[str, Any]:
+    """Evidence for the transition at ``row``'s period (see the module docstring)."""
+    window = max(rule.for_periods, rule.clear_periods) + 2
+    upto = [s for s in steps if s.period <= row["day"]][-window:]
+    evidence: dict[str, Any] = {
+        "metric": metric,
+        "period": {"start": row["period_start_at"], "end": row["period_end_at"]},
+        "thresholds": {
+            "direction": rule.direction,
+            "warn": rule.warn,
+            "critical": rule.critical,
+            "clear": rule.clear,
+            "for_periods": rule.for_periods,
+            "clear_periods": rule.clear_periods,
+            "min_sample": rule.min_sample,
+        },
+        "values": [
+            {"period": s.period, "value": s.value, "state": s.state.value, "reason": s.reason}
+            for s in upto
+        ],
+    }
+    events = _events(con, metric, row)
+    if events is not None:
+        evidence["events"] = events
+    if metric in _SCORE_METRICS:
+        components = _rows(
+            con.execute(
+                "SELECT * FROM vendor_scores WHERE vendor_id = ? AND day = ?",
+                [row["vendor_id"], row["day"]],
+            )
+        )
+        evidence["components"] = components[0] if components else None
+    return evidence

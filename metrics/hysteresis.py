@@ -1,0 +1,243 @@
+"""The breach state machine of one rule for one vendor: ``ok -> pending -> firing -> resolved``.
+
+Pure functions over a rule's thresholds and a period-ordered series of observations: no I/O,
+no clock, no database. :func:`evaluate` returns one :class:`Step` per observation; the last
+step's :attr:`Step.status` continues the evaluation later with the same result as one call over
+the whole series, so the engine can evaluate incrementally and ``rebuild`` from scratch alike.
+
+Semantics:
+
+* An observation is *insufficient* when its value is missing (None or NaN) or its sample is
+  below the rule's ``min_sample`` (a sample of None means "not applicable" and is enough). It
+  holds the state and both counters: no data never counts as good, never resolves, never fires.
+* ``ok`` / ``resolved``: a breaching period (level warn or critical) starts ``pending`` with a
+  run of 1, or fires at once when ``for_periods`` is 1; any other period gives ``ok``.
+* ``pending``: breaching extends the run and fires once it reaches ``for_periods``; any other
+  period breaks the run and returns to ``ok``.
+* ``firing``: severity follows the level while breaching (a warn/critical change is a changed
+  step); a period at ``clear`` or better counts towards ``clear_periods`` and resolves on
+  reaching it; a period between ``clear`` and ``warn`` keeps firing at the last severity and
+  restarts the clearing count, so a series hovering at a threshold never flaps.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Literal, Protocol
+
+Severity = Literal["warn", "critical"]
+
+
+class BreachState(StrEnum):
+    """Where a rule stands for one vendor."""
+
+    OK = "ok"
+    PENDING = "pending"
+    FIRING = "firing"
+    RESOLVED = "resolved"
+
+
+class Thresholds(Protocol):
+    """What the state machine needs of a rule; :class:`metrics.policy.EffectiveRule` has it."""
+
+    @property
+    def metric(self) -> str: ...
+    @property
+    def direction(self) -> Literal["above", "below"]: ...
+    @property
+    def warn(self) -> float | None: ...
+    @property
+    def critical(self) -> float | None: ...
+    @property
+    def clear(self) -> float: ...
+    @property
+    def for_periods(self) -> int: ...
+    @property
+    def clear_periods(self) -> int: ...
+    @property
+    def min_sample(self) -> int: ...
+    def level(self, value: float) -> Literal["ok", "warn", "critical"]: ...
+    def is_clear(self, value: float) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One period's figure: ``sample`` is the number of responses behind it (None: not used)."""
+
+    period: date
+    value: float | None
+    sample: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BreachStatus:
+    """The state carried between evaluations.
+
+    ``severity`` is set exactly while firing. ``breaching_periods`` is the current run of
+    breaching periods, ``clearing_periods`` the current run of clear periods while firing (and
+    the run that resolved, on a resolved status). ``period`` is the last period evaluated.
+    """
+
+    state: BreachState = BreachState.OK
+    severity: Severity | None = None
+    breaching_periods: int = 0
+    clearing_periods: int = 0
+    period: date | None = None
+
+    def __post_init__(self) -> None:
+        if (self.severity is not None) != (self.state is BreachState.FIRING):
+            raise ValueError(f"severity {self.severity!r} does not fit state {self.state}")
+        if self.breaching_periods < 0 or self.clearing_periods < 0:
+            raise ValueError("period counters cannot be negative")
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """The outcome of one observation.
+
+    ``changed`` is True when the state or the severity differs from the previous step;
+    ``reason`` says why, in a sentence with the figures.
+    """
+
+    period: date
+    state: BreachState
+    severity: Severity | None
+    value: float | None
+    breaching_periods: int
+    clearing_periods: int
+    changed: bool
+    reason: str
+
+    @property
+    def status(self) -> BreachStatus:
+        """The status to pass as ``start`` to continue evaluating after this step."""
+        return BreachStatus(
+            self.state, self.severity, self.breaching_periods, self.clearing_periods, self.period
+        )
+
+
+def evaluate(
+    rule: Thresholds, observations: Iterable[Observation], start: BreachStatus | None = None
+) -> list[Step]:
+    """One step per observation, continuing from ``start`` (default: ``ok``, no history).
+
+    Periods must be strictly increasing, also relative to ``start.period``: ValueError if not.
+    """
+    status = start if start is not None else BreachStatus()
+    steps: list[Step] = []
+    for observation in observations:
+        if status.period is not None and observation.period <= status.period:
+            raise ValueError(
+                f"observations must be in period order: {observation.period} after {status.period}"
+            )
+        step = advance(rule, status, observation)
+        steps.append(step)
+        status = step.status
+    return steps
+
+
+def advance(rule: Thresholds, status: BreachStatus, observation: Observation) -> Step:
+    """The step that one observation takes from ``status`` (no period-order check)."""
+    value, period = observation.value, observation.period
+    if value is None or math.isnan(value):
+        why = f"{rule.metric} has no value"
+        return _step(observation, status, False, _holding(rule, status, why))
+    if observation.sample is not None and observation.sample < rule.min_sample:
+        why = f"{rule.metric} {_num(value)} from {observation.sample} responses, below min_sample "
+        why += str(rule.min_sample)
+        return _step(observation, status, False, _holding(rule, status, why))
+    state, level = status.state, rule.level(value)
+    if level != "ok":
+        ongoing = state in (BreachState.PENDING, BreachState.FIRING)
+        run = status.breaching_periods + 1 if ongoing else 1
+        text = f"{_breach(rule, value, level)} for {_periods(run)}"
+        if state is BreachState.FIRING:
+            was = status.severity
+            text += f": firing {level}" + (f" (was {was})" if was != level else "")
+            new = BreachStatus(BreachState.FIRING, level, run, 0, period)
+            return _step(observation, new, level != was, text)
+        text += f" (dwell {rule.for_periods})"
+        if run >= rule.for_periods:
+            new = BreachStatus(BreachState.FIRING, level, run, 0, period)
+            return _step(observation, new, True, f"{text}: firing {level}")
+        new = BreachStatus(BreachState.PENDING, None, run, 0, period)
+        return _step(observation, new, state is not BreachState.PENDING, f"{text}: pending")
+    if state is BreachState.FIRING:
+        severity = status.severity
+        if rule.is_clear(value):
+            count = status.clearing_periods + 1
+            text = f"{_clear(rule, value)} for {_periods(count)}"
+            if count >= rule.clear_periods:
+                new = BreachStatus(BreachState.RESOLVED, None, 0, count, period)
+                return _step(
+                    observation, new, True, f"{text} (needed {rule.clear_periods}): resolved"
+                )
+            new = BreachStatus(BreachState.FIRING, severity, 0, count, period)
+            text += f" of {rule.clear_periods} needed: still firing {severity}"
+            return _step(observation, new, False, text)
+        new = BreachStatus(BreachState.FIRING, severity, 0, 0, period)
+        text = f"{rule.metric} {_num(value)} between clear {_num(rule.clear)} and {_bound(rule)}"
+        return _step(observation, new, False, f"{text}: still firing {severity}, not yet clear")
+    text = _within(rule, value)
+    if state is BreachState.PENDING:
+        held = _periods(status.breaching_periods)
+        text += f": back to ok, a run of {held} is short of dwell {rule.for_periods}"
+    else:
+        text += ": ok" + (" (alert closed)" if state is BreachState.RESOLVED else "")
+    new = BreachStatus(BreachState.OK, None, 0, 0, period)
+    return _step(observation, new, state is not BreachState.OK, text)
+
+
+def _step(observation: Observation, new: BreachStatus, changed: bool, reason: str) -> Step:
+    return Step(
+        period=observation.period,
+        state=new.state,
+        severity=new.severity,
+        value=observation.value,
+        breaching_periods=new.breaching_periods,
+        clearing_periods=new.clearing_periods,
+        changed=changed,
+        reason=reason,
+    )
+
+
+def _holding(rule: Thresholds, status: BreachStatus, why: str) -> str:
+    if status.state is BreachState.PENDING:
+        held = f"pending ({status.breaching_periods} of {rule.for_periods} periods)"
+    elif status.state is BreachState.FIRING:
+        held = f"firing {status.severity}"
+    else:
+        held = str(status.state)
+    return f"{why}: insufficient data, holding {held}"
+
+
+def _num(value: float) -> str:
+    return repr(float(f"{value:.10g}"))
+
+
+def _periods(count: int) -> str:
+    return f"{count} period" + ("" if count == 1 else "s")
+
+
+def _breach(rule: Thresholds, value: float, level: Severity) -> str:
+    threshold = rule.critical if level == "critical" else rule.warn
+    return f"{rule.metric} {_num(value)} {rule.direction} {level} {_num(threshold or 0.0)}"
+
+
+def _bound(rule: Thresholds) -> str:
+    """The first breaching threshold, named: "warn 1500.0" (or critical when there is no warn)."""
+    name, threshold = ("warn", rule.warn) if rule.warn is not None else ("critical", rule.critical)
+    return f"{name} {_num(threshold or 0.0)}"
+
+
+def _within(rule: Thresholds, value: float) -> str:
+    return f"{rule.metric} {_num(value)} not {rule.direction} {_bound(rule)}"
+
+
+def _clear(rule: Thresholds, value: float) -> str:
+    side = "below" if rule.direction == "above" else "above"
+    return f"{rule.metric} {_num(value)} at or {side} clear {_num(rule.clear)}"

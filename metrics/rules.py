@@ -1,0 +1,392 @@
+"""Rule evaluation: the breach state of every rule for every vendor, period by period.
+
+Contract:
+
+* ``rule_steps`` is a projection (``rebuild`` recomputes it): one row per vendor, rule and
+  *complete* period since the vendor's first, with the state machine's step
+  (:mod:`metrics.hysteresis`) and the thresholds and policy version that produced it. Each
+  period is judged under the policy in force at its end (``policy_history``) with the rule
+  resolved for the vendor's tier and SLA in force at that end, so a rule change never rewrites
+  the judgement of earlier periods, and an as-of replay reproduces the flags of that time.
+* ``alert_log`` is append-only and never rebuilt: every transition (to firing, a severity
+  change while firing, to resolved) is recorded once, with its evidence, when a run first
+  sees it (``recorded_at``). Late events that change the past add records; none is rewritten.
+* Deadline-aware escalation: a firing ``warn`` becomes ``critical`` while the vendor's act-by
+  date (``end_date`` - notice - in-house lead time) is within the rule's
+  ``escalate_within_days``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import duckdb
+import orjson
+import pyarrow as pa
+
+from metrics.evidence import evidence_for
+from metrics.hysteresis import BreachState, BreachStatus, Observation, Severity, Step, advance
+from metrics.policy import EffectiveRule, Policy
+
+DDL: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS policy_history (
+    version VARCHAR NOT NULL,
+    label VARCHAR NOT NULL,
+    content_hash VARCHAR NOT NULL,
+    content VARCHAR NOT NULL,
+    effective_from TIMESTAMPTZ NOT NULL,
+    recorded_at TIMESTAMPTZ NOT NULL,
+    source VARCHAR NOT NULL
+)""",
+    """CREATE TABLE IF NOT EXISTS rule_steps (
+    vendor_id VARCHAR NOT NULL,
+    rule VARCHAR NOT NULL,
+    metric VARCHAR NOT NULL,
+    grain VARCHAR NOT NULL,
+    period DATE NOT NULL,
+    state VARCHAR NOT NULL,
+    severity VARCHAR,
+    value DOUBLE,
+    sample BIGINT,
+    warn DOUBLE,
+    critical DOUBLE,
+    clear DOUBLE,
+    breaching_periods INTEGER NOT NULL,
+    clearing_periods INTEGER NOT NULL,
+    changed BOOLEAN NOT NULL,
+    reason VARCHAR NOT NULL,
+    policy_version VARCHAR NOT NULL
+)""",
+    """CREATE TABLE IF NOT EXISTS alert_log (
+    alert_id VARCHAR NOT NULL,
+    vendor_id VARCHAR NOT NULL,
+    rule VARCHAR NOT NULL,
+    metric VARCHAR NOT NULL,
+    grain VARCHAR NOT NULL,
+    period DATE NOT NULL,
+    state VARCHAR NOT NULL,
+    severity VARCHAR,
+    value DOUBLE,
+    warn DOUBLE,
+    critical DOUBLE,
+    clear DOUBLE,
+    reason VARCHAR NOT NULL,
+    policy_version VARCHAR NOT NULL,
+    recorded_at TIMESTAMPTZ NOT NULL,
+    evidence VARCHAR NOT NULL
+)""",
+)
+
+# The figures a rule can watch, per grain: (table, sample column). Scores live in vendor_scores.
+SERIES = {
+    "day": """
+SELECT d.*, s.quality_score, s.security_score, s.cost_score, s.backsourcing_score,
+    s.responses_30d, p.tier, p.sla_latency_p95_ms, p.sla_success_rate_min,
+    p.sla_defects_per_1k_max,
+    CAST(p.contract_end_date - to_days(p.notice_period_days)
+        - to_days(coalesce(p.insourcing_lead_time_days, 0)) AS DATE) AS act_by,
+    timezone('UTC', CAST(d.day AS TIMESTAMP)) AS period_start_at,
+    timezone('UTC', CAST(d.day + 1 AS TIMESTAMP)) AS period_end_at
+FROM vendor_daily d
+LEFT JOIN vendor_scores s USING (vendor_id, day)
+LEFT JOIN profile_terms p ON p.vendor_id = d.vendor_id
+    AND p.valid_from < timezone('UTC', CAST(d.day + 1 AS TIMESTAMP))
+    AND p.valid_to >= timezone('UTC', CAST(d.day + 1 AS TIMESTAMP))
+WHERE d.complete AND d.vendor_id IN (SELECT vendor_id FROM _rule_dirty)
+ORDER BY d.vendor_id, d.day""",
+    "month": """
+SELECT m.*, m.month AS day, s.quality_score, s.security_score, s.cost_score,
+    s.backsourcing_score, s.responses_30d, p.tier, p.sla_latency_p95_ms,
+    p.sla_success_rate_min, p.sla_defects_per_1k_max,
+    CAST(p.contract_end_date - to_days(p.notice_period_days)
+        - to_days(coalesce(p.insourcing_lead_time_days, 0)) AS DATE) AS act_by,
+    timezone($tz, CAST(m.month AS TIMESTAMP)) AS period_start_at,
+    timezone($tz, CAST(m.month + INTERVAL 1 MONTH AS TIMESTAMP)) AS period_end_at
+FROM vendor_monthly m
+LEFT JOIN vendor_scores s ON s.vendor_id = m.vendor_id
+    AND s.day = CAST(m.month + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE)
+LEFT JOIN profile_terms p ON p.vendor_id = m.vendor_id
+    AND p.valid_from < timezone($tz, CAST(m.month + INTERVAL 1 MONTH AS TIMESTAMP))
+    AND p.valid_to >= timezone($tz, CAST(m.month + INTERVAL 1 MONTH AS TIMESTAMP))
+WHERE m.complete AND m.vendor_id IN (SELECT vendor_id FROM _rule_dirty)
+ORDER BY m.vendor_id, m.month""",
+}
+_SCORE_METRICS = ("quality_score", "security_score", "cost_score", "backsourcing_score")
+_STEP_SCHEMA = pa.schema(
+    [
+        ("vendor_id", pa.string()),
+        ("rule", pa.string()),
+        ("metric", pa.string()),
+        ("grain", pa.string()),
+        ("period", pa.date32()),
+        ("state", pa.string()),
+        ("severity", pa.string()),
+        ("value", pa.float64()),
+        ("sample", pa.int64()),
+        ("warn", pa.float64()),
+        ("critical", pa.float64()),
+        ("clear", pa.float64()),
+        ("breaching_periods", pa.int32()),
+        ("clearing_periods", pa.int32()),
+        ("changed", pa.bool_()),
+        ("reason", pa.string()),
+        ("policy_version", pa.string()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class PolicyTimeline:
+    """The policies in force over time: ``policies[i]`` from ``starts[i]`` on."""
+
+    starts: Sequence[datetime]
+    policies: Sequence[Policy]
+
+    def at(self, moment: datetime) -> Policy:
+        index = bisect_right(list(self.starts), moment) - 1
+        return self.policies[max(index, 0)]
+
+
+def record_policy(
+    con: duckdb.DuckDBPyConnection, policy: Policy, *, effective_from: datetime, source: str
+) -> bool:
+    """Append ``policy`` to ``policy_history`` unless it is already the latest; True if added.
+    The first policy ever recorded is in force for all of history."""
+    latest = con.execute(
+        "SELECT version FROM policy_history ORDER BY effective_from DESC, recorded_at DESC LIMIT 1"
+    ).fetchall()
+    version = str(policy.version)
+    if latest and latest[0][0] == version:
+        return False
+    start = effective_from if latest else datetime(1970, 1, 1, tzinfo=effective_from.tzinfo)
+    con.execute(
+        "INSERT INTO policy_history VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            version,
+            policy.version.label,
+            policy.version.content_hash,
+            policy.model_dump_json(),
+            start,
+            effective_from,
+            source,
+        ],
+    )
+    return True
+
+
+def policy_timeline(con: duckdb.DuckDBPyConnection) -> PolicyTimeline:
+    """Every recorded policy with the instant it came into force."""
+    rows = con.execute(
+        "SELECT effective_from, content FROM policy_history ORDER BY effective_from, recorded_at"
+    ).fetchall()
+    return PolicyTimeline([r[0] for r in rows], [Policy.model_validate_json(r[1]) for r in rows])
+
+
+def _observation(row: dict[str, Any], metric: str, period: date) -> Observation:
+    value = row.get(metric)
+    sample = row["responses_30d"] if metric in _SCORE_METRICS else row.get("responses")
+    return Observation(period, None if value is None else float(value), sample)
+
+
+def _effective(policy: Policy, name: str, row: dict[str, Any]) -> EffectiveRule | None:
+    sla = {
+        k: row.get(k)
+        for k in ("sla_latency_p95_ms", "sla_success_rate_min", "sla_defects_per_1k_max")
+    }
+    return policy.effective_rule(name, vendor_id=row["vendor_id"], tier=row.get("tier"), sla=sla)
+
+
+def evaluate_rows(
+    rows: Iterable[dict[str, Any]],
+    grain: str,
+    timeline: PolicyTimeline,
+    starts: dict[tuple[str, str], BreachStatus],
+) -> list[tuple[dict[str, Any], EffectiveRule, Step, str]]:
+    """Advance every applicable rule of ``grain`` over ``rows`` (ordered by vendor, period),
+    continuing from ``starts[(vendor, rule)]``. Returns (row, rule, step, policy version)."""
+    status = dict(starts)
+    out = []
+    for row in rows:
+        policy = timeline.at(row["period_end_at"])
+        version = str(policy.version)
+        for name, spec in policy.rules.items():
+            if spec.grain != grain:
+                continue
+            rule = _effective(policy, name, row)
+            if rule is None:
+                continue
+            key = (row["vendor_id"], name)
+            step = advance(
+                rule, status.get(key, BreachStatus()), _observation(row, rule.metric, row["day"])
+            )
+            if step.severity is not None and row.get("act_by") is not None:
+                escalated = rule.escalated(
+                    step.severity, days_to_act_by=(row["act_by"] - row["day"]).days
+                )
+                if escalated != step.severity:
+                    step = _with_severity(step, escalated, status.get(key))
+            status[key] = step.status
+            out.append((row, rule, step, version))
+    return out
+
+
+def _with_severity(step: Step, severity: Severity, previous: BreachStatus | None) -> Step:
+    changed = previous is None or previous.severity != severity or previous.state != step.state
+    reason = f"{step.reason}; escalated to {severity}: the act-by date is near"
+    return Step(
+        step.period,
+        step.state,
+        severity,
+        step.value,
+        step.breaching_periods,
+        step.clearing_periods,
+        changed,
+        reason,
+    )
+
+
+def fetch_rows(
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]
+) -> list[dict[str, Any]]:
+    result = con.execute(sql, params) if params else con.execute(sql)
+    names = [d[0] for d in result.description]
+    return [dict(zip(names, r, strict=True)) for r in result.fetchall()]
+
+
+def evaluate_rules(con: duckdb.DuckDBPyConnection, *, tz: str, recorded_at: datetime) -> int:
+    """Re-judge, for the vendors in ``_dirty``, every complete period from the one containing
+    ``touched_at`` on; append new transitions to ``alert_log``. Returns transitions recorded."""
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _rule_dirty AS
+        SELECT vendor_id, CAST(timezone('UTC', touched_at) AS DATE) AS from_day,
+            CAST(date_trunc('month', timezone(?, touched_at)) AS DATE) AS from_month
+        FROM _dirty""",
+        [tz],
+    )
+    timeline = policy_timeline(con)
+    recorded = 0
+    for grain, sql in SERIES.items():
+        start_col = "from_day" if grain == "day" else "from_month"
+        con.execute(
+            f"""DELETE FROM rule_steps r USING _rule_dirty d WHERE r.vendor_id = d.vendor_id
+            AND r.grain = ? AND r.period >= d.{start_col}""",
+            [grain],
+        )
+        starts = {
+            (v, rule): BreachStatus(BreachState(state), sev, breaching, clearing, period)
+            for v, rule, state, sev, breaching, clearing, period in con.execute(
+                """SELECT vendor_id, rule, state, severity, breaching_periods,
+                    clearing_periods, period
+                FROM rule_steps
+                WHERE grain = ? AND vendor_id IN (SELECT vendor_id FROM _rule_dirty)
+                QUALIFY row_number() OVER (
+                    PARTITION BY vendor_id, rule ORDER BY period DESC) = 1""",
+                [grain],
+            ).fetchall()
+        }
+        froms = dict(con.execute(f"SELECT vendor_id, {start_col} FROM _rule_dirty").fetchall())
+        rows = [
+            r
+            for r in fetch_rows(con, sql, {"tz": tz} if "$tz" in sql else {})
+            if r["day"] >= froms[r["vendor_id"]]
+        ]
+        results = evaluate_rows(rows, grain, timeline, starts)
+        _store_steps(con, results, grain)
+        recorded += _announce(con, results, grain, recorded_at)
+    return recorded
+
+
+def _store_steps(con: duckdb.DuckDBPyConnection, results: list[Any], grain: str) -> None:
+    if not results:
+        return
+    columns: dict[str, list[Any]] = defaultdict(list)
+    for row, rule, step, version in results:
+        for name, value in (
+            ("vendor_id", row["vendor_id"]),
+            ("rule", rule.name),
+            ("metric", rule.metric),
+            ("grain", grain),
+            ("period", step.period),
+            ("state", step.state.value),
+            ("severity", step.severity),
+            ("value", step.value),
+            ("sample", _observation(row, rule.metric, step.period).sample),
+            ("warn", rule.warn),
+            ("critical", rule.critical),
+            ("clear", rule.clear),
+            ("breaching_periods", step.breaching_periods),
+            ("clearing_periods", step.clearing_periods),
+            ("changed", step.changed),
+            ("reason", step.reason),
+            ("policy_version", version),
+        ):
+            columns[name].append(value)
+    batch = pa.table(columns, schema=_STEP_SCHEMA)
+    con.register("_rule_steps_batch", batch)
+    try:
+        con.execute("INSERT INTO rule_steps BY NAME SELECT * FROM _rule_steps_batch")
+    finally:
+        con.unregister("_rule_steps_batch")
+
+
+def alert_id(vendor_id: str, rule: str, period: date, state: str, severity: str | None) -> str:
+    """A transition's identity: the same transition is recorded once, however often replayed."""
+    key = f"{vendor_id}|{rule}|{period.isoformat()}|{state}|{severity or ''}"
+    return hashlib.sha256(key.encode()).hexdigest()[:20]
+
+
+def _announce(
+    con: duckdb.DuckDBPyConnection, results: list[Any], grain: str, recorded_at: datetime
+) -> int:
+    candidates = [
+        (row, rule, step, version)
+        for row, rule, step, version in results
+        if step.changed and step.state in (BreachState.FIRING, BreachState.RESOLVED)
+    ]
+    if not candidates:
+        return 0
+    ids = [
+        alert_id(r["vendor_id"], rule.name, s.period, s.state.value, s.severity)
+        for r, rule, s, _ in candidates
+    ]
+    known = {
+        row[0]
+        for row in con.execute(
+            "SELECT alert_id FROM alert_log WHERE alert_id IN (SELECT unnest(?))", [ids]
+        ).fetchall()
+    }
+    history: dict[tuple[str, str], list[Step]] = defaultdict(list)
+    for row, rule, step, _ in results:
+        history[(row["vendor_id"], rule.name)].append(step)
+    fresh = [(i, c) for i, c in zip(ids, candidates, strict=True) if i not in known]
+    for identity, (row, rule, step, version) in fresh:
+        steps = history[(row["vendor_id"], rule.name)]
+        evidence = evidence_for(con, row, rule.metric, rule, steps)
+        con.execute(
+            "INSERT INTO alert_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                identity,
+                row["vendor_id"],
+                rule.name,
+                rule.metric,
+                grain,
+                step.period,
+                step.state.value,
+                step.severity,
+                step.value,
+                rule.warn,
+                rule.critical,
+                rule.clear,
+                step.reason,
+                version,
+                recorded_at,
+                orjson.dumps(evidence, default=str).decode(),
+            ],
+        )
+    return len(fresh)
