@@ -24,7 +24,7 @@ import duckdb
 
 from ingest.schema import TABLE_BY_TYPE
 from metrics import rules, scores
-from metrics.policy import Policy, default_policy
+from metrics.policy import Policy, default_policy, load_policy
 from metrics.projections import DELETE_DIRTY, INSERT_BY_TABLE
 from metrics.scores import ScoreWeights
 from metrics.tables import DDL, PROJECTION_TABLES
@@ -132,7 +132,9 @@ class MetricsJob:
     ) -> None:
         self.connection = connection
         self.settings = settings
-        self.policy = policy or default_policy()
+        if policy is None:
+            policy = load_policy(settings.policy_file) if settings.policy_file else default_policy()
+        self.policy = policy
         self.weights = ScoreWeights(
             **self.policy.normalised_weights(), policy_version=str(self.policy.version)
         )

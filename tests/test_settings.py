@@ -191,6 +191,11 @@ def test_environment_beats_toml_and_arguments_beat_both(
         ("VENDORWATCH_METRICS__REPORTING_TZ", "Mars/Olympus", ["metrics.reporting_tz", "IANA"]),
         ("VENDORWATCH_METRICS__SILENT_AFTER", "PT0S", ["metrics.silent_after", "positive"]),
         ("VENDORWATCH_METRICS__MIN_DAILY_RESPONSES", "0", ["metrics.min_daily_responses"]),
+        (
+            "VENDORWATCH_METRICS__POLICY_FILE",
+            "/nonexistent/p.toml",
+            ["metrics.policy_file", "p.toml"],
+        ),
     ],
 )
 def test_a_bad_environment_value_names_the_setting_and_the_rule(
@@ -381,3 +386,19 @@ def test_settings_environment_reproduces_the_settings_in_a_child(
     for name, value in settings_environment(original).items():
         monkeypatch.setenv(name, value)
     assert load_settings() == original
+
+
+def test_a_bad_policy_file_stops_start_up_naming_the_key_and_rule(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    policy = write_toml(
+        tmp_path,
+        'label = "x"\n[rules.slow]\nmetric = "latency_p95_ms"\n'
+        'grain = "day"\ndirection = "above"\nwarn = 2.0\ncritical = 1.0\n',
+        name="policy.toml",
+    )
+    message = settings_error(monkeypatch, VENDORWATCH_METRICS__POLICY_FILE=str(policy))
+    assert "metrics.policy_file" in message
+    assert "policy.toml" in message
+    assert "rules.slow" in message
+    assert_readable(message)

@@ -91,6 +91,19 @@ class MetricsSettings(BaseModel):
     cycle_seconds: float = Field(
         default=60.0, gt=0, description="How often `vendorwatch run` recomputes the metrics."
     )
+    policy_file: Path | None = Field(
+        default=None,
+        description="Alert policy (TOML); default: the packaged metrics/policies/default.toml.",
+    )
+
+    @field_validator("policy_file")
+    @classmethod
+    def _valid_policy(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            from metrics.policy import load_policy
+
+            load_policy(value)  # a PolicyError names the file, the key and the rule
+        return value
 
     @field_validator("reporting_tz")
     @classmethod
@@ -197,7 +210,8 @@ def load_settings(**overrides: Any) -> Settings:
         for error in exc.errors():
             name = ".".join(str(part) for part in error["loc"]) or "settings"
             env = "VENDORWATCH_" + name.upper().replace(".", "__")
-            lines.append(f"{name} ({env} or {toml_file}): {error['msg']}")
+            message = error["msg"].removeprefix("Value error, ").replace("\n", "\n    ")
+            lines.append(f"{name} ({env} or {toml_file}): {message}")
         raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
     except SourceError as exc:  # a source could not decode a value, e.g. VENDORWATCH_TOPICS='x'
         field = _SOURCE_FIELD.search(str(exc))
