@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
@@ -54,6 +55,11 @@ _COST_METRICS = ("variance_pct", "cost_per_unit", "net_effective_cost")
 _SCORE_METRICS = ("quality_score", "security_score", "cost_score", "backsourcing_score")
 
 
+def _bounds(row: dict[str, Any]) -> tuple[datetime, datetime]:
+    start, end = row["period_start_epoch"], row["period_end_epoch"]
+    return datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
+
+
 def _rows(result: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     names = [d[0] for d in result.description]
     return [dict(zip(names, r, strict=True)) for r in result.fetchall()]
@@ -62,7 +68,7 @@ def _rows(result: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 def _events(
     con: duckdb.DuckDBPyConnection, metric: str, row: dict[str, Any]
 ) -> dict[str, Any] | None:
-    vendor, start, end = row["vendor_id"], row["period_start_at"], row["period_end_at"]
+    vendor, start, end = row["vendor_id"], *_bounds(row)
     if metric in _COST_METRICS:
         month = row["day"]
         sample = _rows(
@@ -108,7 +114,7 @@ def evidence_for(
     upto = [s for s in steps if s.period <= row["day"]][-window:]
     evidence: dict[str, Any] = {
         "metric": metric,
-        "period": {"start": row["period_start_at"], "end": row["period_end_at"]},
+        "period": dict(zip(("start", "end"), _bounds(row), strict=True)),
         "thresholds": {
             "direction": rule.direction,
             "warn": rule.warn,

@@ -3,7 +3,8 @@
 Contract:
 
 * ``rule_steps`` is a projection (``rebuild`` recomputes it): one row per vendor, rule and
-  *complete* period since the vendor's first, with the state machine's step
+  *complete* period in which the rule was not simply ``ok`` (pending, firing, resolved, or the
+  first ``ok`` after a resolution), with the state machine's step
   (:mod:`metrics.hysteresis`) and the thresholds and policy version that produced it. Each
   period is judged under the policy in force at its end (``policy_history``) with the rule
   resolved for the vendor's tier and SLA in force at that end, so a rule change never rewrites
@@ -91,8 +92,8 @@ SELECT d.*, s.quality_score, s.security_score, s.cost_score, s.backsourcing_scor
     p.sla_defects_per_1k_max,
     CAST(p.contract_end_date - to_days(p.notice_period_days)
         - to_days(coalesce(p.insourcing_lead_time_days, 0)) AS DATE) AS act_by,
-    timezone('UTC', CAST(d.day AS TIMESTAMP)) AS period_start_at,
-    timezone('UTC', CAST(d.day + 1 AS TIMESTAMP)) AS period_end_at
+    epoch(timezone('UTC', CAST(d.day AS TIMESTAMP))) AS period_start_epoch,
+    epoch(timezone('UTC', CAST(d.day + 1 AS TIMESTAMP))) AS period_end_epoch
 FROM vendor_daily d
 LEFT JOIN vendor_scores s USING (vendor_id, day)
 LEFT JOIN profile_terms p ON p.vendor_id = d.vendor_id
@@ -106,8 +107,8 @@ SELECT m.*, m.month AS day, s.quality_score, s.security_score, s.cost_score,
     p.sla_success_rate_min, p.sla_defects_per_1k_max,
     CAST(p.contract_end_date - to_days(p.notice_period_days)
         - to_days(coalesce(p.insourcing_lead_time_days, 0)) AS DATE) AS act_by,
-    timezone($tz, CAST(m.month AS TIMESTAMP)) AS period_start_at,
-    timezone($tz, CAST(m.month + INTERVAL 1 MONTH AS TIMESTAMP)) AS period_end_at
+    epoch(timezone($tz, CAST(m.month AS TIMESTAMP))) AS period_start_epoch,
+    epoch(timezone($tz, CAST(m.month + INTERVAL 1 MONTH AS TIMESTAMP))) AS period_end_epoch
 FROM vendor_monthly m
 LEFT JOIN vendor_scores s ON s.vendor_id = m.vendor_id
     AND s.day = CAST(m.month + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE)
@@ -143,13 +144,14 @@ _STEP_SCHEMA = pa.schema(
 
 @dataclass(frozen=True)
 class PolicyTimeline:
-    """The policies in force over time: ``policies[i]`` from ``starts[i]`` on."""
+    """The policies in force over time: ``policies[i]`` from ``starts[i]`` (epoch seconds) on."""
 
-    starts: Sequence[datetime]
+    starts: Sequence[float]
     policies: Sequence[Policy]
 
-    def at(self, moment: datetime) -> Policy:
-        index = bisect_right(list(self.starts), moment) - 1
+    def at(self, epoch_seconds: float) -> Policy:
+        """The policy in force at that instant (the first one before any recorded start)."""
+        index = bisect_right(self.starts, epoch_seconds) - 1
         return self.policies[max(index, 0)]
 
 
@@ -183,7 +185,8 @@ def record_policy(
 def policy_timeline(con: duckdb.DuckDBPyConnection) -> PolicyTimeline:
     """Every recorded policy with the instant it came into force."""
     rows = con.execute(
-        "SELECT effective_from, content FROM policy_history ORDER BY effective_from, recorded_at"
+        "SELECT epoch(effective_from), content FROM policy_history "
+        "ORDER BY effective_from, recorded_at"
     ).fetchall()
     return PolicyTimeline([r[0] for r in rows], [Policy.model_validate_json(r[1]) for r in rows])
 
@@ -194,11 +197,15 @@ def _observation(row: dict[str, Any], metric: str, period: date) -> Observation:
     return Observation(period, None if value is None else float(value), sample)
 
 
+_SLA_KEYS = ("sla_latency_p95_ms", "sla_success_rate_min", "sla_defects_per_1k_max")
+
+
+def _sla_of(row: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(row.get(k) for k in _SLA_KEYS)
+
+
 def _effective(policy: Policy, name: str, row: dict[str, Any]) -> EffectiveRule | None:
-    sla = {
-        k: row.get(k)
-        for k in ("sla_latency_p95_ms", "sla_success_rate_min", "sla_defects_per_1k_max")
-    }
+    sla = dict(zip(_SLA_KEYS, _sla_of(row), strict=True))
     return policy.effective_rule(name, vendor_id=row["vendor_id"], tier=row.get("tier"), sla=sla)
 
 
@@ -212,19 +219,28 @@ def evaluate_rows(
     continuing from ``starts[(vendor, rule)]``. Returns (row, rule, step, policy version)."""
     status = dict(starts)
     out = []
+    versions: dict[int, str] = {}
+    resolved: dict[tuple[Any, ...], EffectiveRule | None] = {}
     for row in rows:
-        policy = timeline.at(row["period_end_at"])
-        version = str(policy.version)
+        policy = timeline.at(row["period_end_epoch"])
+        if id(policy) not in versions:
+            versions[id(policy)] = str(policy.version)
+        version = versions[id(policy)]
         for name, spec in policy.rules.items():
             if spec.grain != grain:
                 continue
-            rule = _effective(policy, name, row)
+            key_terms = (id(policy), name, row["vendor_id"], row.get("tier"), *_sla_of(row))
+            if key_terms not in resolved:
+                resolved[key_terms] = _effective(policy, name, row)
+            rule = resolved[key_terms]
             if rule is None:
                 continue
             key = (row["vendor_id"], name)
-            step = advance(
-                rule, status.get(key, BreachStatus()), _observation(row, rule.metric, row["day"])
-            )
+            current = status.get(key, _OK)
+            observation = _observation(row, rule.metric, row["day"])
+            if current.state is BreachState.OK and _stays_ok(rule, observation):
+                continue  # the common case: nothing happened, nothing to record
+            step = advance(rule, current, observation)
             if step.severity is not None and row.get("act_by") is not None:
                 escalated = rule.escalated(
                     step.severity, days_to_act_by=(row["act_by"] - row["day"]).days
@@ -234,6 +250,17 @@ def evaluate_rows(
             status[key] = step.status
             out.append((row, rule, step, version))
     return out
+
+
+_OK = BreachStatus()
+
+
+def _stays_ok(rule: EffectiveRule, observation: Observation) -> bool:
+    """From ``ok``, an observation that holds (insufficient) or is not breaching stays ``ok``."""
+    value, sample = observation.value, observation.sample
+    if value is None or value != value or (sample is not None and sample < rule.min_sample):
+        return True
+    return rule.level(value) == "ok"
 
 
 def _with_severity(step: Step, severity: Severity, previous: BreachStatus | None) -> Step:
