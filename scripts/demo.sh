@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make demo`: a local broker (started by make), simulated vendors for every scenario preset,
-# and the engine ingesting them live. Ctrl-C stops the engine and the simulator; the broker
+# and the engine ingesting them live and recomputing metrics, scores and alerts every minute. Ctrl-C stops the engine and the simulator; the broker
 # keeps running (`make broker-stop` stops it).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -18,7 +18,8 @@ cleanup() {
   echo
   echo "demo stopped. The store is ${VENDORWATCH_DB}; look inside with:"
   echo "  VENDORWATCH_DB=${VENDORWATCH_DB} .venv/bin/vendorwatch status"
-  echo "  .venv/bin/python -c \"import duckdb; print(duckdb.connect('${VENDORWATCH_DB}', read_only=True).sql('SELECT vendor_id, count(*), quantile_cont(latency_ms, 0.95) FROM response_times GROUP BY ALL ORDER BY 3 DESC'))\""
+  echo "  VENDORWATCH_DB=${VENDORWATCH_DB} .venv/bin/vendorwatch explain hooli-claims-1"
+  echo "  .venv/bin/python -c \"import duckdb; print(duckdb.connect('${VENDORWATCH_DB}', read_only=True).sql('SELECT vendor_id, rule, period, state, severity, reason FROM alert_log ORDER BY period DESC LIMIT 20'))\""
   echo "The broker is still running: make broker-stop"
 }
 trap cleanup INT TERM EXIT
@@ -37,10 +38,14 @@ if [[ ! -s "$VENDORWATCH_DB" ]]; then
   echo "== engine: first catch-up"
   $VW ingest --drain
   $VW status
+  echo "== metrics: projections, scores and rules over the backfill"
+  $VW metrics run
+  $VW explain hooli-claims-1 || true
 fi
-echo "== engine running; the simulated vendors go on live at ${RATE} events/s. Ctrl-C stops."
+echo "== engine running (ingest + a metrics cycle every minute); the simulated vendors go on"
+echo "   live at ${RATE} events/s. Ctrl-C stops."
 echo "   (the simulator replays its backfill first: the engine stores those repeats once)"
-$VW ingest &
+$VW run &
 pids+=($!)
 $VW "${SIM[@]}" --rate "$RATE" --duration 0 &
 pids+=($!)

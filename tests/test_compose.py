@@ -178,7 +178,7 @@ def test_every_vendorwatch_service_runs_a_real_subcommand(compose: Compose) -> N
 def test_the_services_run_what_their_names_say(compose: Compose) -> None:
     services = compose["services"]
     assert command_args(services["topics"])[:2] == ["topics", "create"]
-    assert command_args(services["engine"]) == ["ingest"]  # continuous, not --drain
+    assert command_args(services["engine"]) == ["run"]  # the engine: ingest + metrics cycle
     assert command_args(services["simulator"])[0] == "simulate"
 
 
