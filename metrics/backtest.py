@@ -17,7 +17,8 @@ import duckdb
 
 from metrics.hysteresis import BreachState
 from metrics.policy import Policy
-from metrics.rules import SERIES, PolicyTimeline, evaluate_rows, fetch_rows
+from metrics.policy_history import PolicyTimeline
+from metrics.rules import SERIES, evaluate_rows, fetch_rows
 
 
 @dataclass(frozen=True)

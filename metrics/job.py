@@ -23,7 +23,7 @@ from typing import Any, Literal
 import duckdb
 
 from ingest.schema import TABLE_BY_TYPE
-from metrics import rules, scores
+from metrics import policy_history, rules, scores
 from metrics.policy import Policy, default_policy, load_policy
 from metrics.projections import DELETE_DIRTY, INSERT_BY_TABLE
 from metrics.scores import ScoreWeights
@@ -138,7 +138,7 @@ class MetricsJob:
         self.weights = ScoreWeights(
             **self.policy.normalised_weights(), policy_version=str(self.policy.version)
         )
-        for statement in (*DDL, *scores.DDL, *rules.DDL):
+        for statement in (*DDL, *scores.DDL, *rules.DDL, *policy_history.DDL):
             connection.execute(statement)
 
     @property
@@ -180,9 +180,9 @@ class MetricsJob:
                 for table in (*PROJECTION_TABLES, *scores.SCORE_TABLES, "rule_steps"):
                     con.execute(f"DROP TABLE IF EXISTS {table}")
                 con.execute("DELETE FROM metrics_watermarks")
-                for statement in (*DDL, *scores.DDL, *rules.DDL):
+                for statement in (*DDL, *scores.DDL, *rules.DDL, *policy_history.DDL):
                     con.execute(statement)
-            rules.record_policy(con, self.policy, effective_from=as_of, source="file")
+            policy_history.record_policy(con, self.policy, effective_from=as_of, source="file")
             _execute(con, _VENDOR_SPAN, params)
             _execute(con, _DIRTY_ALL if last is None else _DIRTY_SINCE_LAST_RUN, params)
             rows = {}

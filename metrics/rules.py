@@ -20,10 +20,8 @@ Contract:
 from __future__ import annotations
 
 import hashlib
-from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -31,20 +29,13 @@ import duckdb
 import orjson
 import pyarrow as pa
 
+from metrics import slo
 from metrics.evidence import evidence_for
 from metrics.hysteresis import BreachState, BreachStatus, Observation, Severity, Step, advance
 from metrics.policy import EffectiveRule, Policy
+from metrics.policy_history import PolicyTimeline, policy_timeline
 
 DDL: tuple[str, ...] = (
-    """CREATE TABLE IF NOT EXISTS policy_history (
-    version VARCHAR NOT NULL,
-    label VARCHAR NOT NULL,
-    content_hash VARCHAR NOT NULL,
-    content VARCHAR NOT NULL,
-    effective_from TIMESTAMPTZ NOT NULL,
-    recorded_at TIMESTAMPTZ NOT NULL,
-    source VARCHAR NOT NULL
-)""",
     """CREATE TABLE IF NOT EXISTS rule_steps (
     vendor_id VARCHAR NOT NULL,
     rule VARCHAR NOT NULL,
@@ -140,55 +131,6 @@ _STEP_SCHEMA = pa.schema(
         ("policy_version", pa.string()),
     ]
 )
-
-
-@dataclass(frozen=True)
-class PolicyTimeline:
-    """The policies in force over time: ``policies[i]`` from ``starts[i]`` (epoch seconds) on."""
-
-    starts: Sequence[float]
-    policies: Sequence[Policy]
-
-    def at(self, epoch_seconds: float) -> Policy:
-        """The policy in force at that instant (the first one before any recorded start)."""
-        index = bisect_right(self.starts, epoch_seconds) - 1
-        return self.policies[max(index, 0)]
-
-
-def record_policy(
-    con: duckdb.DuckDBPyConnection, policy: Policy, *, effective_from: datetime, source: str
-) -> bool:
-    """Append ``policy`` to ``policy_history`` unless it is already the latest; True if added.
-    The first policy ever recorded is in force for all of history."""
-    latest = con.execute(
-        "SELECT version FROM policy_history ORDER BY effective_from DESC, recorded_at DESC LIMIT 1"
-    ).fetchall()
-    version = str(policy.version)
-    if latest and latest[0][0] == version:
-        return False
-    start = effective_from if latest else datetime(1970, 1, 1, tzinfo=effective_from.tzinfo)
-    con.execute(
-        "INSERT INTO policy_history VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [
-            version,
-            policy.version.label,
-            policy.version.content_hash,
-            policy.model_dump_json(),
-            start,
-            effective_from,
-            source,
-        ],
-    )
-    return True
-
-
-def policy_timeline(con: duckdb.DuckDBPyConnection) -> PolicyTimeline:
-    """Every recorded policy with the instant it came into force."""
-    rows = con.execute(
-        "SELECT epoch(effective_from), content FROM policy_history "
-        "ORDER BY effective_from, recorded_at"
-    ).fetchall()
-    return PolicyTimeline([r[0] for r in rows], [Policy.model_validate_json(r[1]) for r in rows])
 
 
 def _observation(row: dict[str, Any], metric: str, period: date) -> Observation:
@@ -324,6 +266,9 @@ def evaluate_rules(con: duckdb.DuckDBPyConnection, *, tz: str, recorded_at: date
             if r["day"] >= froms[r["vendor_id"]]
         ]
         results = evaluate_rows(rows, grain, timeline, starts)
+        if grain == "day":
+            figures = slo.window_figures(con, timeline.policies, recorded_at)
+            results += slo.evaluate_slos(rows, timeline.at, figures, starts)
         _store_steps(con, results, grain)
         recorded += _announce(con, results, grain, recorded_at)
     return recorded

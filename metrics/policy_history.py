@@ -1,0 +1,78 @@
+"""The policies in force over time: ``policy_history`` and its in-memory timeline.
+
+Contract: each policy version is recorded once, with the instant it came into force; the first
+policy ever recorded covers all of history (a store's rules start somewhere). A period is judged
+by the policy in force at its end, so a later change never rewrites earlier judgements.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from metrics.policy import Policy
+
+DDL: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS policy_history (
+    version VARCHAR NOT NULL,
+    label VARCHAR NOT NULL,
+    content_hash VARCHAR NOT NULL,
+    content VARCHAR NOT NULL,
+    effective_from TIMESTAMPTZ NOT NULL,
+    recorded_at TIMESTAMPTZ NOT NULL,
+    source VARCHAR NOT NULL
+)""",
+)
+
+
+@dataclass(frozen=True)
+class PolicyTimeline:
+    """The policies in force over time: ``policies[i]`` from ``starts[i]`` (epoch seconds) on."""
+
+    starts: Sequence[float]
+    policies: Sequence[Policy]
+
+    def at(self, epoch_seconds: float) -> Policy:
+        """The policy in force at that instant (the first one before any recorded start)."""
+        index = bisect_right(self.starts, epoch_seconds) - 1
+        return self.policies[max(index, 0)]
+
+
+def record_policy(
+    con: duckdb.DuckDBPyConnection, policy: Policy, *, effective_from: datetime, source: str
+) -> bool:
+    """Append ``policy`` to ``policy_history`` unless it is already the latest; True if added.
+    The first policy ever recorded is in force for all of history."""
+    latest = con.execute(
+        "SELECT version FROM policy_history ORDER BY effective_from DESC, recorded_at DESC LIMIT 1"
+    ).fetchall()
+    version = str(policy.version)
+    if latest and latest[0][0] == version:
+        return False
+    start = effective_from if latest else datetime(1970, 1, 1, tzinfo=effective_from.tzinfo)
+    con.execute(
+        "INSERT INTO policy_history VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            version,
+            policy.version.label,
+            policy.version.content_hash,
+            policy.model_dump_json(),
+            start,
+            effective_from,
+            source,
+        ],
+    )
+    return True
+
+
+def policy_timeline(con: duckdb.DuckDBPyConnection) -> PolicyTimeline:
+    """Every recorded policy with the instant it came into force."""
+    rows = con.execute(
+        "SELECT epoch(effective_from), content FROM policy_history "
+        "ORDER BY effective_from, recorded_at"
+    ).fetchall()
+    return PolicyTimeline([r[0] for r in rows], [Policy.model_validate_json(r[1]) for r in rows])

@@ -1,0 +1,93 @@
+"""SLO burn-rate alerts: a failure burst burns the budget in both windows and fires; a steady
+failure rate inside the budget never does."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import orjson
+
+from ingest.records import Record
+from ingest.store import EventStore
+from metrics.job import MetricsJob
+from tests.metrics.conftest import History
+from vendorwatch.settings import MetricsSettings
+
+START = datetime(2026, 4, 1, tzinfo=UTC)
+AS_OF = datetime(2026, 4, 10, tzinfo=UTC)
+BURST = (datetime(2026, 4, 7, 6, tzinfo=UTC), datetime(2026, 4, 8, 0, tzinfo=UTC))
+
+
+def _profile() -> bytes:
+    return orjson.dumps(
+        {
+            "type": "vendor_profile",
+            "event_id": "vp-1",
+            "vendor_id": "acme",
+            "occurred_at": "2026-01-01T00:00:00Z",
+            "name": "Acme",
+            "service": "helpdesk",
+            "tier": "high",
+            "contract": {
+                "start_date": "2025-01-01",
+                "end_date": "2029-12-31",
+                "notice_period_days": 90,
+                "monthly_fee": "1000.00",
+                "currency": "EUR",
+            },
+            "sla": {"latency_p95_ms": 1000, "success_rate_min": 0.995},
+        }
+    )
+
+
+def _responses() -> list[bytes]:
+    values, moment, n = [], START, 0
+    while moment < AS_OF:
+        n += 1
+        in_burst = BURST[0] <= moment < BURST[1]
+        failed = n % 10 == 0 if in_burst else n % 1000 == 0  # 10 % vs 0.1 % failures
+        values.append(
+            orjson.dumps(
+                {
+                    "type": "response_time",
+                    "event_id": f"rt-{n}",
+                    "vendor_id": "acme",
+                    "occurred_at": moment.isoformat(),
+                    "service": "helpdesk",
+                    "latency_ms": 200.0,
+                    "success": not failed,
+                }
+            )
+        )
+        moment += timedelta(minutes=2)
+    return values
+
+
+def test_a_failure_burst_fires_the_burn_rate_alert_and_then_it_resolves() -> None:
+    records = [Record("vendor.registry", 0, 0, None, _profile())]
+    records += [Record("vendor.response_times", 0, i, None, v) for i, v in enumerate(_responses())]
+    store = EventStore(":memory:")
+    History([records]).write(store)
+    MetricsJob(store.connection, MetricsSettings()).run(AS_OF)
+
+    steps = store.connection.execute(
+        """SELECT rule, period, state, severity, value FROM rule_steps
+        WHERE rule LIKE 'success_budget.%' ORDER BY rule, period"""
+    ).fetchall()
+    by_rule: dict[str, list[tuple[object, ...]]] = {}
+    for rule, *rest in steps:
+        by_rule.setdefault(rule, []).append(tuple(rest))
+    fast = by_rule["success_budget.24h/2h"]
+    assert fast[0][:3] == (BURST[0].date(), "firing", "warn")
+    assert fast[0][3] > 3.0  # burning more than three times the allowed pace
+    assert fast[1][:2] == (BURST[0].date() + timedelta(days=1), "resolved")
+    assert all(period >= BURST[0].date() for period, *_ in fast)  # nothing before the burst
+
+    alerts = store.connection.execute(
+        "SELECT rule, state, evidence FROM alert_log WHERE rule = 'success_budget.24h/2h'"
+    ).fetchall()
+    assert [a[1] for a in alerts] == ["firing", "resolved"]
+    evidence = orjson.loads(alerts[0][2])
+    assert evidence["events"]["table"] == "response_times"
+    assert all(not e["success"] for e in evidence["events"]["sample"])
+    store.close()
