@@ -27,38 +27,57 @@ from metrics.effective_rule import EffectiveRule
 from metrics.hysteresis import BreachStatus, Observation, Step, advance
 from metrics.policy import Policy
 
+_OUTSIDE_SLA = "count(*) FILTER (WHERE NOT (r.success AND r.latency_ms <= p.sla_latency_p95_ms))"
+_PROFILE_JOIN = """LEFT JOIN profile_terms p ON p.vendor_id = r.vendor_id
+        AND r.occurred_at >= p.valid_from AND r.occurred_at < p.valid_to"""
 _WINDOW_FIGURES = """
 WITH
 hourly AS (
-    SELECT r.vendor_id, CAST(epoch(r.occurred_at) // 3600 AS BIGINT) AS hour,
+    SELECT r.vendor_id, epoch_us(r.occurred_at) // 3600000000 AS hour,
         count(*) AS responses,
         count(*) FILTER (WHERE NOT r.success) AS failures,
-        count(*) FILTER (WHERE NOT (r.success AND r.latency_ms <= p.sla_latency_p95_ms))
-            AS outside_sla,
-        count(p.sla_latency_p95_ms) AS with_target
+        {outside_sla} AS outside_sla,
+        {with_target} AS with_target
     FROM response_times r
-    JOIN _rule_dirty d ON d.vendor_id = r.vendor_id
-        AND r.occurred_at >= timezone('UTC', CAST(d.from_day AS TIMESTAMP))
-            - to_hours(CAST($max_hours AS BIGINT))
-    LEFT JOIN profile_terms p ON p.vendor_id = r.vendor_id
-        AND r.occurred_at >= p.valid_from AND r.occurred_at < p.valid_to
-    WHERE r.occurred_at < $as_of
+    {profile_join}
+    WHERE r.occurred_at < $as_of AND r.vendor_id IN (SELECT vendor_id FROM _rule_dirty)
+        AND r.occurred_at >= (SELECT timezone('UTC', CAST(min(from_day) AS TIMESTAMP))
+            - to_hours(CAST($max_hours AS BIGINT)) FROM _rule_dirty)
     GROUP BY ALL
 ),
+running AS (  -- running totals per vendor, so a window is a difference of two of them
+    SELECT vendor_id, hour,
+        sum(responses) OVER w AS responses, sum(failures) OVER w AS failures,
+        sum(outside_sla) OVER w AS outside_sla, sum(with_target) OVER w AS with_target
+    FROM hourly
+    WINDOW w AS (PARTITION BY vendor_id ORDER BY hour ROWS UNBOUNDED PRECEDING)
+),
 ends AS (
-    SELECT v.vendor_id, v.day, CAST(epoch(timezone('UTC', CAST(v.day + 1 AS TIMESTAMP))) // 3600
-        AS BIGINT) AS end_hour
-    FROM vendor_daily v JOIN _rule_dirty d ON d.vendor_id = v.vendor_id AND v.day >= d.from_day
+    SELECT v.vendor_id, v.day, w.hours,
+        epoch_us(timezone('UTC', CAST(v.day + 1 AS TIMESTAMP))) // 3600000000 AS end_hour,
+        epoch_us(timezone('UTC', CAST(v.day + 1 AS TIMESTAMP))) // 3600000000 - w.hours
+            AS start_hour
+    FROM vendor_daily v
+    JOIN _rule_dirty d ON d.vendor_id = v.vendor_id AND v.day >= d.from_day
+    CROSS JOIN (SELECT unnest($hours) AS hours) w
     WHERE v.complete
+),
+upto_end AS (
+    SELECT e.*, r.responses, r.failures, r.outside_sla, r.with_target
+    FROM ends e ASOF LEFT JOIN running r
+        ON r.vendor_id = e.vendor_id AND r.hour < e.end_hour
+),
+upto_start AS (
+    SELECT e.vendor_id, e.day, e.hours, r.responses, r.failures, r.outside_sla, r.with_target
+    FROM ends e ASOF LEFT JOIN running r
+        ON r.vendor_id = e.vendor_id AND r.hour < e.start_hour
 )
-SELECT e.vendor_id, e.day, w.hours, sum(h.responses) AS responses,
-    sum(h.failures) AS failures, sum(h.outside_sla) AS outside_sla,
-    sum(h.with_target) AS with_target
-FROM ends e
-CROSS JOIN (SELECT unnest($hours) AS hours) w
-JOIN hourly h ON h.vendor_id = e.vendor_id AND h.hour >= e.end_hour - w.hours
-    AND h.hour < e.end_hour
-GROUP BY ALL
+SELECT a.vendor_id, a.day, a.hours,
+    coalesce(a.responses, 0) - coalesce(b.responses, 0),
+    coalesce(a.failures, 0) - coalesce(b.failures, 0),
+    coalesce(a.outside_sla, 0) - coalesce(b.outside_sla, 0),
+    coalesce(a.with_target, 0) - coalesce(b.with_target, 0)
+FROM upto_end a JOIN upto_start b USING (vendor_id, day, hours)
 """
 
 
@@ -79,9 +98,17 @@ def window_figures(
     if not hours:
         return {}
     params = {"hours": hours, "max_hours": max(hours), "as_of": as_of}
+    needs_target = any(
+        slo.metric == "sla_attainment" for policy in policies for slo in policy.slo.values()
+    )
+    sql = _WINDOW_FIGURES.format(  # the profile join only when an SLO needs the latency target
+        outside_sla=_OUTSIDE_SLA if needs_target else "0",
+        with_target="count(p.sla_latency_p95_ms)" if needs_target else "0",
+        profile_join=_PROFILE_JOIN if needs_target else "",
+    )
     return {
         (vendor, day, h): (int(n), int(f), int(o), int(t))
-        for vendor, day, h, n, f, o, t in con.execute(_WINDOW_FIGURES, params).fetchall()
+        for vendor, day, h, n, f, o, t in con.execute(sql, params).fetchall()
     }
 
 
@@ -104,11 +131,19 @@ def evaluate_slos(
     :func:`metrics.rules.evaluate_rows`."""
     status = dict(starts)
     out = []
+    rules: dict[tuple[int, str], EffectiveRule] = {}
+    versions: dict[int, str] = {}
+    objectives: dict[tuple[int, str, Any], float | None] = {}
     for row in rows:
         policy: Policy = policy_at(row["period_end_epoch"])
-        sla = {"sla_success_rate_min": row.get("sla_success_rate_min")}
+        if id(policy) not in versions:
+            versions[id(policy)] = str(policy.version)
+        target = row.get("sla_success_rate_min")
         for name, slo in policy.slo.items():
-            objective = slo.objective_for(sla)
+            objective_key = (id(policy), name, target)
+            if objective_key not in objectives:
+                objectives[objective_key] = slo.objective_for({"sla_success_rate_min": target})
+            objective = objectives[objective_key]
             if objective is None:
                 continue
             budget = 1 - objective
@@ -120,19 +155,21 @@ def evaluate_slos(
                     for h in (window.long_hours, window.short_hours)
                 ]
                 value = None if None in burns else min(b for b in burns if b is not None)
-                rule = EffectiveRule(
-                    name=label,
-                    metric=f"{slo.metric}_burn_rate",
-                    grain="day",
-                    direction="above",
-                    warn=window.burn_rate if window.severity == "warn" else None,
-                    critical=window.burn_rate if window.severity == "critical" else None,
-                    clear=window.burn_rate,
-                )
+                rule = rules.get((id(policy), label))
+                if rule is None:
+                    rule = rules[(id(policy), label)] = EffectiveRule(
+                        name=label,
+                        metric=f"{slo.metric}_burn_rate",
+                        grain="day",
+                        direction="above",
+                        warn=window.burn_rate if window.severity == "warn" else None,
+                        critical=window.burn_rate if window.severity == "critical" else None,
+                        clear=window.burn_rate,
+                    )
                 current = status.get(key, BreachStatus())
                 if current.state == "ok" and (value is None or value <= window.burn_rate):
                     continue
                 step = advance(rule, current, Observation(row["day"], value, None))
                 status[key] = step.status
-                out.append((row, rule, step, str(policy.version)))
+                out.append((row, rule, step, versions[id(policy)]))
     return out
