@@ -135,9 +135,6 @@ class MetricsJob:
         if policy is None:
             policy = load_policy(settings.policy_file) if settings.policy_file else default_policy()
         self.policy = policy
-        self.weights = ScoreWeights(
-            **self.policy.normalised_weights(), policy_version=str(self.policy.version)
-        )
         for statement in (*DDL, *scores.DDL, *rules.DDL, *policy_history.DDL):
             connection.execute(statement)
 
@@ -217,10 +214,18 @@ class MetricsJob:
         )
 
     def _score(self, params: dict[str, Any]) -> None:
+        history = policy_history.policy_timeline(self.connection)
+        weights = [
+            (
+                datetime.fromtimestamp(start, UTC),
+                ScoreWeights(**policy.normalised_weights(), policy_version=str(policy.version)),
+            )
+            for start, policy in zip(history.starts, history.policies, strict=True)
+        ]
         scores.compute_scores(
             self.connection,
             as_of=params["as_of"],
-            weights=self.weights,
+            weights=weights,
             min_responses=self.settings.min_monthly_responses,
         )
 

@@ -21,15 +21,17 @@ Formulas (docs/metrics.md has a worked example):
   trend over the 6 months before (significant Theil-Sen growth s %/month: s <= 0 → 100,
   2 → 70, >= 6 → 0; no significant trend → 100; fewer than 4 months → left out).
 * backsourcing = sum(w_k * (100 - score_k)) / sum(w_k) over the available scores, weights from the
-  policy: high means a strong case to look at bringing the work back in-house.
+  policy in force at the day's end: high means a strong case to look at bringing the work
+  back in-house.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import duckdb
@@ -240,18 +242,21 @@ scores AS (
         {_mean_of("variance_score", "inhouse_score", "cost_trend_score")} AS cost_score
     FROM components
 ),
+weighted AS (  -- the weights of the policy in force at the day's end
+    SELECT s.*, w.w_quality, w.w_security, w.w_cost, w.policy_version
+    FROM scores s ASOF JOIN _score_weights w ON s.cut_at > w.valid_from
+),
 composite AS (
     SELECT *,
-        (coalesce($w_quality * (100 - quality_score), 0)
-            + coalesce($w_security * (100 - security_score), 0)
-            + coalesce($w_cost * (100 - cost_score), 0))
-        / nullif(CASE WHEN quality_score IS NULL THEN 0 ELSE $w_quality END
-            + CASE WHEN security_score IS NULL THEN 0 ELSE $w_security END
-            + CASE WHEN cost_score IS NULL THEN 0 ELSE $w_cost END, 0) AS backsourcing_raw
-    FROM scores
+        (coalesce(w_quality * (100 - quality_score), 0)
+            + coalesce(w_security * (100 - security_score), 0)
+            + coalesce(w_cost * (100 - cost_score), 0))
+        / nullif(CASE WHEN quality_score IS NULL THEN 0 ELSE w_quality END
+            + CASE WHEN security_score IS NULL THEN 0 ELSE w_security END
+            + CASE WHEN cost_score IS NULL THEN 0 ELSE w_cost END, 0) AS backsourcing_raw
+    FROM weighted
 )
-SELECT {", ".join(c for c in _SCORE_COLUMNS if c not in ("policy_version", "backsourcing_score"))},
-    $policy_version AS policy_version,
+SELECT {", ".join(c for c in _SCORE_COLUMNS if c != "backsourcing_score")},
     -- a weighted mean of values in [0, 100]; the clamp only absorbs float rounding
     CASE WHEN backsourcing_raw IS NOT NULL THEN least(100.0, greatest(0.0, backsourcing_raw)) END
 AS backsourcing_score
@@ -268,25 +273,30 @@ def compute_scores(
     con: duckdb.DuckDBPyConnection,
     *,
     as_of: datetime,
-    weights: ScoreWeights,
+    weights: ScoreWeights | Sequence[tuple[datetime, ScoreWeights]],
     min_responses: int,
 ) -> None:
     """Recompute ``vendor_cost_trends`` and ``vendor_scores`` for the vendors in the temporary
     table ``_dirty(vendor_id, touched_at)``, days from ``touched_at`` on; the projections must
-    be current. Runs inside the caller's transaction."""
+    be current. ``weights`` is one set for all time, or ``(in force from, weights)`` pairs in
+    time order: each day is scored with the weights in force at its end, so a weight change
+    never rewrites the scores of earlier days. Runs inside the caller's transaction."""
+    timeline = (
+        [(datetime(1970, 1, 1, tzinfo=UTC), weights)]
+        if isinstance(weights, ScoreWeights)
+        else weights
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _score_weights (valid_from TIMESTAMPTZ,
+        w_quality DOUBLE, w_security DOUBLE, w_cost DOUBLE, policy_version VARCHAR)"""
+    )
+    con.executemany(
+        "INSERT INTO _score_weights VALUES (?, ?, ?, ?, ?)",
+        [[start, w.quality, w.security, w.cost, w.policy_version] for start, w in timeline],
+    )
     refresh_cost_trends(con)
     con.execute(DELETE_DIRTY_SCORES)
-    con.execute(
-        INSERT_SCORES,
-        {
-            "as_of": as_of,
-            "w_quality": weights.quality,
-            "w_security": weights.security,
-            "w_cost": weights.cost,
-            "policy_version": weights.policy_version,
-            "min_responses": min_responses,
-        },
-    )
+    con.execute(INSERT_SCORES, {"as_of": as_of, "min_responses": min_responses})
 
 
 def refresh_cost_trends(con: duckdb.DuckDBPyConnection) -> int:

@@ -31,6 +31,7 @@ def sensitive_policy() -> Policy:
     text = text.replace(
         "warn = 1.0\ncritical = 1.5\nclear = 0.9", "warn = 0.5\ncritical = 1.5\nclear = 0.45", 1
     )
+    text = text.replace("quality = 0.45", "quality = 0.9", 1)  # and other score weights
     policy = parse_policy(text)
     assert policy.rules["latency_p95"].warn == 0.5
     return policy
@@ -62,6 +63,8 @@ def test_a_rule_change_applies_from_then_on_and_as_of_replays_the_old_flags(
     t1, t2 = END - timedelta(days=30), END - timedelta(days=12)
     MetricsJob(store.connection, SETTINGS).run(t1)
     flags_at_t1 = steps(store)
+    scores_sql = "SELECT * FROM vendor_scores WHERE day < CAST(? AS DATE) ORDER BY ALL"
+    scores_at_t1 = store.connection.execute(scores_sql, [t1]).fetchall()
     assert {row[-1] for row in flags_at_t1} == {str(default_policy().version)}
 
     sensitive = sensitive_policy()
@@ -76,6 +79,11 @@ def test_a_rule_change_applies_from_then_on_and_as_of_replays_the_old_flags(
     assert versions[(t2 - timedelta(days=1)).date()] == str(default_policy().version)
     assert versions[(END - timedelta(days=1)).date()] == str(sensitive.version)
     assert steps(store, before=t1) == flags_at_t1  # history kept its judgement
+    assert store.connection.execute(scores_sql, [t1]).fetchall() == scores_at_t1
+    weights_after = store.connection.execute(
+        "SELECT DISTINCT policy_version FROM vendor_scores WHERE day >= CAST(? AS DATE)", [t2]
+    ).fetchall()
+    assert weights_after == [(str(sensitive.version),)]
 
     MetricsJob(store.connection, SETTINGS, policy=sensitive).run(t1)  # replay as of t1
     assert steps(store) == flags_at_t1
