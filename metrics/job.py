@@ -23,7 +23,7 @@ from typing import Any, Literal
 import duckdb
 
 from ingest.schema import TABLE_BY_TYPE
-from metrics import policy_history, rules, scores
+from metrics import control, policy_history, rules, scores
 from metrics.policy import Policy, default_policy, load_policy
 from metrics.projections import DELETE_DIRTY, INSERT_BY_TABLE
 from metrics.scores import ScoreWeights
@@ -135,7 +135,7 @@ class MetricsJob:
         if policy is None:
             policy = load_policy(settings.policy_file) if settings.policy_file else default_policy()
         self.policy = policy
-        for statement in (*DDL, *scores.DDL, *rules.DDL, *policy_history.DDL):
+        for statement in (*DDL, *scores.DDL, *rules.DDL, *policy_history.DDL, *control.DDL):
             connection.execute(statement)
 
     @property
@@ -177,9 +177,12 @@ class MetricsJob:
                 for table in (*PROJECTION_TABLES, *scores.SCORE_TABLES, "rule_steps"):
                     con.execute(f"DROP TABLE IF EXISTS {table}")
                 con.execute("DELETE FROM metrics_watermarks")
-                for statement in (*DDL, *scores.DDL, *rules.DDL, *policy_history.DDL):
+                for statement in (*DDL, *scores.DDL, *rules.DDL, *policy_history.DDL, *control.DDL):
                     con.execute(statement)
-            policy_history.record_policy(con, self.policy, effective_from=as_of, source="file")
+            if policy_history.latest_version(con, source="file") != str(self.policy.version):
+                # the file changed (or is new): in force from now; a command on the control
+                # topic recorded since stays in force until the file changes again
+                policy_history.record_policy(con, self.policy, effective_from=as_of, source="file")
             _execute(con, _VENDOR_SPAN, params)
             _execute(con, _DIRTY_ALL if last is None else _DIRTY_SINCE_LAST_RUN, params)
             rows = {}

@@ -76,3 +76,13 @@ def policy_timeline(con: duckdb.DuckDBPyConnection) -> PolicyTimeline:
         "ORDER BY effective_from, recorded_at"
     ).fetchall()
     return PolicyTimeline([r[0] for r in rows], [Policy.model_validate_json(r[1]) for r in rows])
+
+
+def latest_version(con: duckdb.DuckDBPyConnection, *, source: str) -> str | None:
+    """The version most recently recorded from ``source`` (e.g. ``file``), if any."""
+    rows = con.execute(
+        "SELECT version FROM policy_history WHERE source = ? "
+        "ORDER BY effective_from DESC, recorded_at DESC LIMIT 1",
+        [source],
+    ).fetchall()
+    return str(rows[0][0]) if rows else None

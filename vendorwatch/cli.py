@@ -121,6 +121,7 @@ def show_config() -> None:
 
 def _register_optional_commands() -> None:
     from vendorwatch.commands.metrics import backtest, explain, metrics_app, rebuild, run_engine
+    from vendorwatch.commands.policy import policy_app
     from vendorwatch.commands.simulate import simulate
 
     app.command("simulate")(simulate)
@@ -129,6 +130,7 @@ def _register_optional_commands() -> None:
     app.command("run")(run_engine)
     app.command("explain")(explain)
     app.command("backtest")(backtest)
+    app.add_typer(policy_app, name="policy")
 
 
 _register_optional_commands()

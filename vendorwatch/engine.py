@@ -2,8 +2,10 @@
 
 :class:`MetricsCycle` runs :meth:`metrics.job.MetricsJob.run` every ``cycle_seconds`` on its own
 DuckDB cursor (a separate connection to the same database instance, so it never shares a
-transaction with the ingest writer) and reports each outcome. A failed cycle is logged and
-retried on the next tick; it never stops ingest.
+transaction with the ingest writer) and reports each outcome. Before each run it applies the
+commands that arrived on the control topic (:class:`ControlReader`,
+:func:`metrics.control.apply_commands`). A failed cycle is logged and retried on the next tick;
+it never stops ingest.
 """
 
 from __future__ import annotations
@@ -15,9 +17,13 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import duckdb
+from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
 
+from ingest.records import ConsumedRecord
+from metrics.control import apply_commands, next_offsets
 from metrics.job import MetricsJob, RunOutcome
-from vendorwatch.settings import MetricsSettings
+from vendorwatch.settings import MetricsSettings, Settings, kafka_client_options
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +50,49 @@ def parse_as_of(text: str, reporting_tz: str) -> datetime:
     return moment
 
 
+class ControlReader:
+    """Reads the control topic from the positions stored in DuckDB (no consumer group: the
+    engine is the only reader that applies commands)."""
+
+    def __init__(self, settings: Settings, connection: duckdb.DuckDBPyConnection) -> None:
+        self._topic = settings.topics.control
+        self._connection = connection
+        self._consumer = KafkaConsumer(
+            **kafka_client_options(settings),
+            group_id=None,
+            enable_auto_commit=False,
+            client_id="vendorwatch-control",
+        )
+        self._assigned = False
+
+    def _assign(self) -> bool:
+        partitions = self._consumer.partitions_for_topic(self._topic)
+        if not partitions:
+            return False
+        assigned = [TopicPartition(self._topic, p) for p in sorted(partitions)]
+        self._consumer.assign(assigned)
+        stored = next_offsets(self._connection)
+        for tp in assigned:
+            offset = stored.get((tp.topic, tp.partition))
+            if offset is None:
+                self._consumer.seek_to_beginning(tp)
+            else:
+                self._consumer.seek(tp, offset)
+        return True
+
+    def poll(self) -> list[ConsumedRecord]:
+        """The commands that arrived since the last poll, in offset order per partition."""
+        if not self._assigned:
+            self._assigned = self._assign()
+            if not self._assigned:
+                return []
+        batches = self._consumer.poll(timeout_ms=200)
+        return [r for tp in sorted(batches, key=lambda t: t.partition) for r in batches[tp]]
+
+    def close(self) -> None:
+        self._consumer.close()
+
+
 class MetricsCycle(threading.Thread):
     """Runs the metrics job every ``settings.cycle_seconds`` until :meth:`stop`."""
 
@@ -54,6 +103,7 @@ class MetricsCycle(threading.Thread):
         *,
         now_getter: NowGetter,
         report: Callable[[str], None],
+        control: ControlReader | None = None,
     ) -> None:
         super().__init__(name="metrics-cycle", daemon=True)
         self._cursor = connection.cursor()
@@ -61,6 +111,7 @@ class MetricsCycle(threading.Thread):
         self._interval = settings.cycle_seconds
         self._now = now_getter
         self._report = report
+        self._control = control
         self._stopping = threading.Event()
         self.outcomes: list[RunOutcome] = []
 
@@ -70,12 +121,21 @@ class MetricsCycle(threading.Thread):
                 self.run_once()
                 self._stopping.wait(self._interval)
         finally:
+            if self._control is not None:
+                self._control.close()
             self._cursor.close()
 
     def run_once(self) -> RunOutcome | None:
         try:
-            outcome = self._job.run(self._now())
-        except duckdb.Error:
+            now = self._now()
+            if self._control is not None:
+                records = self._control.poll()
+                baseline = self._job.policy
+                for applied in apply_commands(self._cursor, records, now, baseline=baseline):
+                    who = applied.command.issued_by if applied.command else "unknown sender"
+                    self._report(f"control command from {who}: {applied.status}: {applied.detail}")
+            outcome = self._job.run(now)
+        except (duckdb.Error, KafkaError):
             log.exception("metrics cycle failed; retrying in %.0f s", self._interval)
             return None
         self.outcomes.append(outcome)

@@ -186,7 +186,7 @@ def run_engine(
     from ingest.consumer import Ingestor
     from ingest.deadletter import DeadLetterPublisher
     from vendorwatch.cli import configure_logging, settings_or_exit, stop_on_signals, utc_now
-    from vendorwatch.engine import MetricsCycle
+    from vendorwatch.engine import ControlReader, MetricsCycle
 
     settings = settings_or_exit()
     configure_logging(verbose)
@@ -196,7 +196,13 @@ def run_engine(
         typer.echo(line, err=True)
 
     with open_store(settings) as store:
-        cycle = MetricsCycle(store.connection, settings.metrics, now_getter=utc_now, report=report)
+        cycle = MetricsCycle(
+            store.connection,
+            settings.metrics,
+            now_getter=utc_now,
+            report=report,
+            control=ControlReader(settings, store.connection),
+        )
         cycle.start()
         try:
             Ingestor(
