@@ -90,7 +90,8 @@ LEFT JOIN vendor_scores s USING (vendor_id, day)
 LEFT JOIN profile_terms p ON p.vendor_id = d.vendor_id
     AND p.valid_from < timezone('UTC', CAST(d.day + 1 AS TIMESTAMP))
     AND p.valid_to >= timezone('UTC', CAST(d.day + 1 AS TIMESTAMP))
-WHERE d.complete AND d.vendor_id IN (SELECT vendor_id FROM _rule_dirty)
+WHERE d.complete AND EXISTS (
+    SELECT 1 FROM _rule_dirty r WHERE r.vendor_id = d.vendor_id AND d.day >= r.from_day)
 ORDER BY d.vendor_id, d.day""",
     "month": """
 SELECT m.*, m.month AS day, s.quality_score, s.security_score, s.cost_score,
@@ -106,7 +107,8 @@ LEFT JOIN vendor_scores s ON s.vendor_id = m.vendor_id
 LEFT JOIN profile_terms p ON p.vendor_id = m.vendor_id
     AND p.valid_from < timezone($tz, CAST(m.month + INTERVAL 1 MONTH AS TIMESTAMP))
     AND p.valid_to >= timezone($tz, CAST(m.month + INTERVAL 1 MONTH AS TIMESTAMP))
-WHERE m.complete AND m.vendor_id IN (SELECT vendor_id FROM _rule_dirty)
+WHERE m.complete AND EXISTS (
+    SELECT 1 FROM _rule_dirty r WHERE r.vendor_id = m.vendor_id AND m.month >= r.from_month)
 ORDER BY m.vendor_id, m.month""",
 }
 _SCORE_METRICS = ("quality_score", "security_score", "cost_score", "backsourcing_score")
@@ -259,12 +261,7 @@ def evaluate_rules(con: duckdb.DuckDBPyConnection, *, tz: str, recorded_at: date
                 [grain],
             ).fetchall()
         }
-        froms = dict(con.execute(f"SELECT vendor_id, {start_col} FROM _rule_dirty").fetchall())
-        rows = [
-            r
-            for r in fetch_rows(con, sql, {"tz": tz} if "$tz" in sql else {})
-            if r["day"] >= froms[r["vendor_id"]]
-        ]
+        rows = fetch_rows(con, sql, {"tz": tz} if "$tz" in sql else {})
         results = evaluate_rows(rows, grain, timeline, starts)
         if grain == "day":
             figures = slo.window_figures(con, timeline.policies, recorded_at)

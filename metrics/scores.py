@@ -151,8 +151,10 @@ windows AS (
         sum(records_exposed) OVER w90 AS records_exposed_90d,
         open_critical_incidents,
         least(timezone('UTC', CAST(day + 1 AS TIMESTAMP)), $as_of) AS cut_at
-    FROM vendor_daily
-    WHERE vendor_id IN (SELECT vendor_id FROM _dirty)
+    FROM vendor_daily v
+    WHERE EXISTS (  -- the days to score, and the 89 before them that their windows need
+        SELECT 1 FROM _dirty d WHERE d.vendor_id = v.vendor_id
+            AND v.day >= CAST(timezone('UTC', d.touched_at) AS DATE) - 89)
     WINDOW
         w30 AS (PARTITION BY vendor_id ORDER BY day
                 RANGE BETWEEN INTERVAL 29 DAY PRECEDING AND CURRENT ROW),
