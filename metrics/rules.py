@@ -164,21 +164,21 @@ def evaluate_rows(
     status = dict(starts)
     out = []
     versions: dict[int, str] = {}
-    resolved: dict[tuple[Any, ...], EffectiveRule | None] = {}
+    names: dict[int, list[str]] = {}
+    resolved: dict[tuple[Any, ...], list[EffectiveRule]] = {}
     for row in rows:
         policy = timeline.at(row["period_end_epoch"])
         if id(policy) not in versions:
             versions[id(policy)] = str(policy.version)
+            names[id(policy)] = [n for n, spec in policy.rules.items() if spec.grain == grain]
         version = versions[id(policy)]
-        for name, spec in policy.rules.items():
-            if spec.grain != grain:
-                continue
-            key_terms = (id(policy), name, row["vendor_id"], row.get("tier"), *_sla_of(row))
-            if key_terms not in resolved:
-                resolved[key_terms] = _effective(policy, name, row)
-            rule = resolved[key_terms]
-            if rule is None:
-                continue
+        terms = (id(policy), row["vendor_id"], row.get("tier"), *_sla_of(row))
+        applicable = resolved.get(terms)
+        if applicable is None:  # the rules that apply to this vendor under these terms
+            candidates = (_effective(policy, n, row) for n in names[id(policy)])
+            applicable = resolved[terms] = [r for r in candidates if r is not None]
+        for rule in applicable:
+            name = rule.name
             key = (row["vendor_id"], name)
             current = status.get(key, _OK)
             observation = _observation(row, rule.metric, row["day"])
