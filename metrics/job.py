@@ -47,6 +47,13 @@ _NEW = """
     LEFT JOIN metrics_watermarks w ON w.topic = e.topic AND w."partition" = e."partition"
     WHERE e."offset" >= coalesce(w.next_offset, 0)"""
 
+_LIFECYCLE_TOUCH = (
+    "SELECT e.vendor_id, min(v.occurred_at) FROM {table} e "
+    "JOIN {table} v ON v.vendor_id = e.vendor_id AND v.{key} = e.{key} "
+    + _NEW.replace("{", "{{").replace("}", "}}")
+    + " OR e.occurred_at >= $last_as_of GROUP BY e.vendor_id"
+)
+
 _DIRTY_SINCE_LAST_RUN = f"""
 CREATE OR REPLACE TEMP TABLE _dirty AS
 SELECT vendor_id, min(touched_at) AS touched_at FROM (
@@ -60,6 +67,12 @@ SELECT vendor_id, min(touched_at) AS touched_at FROM (
     JOIN cost_invoices v ON v.vendor_id = e.vendor_id AND v.invoice_id = e.invoice_id {_NEW}
         OR e.occurred_at >= $last_as_of
     GROUP BY e.vendor_id
+    UNION ALL
+    -- a lifecycle's figures sit in the periods of its first and opening events: a new event
+    -- of a defect or incident touches every period from the lifecycle's first event on
+    {_LIFECYCLE_TOUCH.format(table="defects", key="defect_id")}
+    UNION ALL
+    {_LIFECYCLE_TOUCH.format(table="security_incidents", key="incident_id")}
     UNION ALL
     SELECT vendor_id, $last_as_of FROM _vendor_span
 )

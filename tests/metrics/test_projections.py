@@ -7,8 +7,10 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import orjson
 import pytest
 
+from ingest.records import Record
 from ingest.store import EventStore
 from metrics.job import MetricsJob
 from tests.metrics import reference
@@ -158,3 +160,47 @@ def test_changed_period_settings_force_a_rebuild(
 def test_as_of_must_be_timezone_aware(memory_store: EventStore) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         MetricsJob(memory_store.connection, SETTINGS).run(datetime(2026, 1, 1))
+
+
+def test_a_late_lifecycle_event_corrects_the_periods_its_lifecycle_spans(tmp_path: Any) -> None:
+    """A later 'resolved' moves the resolution and raises records_exposed back on the opening
+    day: an incremental run must redo every period of the lifecycle, as a rebuild does."""
+
+    def incident(event_id: str, at: str, status: str, records: int) -> Record:
+        value = orjson.dumps(
+            {
+                "type": "security_incident",
+                "event_id": event_id,
+                "vendor_id": "acme",
+                "occurred_at": at,
+                "incident_id": "INC-1",
+                "status": status,
+                "severity": "critical",
+                "records_exposed": records,
+            }
+        )
+        return Record("vendor.security_incidents", 0, int(event_id[-1]), None, value)
+
+    first = [
+        incident("e0", "2026-03-02T10:00:00Z", "opened", 10),
+        incident("e1", "2026-03-04T10:00:00Z", "resolved", 10),
+    ]
+    late = [incident("e2", "2026-03-07T10:00:00Z", "resolved", 5000)]
+    settings = MetricsSettings()
+    incremental = EventStore(tmp_path / "incremental.duckdb")
+    job = MetricsJob(incremental.connection, settings)
+    History([first]).write(incremental)
+    job.run(datetime.fromisoformat("2026-03-08T00:00:00+00:00"))
+    History([late]).write(incremental)
+    job.run(datetime.fromisoformat("2026-03-09T00:00:00+00:00"))
+
+    rebuilt = EventStore(tmp_path / "rebuilt.duckdb")
+    History([first, late]).write(rebuilt)
+    MetricsJob(rebuilt.connection, settings).rebuild(
+        datetime.fromisoformat("2026-03-09T00:00:00+00:00")
+    )
+    for name, period in DERIVED_TABLES:
+        assert table(incremental, name, period) == table(rebuilt, name, period), name
+    daily = table(incremental, "vendor_daily", "day")
+    assert daily[("acme", date(2026, 3, 2))]["records_exposed"] == 5000
+    assert daily[("acme", date(2026, 3, 5))]["open_critical_incidents"] == 1
