@@ -9,7 +9,8 @@ Contract of :func:`backsourcing_case` (all money ``Decimal``, in the contract's 
   termination fee when the earliest in-house start (the day plus ``lead_time_days``) falls
   before the contract's ``end_date``) / ``monthly_saving``; None when there is no saving;
 * ``notice_deadline`` = ``end_date`` - ``notice_period_days``; ``act_by`` = notice deadline -
-  ``lead_time_days``; ``days_left`` = act-by - the day (negative once passed);
+  ``lead_time_days`` (0 without an in-house estimate); ``days_left`` = act-by - the day
+  (negative once passed);
 * ``hint``: ``backsourcing`` when quality or security is below :data:`ACCEPTABLE` (problems money
   cannot fix from outside), ``switch_vendor`` when only cost is below it with quality of at
   least :data:`GOOD` (another vendor or a renegotiation may do), ``insufficient_data`` when a
@@ -126,7 +127,8 @@ def backsourcing_case(
     if saving is not None and saving > 0 and one_time is not None:
         payback = ((one_time + fee) / saving).quantize(Decimal("0.1"), ROUND_HALF_UP)
     notice = end - timedelta(days=r["notice_period_days"]) if end is not None else None
-    act_by = notice - timedelta(days=lead) if notice is not None and lead is not None else None
+    # without an in-house estimate the act-by date is the notice deadline (as the rules use it)
+    act_by = notice - timedelta(days=lead or 0) if notice is not None else None
     hint, reason = _hint(r)
     return BacksourcingCase(
         vendor_id=vendor_id,

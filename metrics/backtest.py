@@ -11,14 +11,17 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 import duckdb
 
+from metrics import slo
 from metrics.hysteresis import BreachState
 from metrics.policy import Policy
 from metrics.policy_history import PolicyTimeline
 from metrics.rules import SERIES, evaluate_rows, fetch_rows
+
+_END_OF_TIME = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,11 @@ def backtest(
     would_fire = []
     for grain, sql in SERIES.items():
         rows = fetch_rows(con, sql, {"tz": tz} if "$tz" in sql else {})
-        for row, rule, step, _ in evaluate_rows(rows, grain, timeline, {}):
+        judged = evaluate_rows(rows, grain, timeline, {})
+        if grain == "day":  # the SLO burn-rate windows too, as the live engine judges them
+            figures = slo.window_figures(con, [policy], _END_OF_TIME)
+            judged += slo.evaluate_slos(rows, timeline.at, figures, {})
+        for row, rule, step, _ in judged:
             in_range = (start is None or step.period >= start) and (
                 end is None or step.period <= end
             )

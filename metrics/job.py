@@ -163,20 +163,25 @@ class MetricsJob:
         value = self._state("as_of")
         return datetime.fromisoformat(value) if value else None
 
-    def run(self, as_of: datetime) -> RunOutcome:
-        """Incremental run (see module docstring)."""
+    def run(self, as_of: datetime, *, now: datetime | None = None) -> RunOutcome:
+        """Incremental run (see module docstring). ``now`` is the wall clock (default: ``as_of``,
+        as in the live engine): a changed policy file is in force from ``now`` and new alert
+        transitions are recorded at ``now``, so a replay ``as_of`` a past date never back-dates
+        either."""
         _require_aware(as_of)
         last = self.last_as_of()
         if last is None or as_of < last or self._state("period_config") != self._period_config:
-            return self.rebuild(as_of)
-        return self._recompute(as_of, "incremental", last)
+            return self.rebuild(as_of, now=now)
+        return self._recompute(as_of, now or as_of, "incremental", last)
 
-    def rebuild(self, as_of: datetime) -> RunOutcome:
-        """Drop every projection and recompute it from the event store."""
+    def rebuild(self, as_of: datetime, *, now: datetime | None = None) -> RunOutcome:
+        """Drop every projection and recompute it from the event store (``now``: see run)."""
         _require_aware(as_of)
-        return self._recompute(as_of, "rebuild", None)
+        return self._recompute(as_of, now or as_of, "rebuild", None)
 
-    def _recompute(self, as_of: datetime, mode: RunMode, last: datetime | None) -> RunOutcome:
+    def _recompute(
+        self, as_of: datetime, now: datetime, mode: RunMode, last: datetime | None
+    ) -> RunOutcome:
         started = time.perf_counter()
         con = self.connection
         params: dict[str, Any] = {
@@ -195,7 +200,9 @@ class MetricsJob:
             if policy_history.latest_version(con, source="file") != str(self.policy.version):
                 # the file changed (or is new): in force from now; a command on the control
                 # topic recorded since stays in force until the file changes again
-                policy_history.record_policy(con, self.policy, effective_from=as_of, source="file")
+                policy_history.record_policy(
+                    con, self.policy, effective_from=now, source="file", skip_if_latest=False
+                )
             _execute(con, _VENDOR_SPAN, params)
             _execute(con, _DIRTY_ALL if last is None else _DIRTY_SINCE_LAST_RUN, params)
             rows = {}
@@ -210,7 +217,9 @@ class MetricsJob:
                 rows[table] = _count(inserted)
             self._score(params)
             _execute(con, _VENDOR_STATUS, params | {"silent_after": self.settings.silent_after})
-            alerts = rules.evaluate_rules(con, tz=self.settings.reporting_tz, recorded_at=as_of)
+            alerts = rules.evaluate_rules(
+                con, tz=self.settings.reporting_tz, as_of=as_of, recorded_at=now
+            )
             vendors = _count(con.execute("SELECT count(*) FROM _dirty"))
             con.execute(_SAVE_WATERMARKS)
             self._set_state("as_of", as_of.isoformat())

@@ -43,15 +43,21 @@ class PolicyTimeline:
 
 
 def record_policy(
-    con: duckdb.DuckDBPyConnection, policy: Policy, *, effective_from: datetime, source: str
+    con: duckdb.DuckDBPyConnection,
+    policy: Policy,
+    *,
+    effective_from: datetime,
+    source: str,
+    skip_if_latest: bool = True,
 ) -> bool:
-    """Append ``policy`` to ``policy_history`` unless it is already the latest; True if added.
-    The first policy ever recorded is in force for all of history."""
+    """Append ``policy`` to ``policy_history`` (unless ``skip_if_latest`` and it is already
+    the policy in force); True if added. The first policy ever recorded is in force for all of
+    history. Entries with equal ``effective_from`` take effect in the order recorded."""
     latest = con.execute(
-        "SELECT version FROM policy_history ORDER BY effective_from DESC, recorded_at DESC LIMIT 1"
+        "SELECT version FROM policy_history ORDER BY effective_from DESC, rowid DESC LIMIT 1"
     ).fetchall()
     version = str(policy.version)
-    if latest and latest[0][0] == version:
+    if skip_if_latest and latest and latest[0][0] == version:
         return False
     start = effective_from if latest else datetime(1970, 1, 1, tzinfo=effective_from.tzinfo)
     con.execute(
@@ -72,8 +78,7 @@ def record_policy(
 def policy_timeline(con: duckdb.DuckDBPyConnection) -> PolicyTimeline:
     """Every recorded policy with the instant it came into force."""
     rows = con.execute(
-        "SELECT epoch(effective_from), content FROM policy_history "
-        "ORDER BY effective_from, recorded_at"
+        "SELECT epoch(effective_from), content FROM policy_history ORDER BY effective_from, rowid"
     ).fetchall()
     return PolicyTimeline([r[0] for r in rows], [Policy.model_validate_json(r[1]) for r in rows])
 
@@ -82,7 +87,7 @@ def latest_version(con: duckdb.DuckDBPyConnection, *, source: str) -> str | None
     """The version most recently recorded from ``source`` (e.g. ``file``), if any."""
     rows = con.execute(
         "SELECT version FROM policy_history WHERE source = ? "
-        "ORDER BY effective_from DESC, recorded_at DESC LIMIT 1",
+        "ORDER BY effective_from DESC, rowid DESC LIMIT 1",
         [source],
     ).fetchall()
     return str(rows[0][0]) if rows else None

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import duckdb
@@ -186,8 +186,9 @@ def evaluate_rows(
                 continue  # the common case: nothing happened, nothing to record
             step = advance(rule, current, observation)
             if step.severity is not None and row.get("act_by") is not None:
+                judged_on = datetime.fromtimestamp(row["period_end_epoch"], UTC).date()
                 escalated = rule.escalated(
-                    step.severity, days_to_act_by=(row["act_by"] - row["day"]).days
+                    step.severity, days_to_act_by=(row["act_by"] - judged_on).days
                 )
                 if escalated != step.severity:
                     step = _with_severity(step, escalated, status.get(key))
@@ -230,7 +231,9 @@ def fetch_rows(
     return [dict(zip(names, r, strict=True)) for r in result.fetchall()]
 
 
-def evaluate_rules(con: duckdb.DuckDBPyConnection, *, tz: str, recorded_at: datetime) -> int:
+def evaluate_rules(
+    con: duckdb.DuckDBPyConnection, *, tz: str, as_of: datetime, recorded_at: datetime
+) -> int:
     """Re-judge, for the vendors in ``_dirty``, every complete period from the one containing
     ``touched_at`` on; append new transitions to ``alert_log``. Returns transitions recorded."""
     con.execute(
@@ -264,7 +267,7 @@ def evaluate_rules(con: duckdb.DuckDBPyConnection, *, tz: str, recorded_at: date
         rows = fetch_rows(con, sql, {"tz": tz} if "$tz" in sql else {})
         results = evaluate_rows(rows, grain, timeline, starts)
         if grain == "day":
-            figures = slo.window_figures(con, timeline.policies, recorded_at)
+            figures = slo.window_figures(con, timeline.policies, as_of)
             results += slo.evaluate_slos(rows, timeline.at, figures, starts)
         _store_steps(con, results, grain)
         recorded += _announce(con, results, grain, recorded_at)

@@ -27,7 +27,10 @@ from metrics.effective_rule import EffectiveRule
 from metrics.hysteresis import BreachStatus, Observation, Step, advance
 from metrics.policy import Policy
 
-_OUTSIDE_SLA = "count(*) FILTER (WHERE NOT (r.success AND r.latency_ms <= p.sla_latency_p95_ms))"
+_OUTSIDE_SLA = (  # only responses that had a latency target count, as in sla_attainment
+    "count(*) FILTER (WHERE p.sla_latency_p95_ms IS NOT NULL"
+    " AND NOT (r.success AND r.latency_ms <= p.sla_latency_p95_ms))"
+)
 _PROFILE_JOIN = """LEFT JOIN profile_terms p ON p.vendor_id = r.vendor_id
         AND r.occurred_at >= p.valid_from AND r.occurred_at < p.valid_to"""
 _WINDOW_FIGURES = """

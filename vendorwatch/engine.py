@@ -66,6 +66,7 @@ class ControlReader:
         self._assigned = False
 
     def _assign(self) -> bool:
+        """Assign every partition and start at the offsets stored in DuckDB."""
         partitions = self._consumer.partitions_for_topic(self._topic)
         if not partitions:
             return False
@@ -79,6 +80,11 @@ class ControlReader:
             else:
                 self._consumer.seek(tp, offset)
         return True
+
+    def rewind(self) -> None:
+        """After a failed cycle: read again from the stored offsets, so no command is skipped
+        (those applied already are recognised by their offsets)."""
+        self._assigned = False
 
     def poll(self) -> list[ConsumedRecord]:
         """The commands that arrived since the last poll, in offset order per partition."""
@@ -137,6 +143,8 @@ class MetricsCycle(threading.Thread):
             outcome = self._job.run(now)
         except (duckdb.Error, KafkaError):
             log.exception("metrics cycle failed; retrying in %.0f s", self._interval)
+            if self._control is not None:
+                self._control.rewind()
             return None
         self.outcomes.append(outcome)
         self._report(outcome.summary())

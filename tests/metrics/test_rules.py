@@ -214,3 +214,23 @@ def test_degrading_vendors_are_flagged_soon_and_healthy_ones_never(tmp_path: Pat
         delay = (first_alert[vendor.vendor_id] - vendor.onset.date()).days
         assert 0 <= delay <= DETECTION_DAYS[vendor.scenario], (vendor.scenario, delay)
     store.close()
+
+
+def test_a_replay_as_of_a_past_date_backdates_neither_policy_nor_alerts(
+    store: EventStore,
+) -> None:
+    MetricsJob(store.connection, SETTINGS).run(END)
+    replay_at, wall_clock = END - timedelta(days=30), END + timedelta(hours=1)
+    edited = sensitive_policy()  # the file was edited before the operator replays
+    MetricsJob(store.connection, SETTINGS, policy=edited).run(replay_at, now=wall_clock)
+
+    history = store.connection.execute(
+        "SELECT version, effective_from FROM policy_history ORDER BY effective_from"
+    ).fetchall()
+    assert history[-1] == (str(edited.version), wall_clock)
+    judged_by = store.connection.execute(
+        "SELECT DISTINCT policy_version FROM rule_steps"
+    ).fetchall()
+    assert judged_by == [(str(default_policy().version),)]  # the past keeps its policy
+    recorded = store.connection.execute("SELECT max(recorded_at) FROM alert_log").fetchall()[0][0]
+    assert recorded <= wall_clock

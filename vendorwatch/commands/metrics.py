@@ -92,24 +92,24 @@ def open_store(settings: Settings) -> Iterator[EventStore]:
 def metrics_run(as_of: AsOf = None) -> None:
     """Recompute what changed since the last run (periods touched by new or late events)."""
     from metrics.job import MetricsJob
-    from vendorwatch.cli import settings_or_exit
+    from vendorwatch.cli import settings_or_exit, utc_now
 
     settings = settings_or_exit()
     moment = _as_of(as_of, settings)
     with open_store(settings) as store:
-        outcome = MetricsJob(store.connection, settings.metrics).run(moment)
+        outcome = MetricsJob(store.connection, settings.metrics).run(moment, now=utc_now())
     typer.echo(outcome.summary())
 
 
 def rebuild(as_of: AsOf = None) -> None:
     """Drop every projection and recompute it from the event store."""
     from metrics.job import MetricsJob
-    from vendorwatch.cli import settings_or_exit
+    from vendorwatch.cli import settings_or_exit, utc_now
 
     settings = settings_or_exit()
     moment = _as_of(as_of, settings)
     with open_store(settings) as store:
-        outcome = MetricsJob(store.connection, settings.metrics).rebuild(moment)
+        outcome = MetricsJob(store.connection, settings.metrics).rebuild(moment, now=utc_now())
     typer.echo(outcome.summary())
 
 
