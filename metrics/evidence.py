@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 
 from metrics.hysteresis import Step
-from metrics.policy import EffectiveRule
+from metrics.policy import SCORE_METRICS, EffectiveRule
 
 SAMPLE_SIZE = 10
 _PROVENANCE = 'event_id, occurred_at, topic, "partition", "offset"'
@@ -52,7 +52,6 @@ _SOURCES: tuple[tuple[tuple[str, ...], str, str, str, str], ...] = (
     ),
 )
 _COST_METRICS = ("variance_pct", "cost_per_unit", "net_effective_cost")
-_SCORE_METRICS = ("quality_score", "security_score", "cost_score", "backsourcing_score")
 
 
 def _bounds(row: dict[str, Any]) -> tuple[datetime, datetime]:
@@ -132,7 +131,7 @@ def evidence_for(
     events = _events(con, metric, row)
     if events is not None:
         evidence["events"] = events
-    if metric in _SCORE_METRICS:
+    if metric in SCORE_METRICS:
         components = _rows(
             con.execute(
                 "SELECT * FROM vendor_scores WHERE vendor_id = ? AND day = ?",

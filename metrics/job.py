@@ -279,8 +279,3 @@ def _count(result: duckdb.DuckDBPyConnection) -> int:
 def _require_aware(as_of: datetime) -> None:
     if as_of.tzinfo is None or as_of.utcoffset() is None:
         raise ValueError("as_of must be timezone-aware")
-
-
-def utc(moment: datetime) -> datetime:
-    """``moment`` in UTC (for display and state)."""
-    return moment.astimezone(UTC)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -32,7 +33,7 @@ import pyarrow as pa
 from metrics import slo
 from metrics.evidence import evidence_for
 from metrics.hysteresis import BreachState, BreachStatus, Observation, Severity, Step, advance
-from metrics.policy import EffectiveRule, Policy
+from metrics.policy import SCORE_METRICS, EffectiveRule, Policy
 from metrics.policy_history import PolicyTimeline, policy_timeline
 
 DDL: tuple[str, ...] = (
@@ -111,7 +112,6 @@ WHERE m.complete AND EXISTS (
     SELECT 1 FROM _rule_dirty r WHERE r.vendor_id = m.vendor_id AND m.month >= r.from_month)
 ORDER BY m.vendor_id, m.month""",
 }
-_SCORE_METRICS = ("quality_score", "security_score", "cost_score", "backsourcing_score")
 _STEP_SCHEMA = pa.schema(
     [
         ("vendor_id", pa.string()),
@@ -137,7 +137,7 @@ _STEP_SCHEMA = pa.schema(
 
 def _observation(row: dict[str, Any], metric: str, period: date) -> Observation:
     value = row.get(metric)
-    sample = row["responses_30d"] if metric in _SCORE_METRICS else row.get("responses")
+    sample = row["responses_30d"] if metric in SCORE_METRICS else row.get("responses")
     return Observation(period, None if value is None else float(value), sample)
 
 
@@ -211,16 +211,7 @@ def _stays_ok(rule: EffectiveRule, observation: Observation) -> bool:
 def _with_severity(step: Step, severity: Severity, previous: BreachStatus | None) -> Step:
     changed = previous is None or previous.severity != severity or previous.state != step.state
     reason = f"{step.reason}; escalated to {severity}: the act-by date is near"
-    return Step(
-        step.period,
-        step.state,
-        severity,
-        step.value,
-        step.breaching_periods,
-        step.clearing_periods,
-        changed,
-        reason,
-    )
+    return replace(step, severity=severity, changed=changed, reason=reason)
 
 
 def fetch_rows(

@@ -2,7 +2,7 @@
 
 These are projections of the event store (``ingest.schema``): :mod:`metrics.job` can drop and
 recompute them at any time with an identical result. Column meanings are documented in
-``docs/metrics.md``; the status vocabulary is :data:`DATA_STATUSES`.
+``docs/metrics.md`` (with the ``status`` and ``cost_status`` vocabularies).
 
 * ``profile_terms`` (view) — every vendor profile with the interval it was in force:
   ``[valid_from, valid_to)``; a later profile (by ``occurred_at``, ties by ingest order)
@@ -15,12 +15,6 @@ recompute them at any time with an identical result. Column meanings are documen
 """
 
 from __future__ import annotations
-
-DATA_STATUSES = ("ok", "insufficient", "no_data")
-"""``ok``: enough responses to judge; ``insufficient``: some, fewer than the configured minimum;
-``no_data``: none at all. Figures of a ``no_data`` period are NULL, never 0."""
-
-COST_STATUSES = ("ok", "no_invoice", "no_contract", "currency_mismatch")
 
 DEFECT_SEVERITIES = ("minor", "major", "critical")
 INCIDENT_SEVERITIES = ("low", "medium", "high", "critical")

@@ -119,7 +119,6 @@ class MetricsCycle(threading.Thread):
         self._report = report
         self._control = control
         self._stopping = threading.Event()
-        self.outcomes: list[RunOutcome] = []
 
     def run(self) -> None:
         try:
@@ -146,7 +145,6 @@ class MetricsCycle(threading.Thread):
             if self._control is not None:
                 self._control.rewind()
             return None
-        self.outcomes.append(outcome)
         self._report(outcome.summary())
         return outcome
 
