@@ -31,7 +31,7 @@ ACCEPTABLE = 60.0
 GOOD = 70.0
 
 _CASE_QUERY = """
-SELECT s.*, p.name, p.tier, p.contract_end_date, p.notice_period_days, p.monthly_fee,
+SELECT s.*, p.name, p.tier, p.contract_end_date, p.notice_deadline, p.act_by, p.monthly_fee,
     p.contract_currency, p.termination_fee, p.auto_renew, p.insourcing_monthly_cost,
     p.insourcing_one_time_cost, p.insourcing_lead_time_days, p.insourcing_currency,
     p.event_id AS profile_event_id, p.sla_latency_p95_ms, p.sla_success_rate_min,
@@ -126,9 +126,7 @@ def backsourcing_case(
     payback = None
     if saving is not None and saving > 0 and one_time is not None:
         payback = ((one_time + fee) / saving).quantize(Decimal("0.1"), ROUND_HALF_UP)
-    notice = end - timedelta(days=r["notice_period_days"]) if end is not None else None
-    # without an in-house estimate the act-by date is the notice deadline (as the rules use it)
-    act_by = notice - timedelta(days=lead or 0) if notice is not None else None
+    act_by: date | None = r["act_by"]  # derived once, in the profile_terms view
     hint, reason = _hint(r)
     return BacksourcingCase(
         vendor_id=vendor_id,
@@ -149,7 +147,7 @@ def backsourcing_case(
         payback_months=payback,
         contract_end=end,
         auto_renew=r["auto_renew"],
-        notice_deadline=notice,
+        notice_deadline=r["notice_deadline"],
         act_by=act_by,
         days_left=(act_by - scored_day).days if act_by is not None else None,
         hint=hint,

@@ -82,8 +82,7 @@ SERIES = {
 SELECT d.*, s.quality_score, s.security_score, s.cost_score, s.backsourcing_score,
     s.responses_30d, p.tier, p.sla_latency_p95_ms, p.sla_success_rate_min,
     p.sla_defects_per_1k_max,
-    CAST(p.contract_end_date - to_days(p.notice_period_days)
-        - to_days(coalesce(p.insourcing_lead_time_days, 0)) AS DATE) AS act_by,
+    p.act_by,
     epoch(timezone('UTC', CAST(d.day AS TIMESTAMP))) AS period_start_epoch,
     epoch(timezone('UTC', CAST(d.day + 1 AS TIMESTAMP))) AS period_end_epoch
 FROM vendor_daily d
@@ -98,8 +97,7 @@ ORDER BY d.vendor_id, d.day""",
 SELECT m.*, m.month AS day, s.quality_score, s.security_score, s.cost_score,
     s.backsourcing_score, s.responses_30d, p.tier, p.sla_latency_p95_ms,
     p.sla_success_rate_min, p.sla_defects_per_1k_max,
-    CAST(p.contract_end_date - to_days(p.notice_period_days)
-        - to_days(coalesce(p.insourcing_lead_time_days, 0)) AS DATE) AS act_by,
+    p.act_by,
     epoch(timezone($tz, CAST(m.month AS TIMESTAMP))) AS period_start_epoch,
     epoch(timezone($tz, CAST(m.month + INTERVAL 1 MONTH AS TIMESTAMP))) AS period_end_epoch
 FROM vendor_monthly m

@@ -5,8 +5,10 @@ recompute them at any time with an identical result. Column meanings are documen
 ``docs/metrics.md`` (with the ``status`` and ``cost_status`` vocabularies).
 
 * ``profile_terms`` (view) — every vendor profile with the interval it was in force:
-  ``[valid_from, valid_to)``; a later profile (by ``occurred_at``, ties by ingest order)
-  ends the earlier one.
+  ``[valid_from, valid_to)`` (a later profile, by ``occurred_at``, ties by ingest order, ends
+  the earlier one), and the contract dates derived from it: ``notice_deadline`` = end date -
+  notice period, ``act_by`` = notice deadline - in-house lead time (0 without an estimate).
+  Every use of those dates reads them here.
 * ``vendor_daily`` — one row per vendor and UTC day, from the vendor's first event to the day
   of the last metrics run; days without responses are present with status ``no_data``.
 * ``vendor_monthly`` — one row per vendor and calendar month in the reporting time zone, with
@@ -29,7 +31,11 @@ SELECT
             PARTITION BY p.vendor_id ORDER BY p.occurred_at, p."partition", p."offset"
         ),
         'infinity'::TIMESTAMPTZ
-    ) AS valid_to
+    ) AS valid_to,
+    p.contract_end_date - p.notice_period_days AS notice_deadline,
+    -- act by then to have the in-house team ready; without an in-house estimate, the notice
+    p.contract_end_date - p.notice_period_days - coalesce(p.insourcing_lead_time_days, 0)
+        AS act_by
 FROM vendor_profiles p
 """
 
