@@ -243,7 +243,7 @@ class MetricsJob:
         weights = [
             (
                 datetime.fromtimestamp(start, UTC),
-                ScoreWeights(**policy.normalised_weights(), policy_version=str(policy.version)),
+                ScoreWeights.of(policy),
             )
             for start, policy in zip(history.starts, history.policies, strict=True)
         ]

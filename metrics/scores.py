@@ -37,6 +37,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from metrics.policy import Policy
 from metrics.trends import trend
 
 
@@ -44,10 +45,15 @@ from metrics.trends import trend
 class ScoreWeights:
     """Weights of the composite backsourcing score and the policy version they come from."""
 
-    quality: float = 0.45
-    security: float = 0.25
-    cost: float = 0.30
-    policy_version: str = "builtin"
+    quality: float
+    security: float
+    cost: float
+    policy_version: str
+
+    @classmethod
+    def of(cls, policy: Policy) -> ScoreWeights:
+        """The policy's normalised weights (they live in the policy file, nowhere else)."""
+        return cls(**policy.normalised_weights(), policy_version=str(policy.version))
 
 
 COST_TREND_MONTHS = 6

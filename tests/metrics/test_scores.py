@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingest.store import EventStore
+from metrics.policy import default_policy
 from metrics.scores import DDL as SCORE_DDL
 from metrics.scores import ScoreWeights, compute_scores
 from metrics.tables import DDL
@@ -44,6 +45,7 @@ weights = st.builds(
     quality=st.floats(0, 1),
     security=st.floats(0, 1),
     cost=st.floats(0.01, 1),
+    policy_version=st.just("hypothesis"),
 )
 
 
@@ -179,7 +181,7 @@ def test_a_silent_vendor_has_no_quality_or_security_score(con: duckdb.DuckDBPyCo
     zero |= {"open_critical_incidents": 0, "records_exposed": 0}
     days = [noisy | zero] * 5 + [quiet | zero] * 40
     as_of = _fill(con, days, {"sla_latency_p95_ms": 1000.0}, [])
-    compute_scores(con, as_of=as_of, weights=ScoreWeights(), min_responses=500)
+    compute_scores(con, as_of=as_of, weights=ScoreWeights.of(default_policy()), min_responses=500)
     rows = _scores(con)
     assert rows[4]["quality_score"] == 100.0  # p95 400 vs 1000: r = 0.4
     assert rows[4]["security_score"] == 100.0
@@ -203,7 +205,7 @@ def test_the_latency_score_follows_the_documented_curve(
     day |= {"incidents_opened_critical": 0, "incidents_opened_low": 0}
     day |= {"open_critical_incidents": 0, "records_exposed": 0}
     as_of = _fill(con, [day], {"sla_latency_p95_ms": 1000.0}, [])
-    compute_scores(con, as_of=as_of, weights=ScoreWeights(), min_responses=500)
+    compute_scores(con, as_of=as_of, weights=ScoreWeights.of(default_policy()), min_responses=500)
     (row,) = _scores(con)
     assert row["latency_score"] == pytest.approx(expected)
     assert row["quality_score"] == pytest.approx(expected)  # the only component with a target
@@ -226,7 +228,7 @@ def test_the_worked_example_of_docs_metrics_md(con: duckdb.DuckDBPyConnection) -
     terms |= {"insourcing_monthly_cost": 41_000}
     costs = [48_000.0, 46_000.0, 49_500.0, 47_000.0, 48_500.0, 49_500.0]
     as_of = _fill(con, older + recent, terms, costs)
-    compute_scores(con, as_of=as_of, weights=ScoreWeights(), min_responses=500)
+    compute_scores(con, as_of=as_of, weights=ScoreWeights.of(default_policy()), min_responses=500)
     last = _scores(con)[-1]
 
     expected = {
