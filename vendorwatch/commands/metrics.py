@@ -91,25 +91,23 @@ def open_store(settings: Settings) -> Iterator[EventStore]:
 @metrics_app.command("run")
 def metrics_run(as_of: AsOf = None) -> None:
     """Recompute what changed since the last run (periods touched by new or late events)."""
-    from metrics.job import MetricsJob
-    from vendorwatch.cli import settings_or_exit, utc_now
-
-    settings = settings_or_exit()
-    moment = _as_of(as_of, settings)
-    with open_store(settings) as store:
-        outcome = MetricsJob(store.connection, settings.metrics).run(moment, now=utc_now())
-    typer.echo(outcome.summary())
+    _recompute(as_of, rebuild=False)
 
 
 def rebuild(as_of: AsOf = None) -> None:
     """Drop every projection and recompute it from the event store."""
+    _recompute(as_of, rebuild=True)
+
+
+def _recompute(as_of: str | None, *, rebuild: bool) -> None:
     from metrics.job import MetricsJob
     from vendorwatch.cli import settings_or_exit, utc_now
 
     settings = settings_or_exit()
     moment = _as_of(as_of, settings)
     with open_store(settings) as store:
-        outcome = MetricsJob(store.connection, settings.metrics).rebuild(moment, now=utc_now())
+        job = MetricsJob(store.connection, settings.metrics)
+        outcome = (job.rebuild if rebuild else job.run)(moment, now=utc_now())
     typer.echo(outcome.summary())
 
 
