@@ -35,6 +35,7 @@ from metrics.evidence import evidence_for
 from metrics.hysteresis import BreachState, BreachStatus, Observation, Severity, Step, advance
 from metrics.policy import SCORE_METRICS, EffectiveRule, Policy
 from metrics.policy_history import PolicyTimeline, policy_timeline
+from metrics.service import DAILY, MONTHLY, Grain
 
 DDL: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS rule_steps (
@@ -76,39 +77,33 @@ DDL: tuple[str, ...] = (
 )""",
 )
 
-# The figures a rule can watch, per grain: (table, sample column). Scores live in vendor_scores.
-SERIES = {
-    "day": """
-SELECT d.*, s.quality_score, s.security_score, s.cost_score, s.backsourcing_score,
-    s.responses_30d, p.tier, p.sla_latency_p95_ms, p.sla_success_rate_min,
-    p.sla_defects_per_1k_max,
-    p.act_by,
-    epoch(timezone('UTC', CAST(d.day AS TIMESTAMP))) AS period_start_epoch,
-    epoch(timezone('UTC', CAST(d.day + 1 AS TIMESTAMP))) AS period_end_epoch
-FROM vendor_daily d
-LEFT JOIN vendor_scores s USING (vendor_id, day)
-LEFT JOIN profile_terms p ON p.vendor_id = d.vendor_id
-    AND p.valid_from < timezone('UTC', CAST(d.day + 1 AS TIMESTAMP))
-    AND p.valid_to >= timezone('UTC', CAST(d.day + 1 AS TIMESTAMP))
-WHERE d.complete AND EXISTS (
-    SELECT 1 FROM _rule_dirty r WHERE r.vendor_id = d.vendor_id AND d.day >= r.from_day)
-ORDER BY d.vendor_id, d.day""",
-    "month": """
-SELECT m.*, m.month AS day, s.quality_score, s.security_score, s.cost_score,
+
+def _series_sql(grain: Grain, scores_on: str, from_column: str) -> str:
+    """The complete periods of ``grain`` to judge for the vendors in ``_rule_dirty``, with the
+    scores of ``scores_on`` (a day), and the profile terms in force at each period's end."""
+    end = grain.end("f.period")
+    return f"""
+SELECT f.* EXCLUDE ({grain.name}), f.period AS day, s.quality_score, s.security_score, s.cost_score,
     s.backsourcing_score, s.responses_30d, p.tier, p.sla_latency_p95_ms,
-    p.sla_success_rate_min, p.sla_defects_per_1k_max,
-    p.act_by,
-    epoch(timezone($tz, CAST(m.month AS TIMESTAMP))) AS period_start_epoch,
-    epoch(timezone($tz, CAST(m.month + INTERVAL 1 MONTH AS TIMESTAMP))) AS period_end_epoch
-FROM vendor_monthly m
-LEFT JOIN vendor_scores s ON s.vendor_id = m.vendor_id
-    AND s.day = CAST(m.month + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE)
-LEFT JOIN profile_terms p ON p.vendor_id = m.vendor_id
-    AND p.valid_from < timezone($tz, CAST(m.month + INTERVAL 1 MONTH AS TIMESTAMP))
-    AND p.valid_to >= timezone($tz, CAST(m.month + INTERVAL 1 MONTH AS TIMESTAMP))
-WHERE m.complete AND EXISTS (
-    SELECT 1 FROM _rule_dirty r WHERE r.vendor_id = m.vendor_id AND m.month >= r.from_month)
-ORDER BY m.vendor_id, m.month""",
+    p.sla_success_rate_min, p.sla_defects_per_1k_max, p.act_by,
+    epoch({grain.start("f.period")}) AS period_start_epoch,
+    epoch({end}) AS period_end_epoch
+FROM (SELECT *, {grain.name} AS period FROM {grain.table}) f
+LEFT JOIN vendor_scores s ON s.vendor_id = f.vendor_id AND s.day = {scores_on}
+LEFT JOIN profile_terms p ON p.vendor_id = f.vendor_id
+    AND p.valid_from < {end} AND p.valid_to >= {end}
+WHERE f.complete AND EXISTS (
+    SELECT 1 FROM _rule_dirty r WHERE r.vendor_id = f.vendor_id AND f.period >= r.{from_column})
+ORDER BY f.vendor_id, f.period"""
+
+
+# What a rule judges, per grain: the projection's row, its scores (a month is scored by its
+# last day), and the terms in force at the period's end.
+SERIES = {
+    "day": _series_sql(DAILY, "f.period", "from_day"),
+    "month": _series_sql(
+        MONTHLY, "CAST(f.period + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE)", "from_month"
+    ),
 }
 _STEP_SCHEMA = pa.schema(
     [
