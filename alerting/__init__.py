@@ -1,0 +1,1 @@
+"""Alerting: from breach records to people, reliably and without noise."""
