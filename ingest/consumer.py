@@ -92,8 +92,12 @@ class Ingestor:
         now_getter: NowGetter,
         dead_letters: DeadLetterPublisher | None,
         report: Callable[[str], None] = print,
+        on_stored: Callable[[], None] | None = None,
     ) -> None:
+        """``on_stored`` is called (on the writer thread) after each batch that stored at
+        least one event committed: the engine wakes its metrics cycle with it."""
         self.settings = settings
+        self.on_stored = on_stored
         self.store = store
         self.now_getter = now_getter
         self.dead_letter_publisher = dead_letters
@@ -147,6 +151,8 @@ class Ingestor:
                 )
                 self.progress.add(outcome)
                 self._done.put(self.store.next_offsets())
+                if self.on_stored is not None and outcome.stored_total:
+                    self.on_stored()
         except BaseException as exc:
             self._writer_error = exc
             self._done.put({})

@@ -10,12 +10,14 @@ Contract:
   periods they belong to), plus the periods from the last ``as_of`` on. Its result equals
   ``rebuild(as_of)``. If ``as_of`` is earlier than the last run's, or the period settings
   changed, it rebuilds instead.
-* Each run is one DuckDB transaction: readers see the old projections or the new ones.
+* Each run is one DuckDB transaction: readers see the old projections or the new ones; the
+  ``notify`` hook (alerting's planner) writes its outbox inside it.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -31,6 +33,10 @@ from metrics.tables import DDL, PROJECTION_TABLES
 from vendorwatch.settings import MetricsSettings
 
 RunMode = Literal["incremental", "rebuild"]
+
+Notify = Callable[[duckdb.DuckDBPyConnection, datetime], str]
+"""Called inside the run's transaction after the rules recorded their transitions, so what it
+writes (the alerting outbox) commits with them; returns a phrase for the run summary."""
 
 _EVENT_TABLES = tuple(TABLE_BY_TYPE.values())
 _ALL_EVENTS = " UNION ALL ".join(
@@ -124,12 +130,14 @@ class RunOutcome:
     monthly_rows: int
     alerts: int
     seconds: float
+    notified: str = ""
 
     def summary(self) -> str:
+        notified = f", {self.notified}" if self.notified else ""
         return (
             f"metrics {self.mode} as of {self.as_of.isoformat()}: {self.vendors} vendor(s), "
             f"{self.daily_rows} daily and {self.monthly_rows} monthly rows recomputed, "
-            f"{self.alerts} new alert transition(s), in {self.seconds:.2f} s"
+            f"{self.alerts} new alert transition(s){notified}, in {self.seconds:.2f} s"
         )
 
 
@@ -142,8 +150,10 @@ class MetricsJob:
         settings: MetricsSettings,
         *,
         policy: Policy | None = None,
+        notify: Notify | None = None,
     ) -> None:
         self.connection = connection
+        self.notify = notify
         self.settings = settings
         if policy is None:
             policy = load_policy(settings.policy_file) if settings.policy_file else default_policy()
@@ -220,6 +230,7 @@ class MetricsJob:
             alerts = rules.evaluate_rules(
                 con, tz=self.settings.reporting_tz, as_of=as_of, recorded_at=now
             )
+            notified = self.notify(con, now) if self.notify else ""
             vendors = _count(con.execute("SELECT count(*) FROM _dirty"))
             con.execute(_SAVE_WATERMARKS)
             self._set_state("as_of", as_of.isoformat())
@@ -236,6 +247,7 @@ class MetricsJob:
             monthly_rows=rows["vendor_monthly"],
             alerts=alerts,
             seconds=time.perf_counter() - started,
+            notified=notified,
         )
 
     def _score(self, params: dict[str, Any]) -> None:

@@ -120,6 +120,7 @@ def show_config() -> None:
 
 
 def _register_optional_commands() -> None:
+    from vendorwatch.commands.alerts import alerts_app
     from vendorwatch.commands.metrics import backtest, explain, metrics_app, rebuild, run_engine
     from vendorwatch.commands.policy import policy_app
     from vendorwatch.commands.simulate import simulate
@@ -131,6 +132,7 @@ def _register_optional_commands() -> None:
     app.command("explain")(explain)
     app.command("backtest")(backtest)
     app.add_typer(policy_app, name="policy")
+    app.add_typer(alerts_app, name="alerts")
 
 
 _register_optional_commands()

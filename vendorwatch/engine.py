@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,8 +21,8 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
 from ingest.records import ConsumedRecord
-from metrics.control import apply_commands, next_offsets
-from metrics.job import MetricsJob, RunOutcome
+from metrics.control import POLICY_COMMANDS, CommandType, apply_commands, next_offsets
+from metrics.job import MetricsJob, Notify, RunOutcome
 from vendorwatch.settings import MetricsSettings, Settings, kafka_client_options
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,9 @@ class ControlReader:
 
 
 class MetricsCycle(threading.Thread):
-    """Runs the metrics job every ``settings.cycle_seconds`` until :meth:`stop`."""
+    """Runs the metrics job when :meth:`wake` says new events are stored (no sooner than
+    ``cycle_min_seconds`` after the previous run) and at least every ``cycle_seconds`` (time
+    alone completes periods, ends silences, makes repeats due), until :meth:`stop`."""
 
     def __init__(
         self,
@@ -110,21 +112,35 @@ class MetricsCycle(threading.Thread):
         now_getter: NowGetter,
         report: Callable[[str], None],
         control: ControlReader | None = None,
+        notify: Notify | None = None,
+        command_types: Mapping[str, CommandType] = POLICY_COMMANDS,
+        after_run: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(name="metrics-cycle", daemon=True)
         self._cursor = connection.cursor()
-        self._job = MetricsJob(self._cursor, settings)
+        self._job = MetricsJob(self._cursor, settings, notify=notify)
         self._interval = settings.cycle_seconds
+        self._min_gap = settings.cycle_min_seconds
         self._now = now_getter
         self._report = report
         self._control = control
+        self._command_types = command_types
+        self._after_run = after_run
         self._stopping = threading.Event()
+        self._woken = threading.Event()
+
+    def wake(self) -> None:
+        """New events are stored: recompute soon."""
+        self._woken.set()
 
     def run(self) -> None:
         try:
             while not self._stopping.is_set():
+                self._woken.clear()
                 self.run_once()
-                self._stopping.wait(self._interval)
+                if self._stopping.wait(self._min_gap):
+                    break
+                self._woken.wait(max(0.0, self._interval - self._min_gap))
         finally:
             if self._control is not None:
                 self._control.close()
@@ -136,7 +152,9 @@ class MetricsCycle(threading.Thread):
             if self._control is not None:
                 records = self._control.poll()
                 baseline = self._job.policy
-                for applied in apply_commands(self._cursor, records, now, baseline=baseline):
+                for applied in apply_commands(
+                    self._cursor, records, now, baseline=baseline, types=self._command_types
+                ):
                     who = applied.command.issued_by if applied.command else "unknown sender"
                     self._report(f"control command from {who}: {applied.status}: {applied.detail}")
             outcome = self._job.run(now)
@@ -146,7 +164,10 @@ class MetricsCycle(threading.Thread):
                 self._control.rewind()
             return None
         self._report(outcome.summary())
+        if self._after_run is not None:
+            self._after_run()
         return outcome
 
     def stop(self) -> None:
         self._stopping.set()
+        self._woken.set()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
@@ -22,6 +23,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 from pydantic_settings import SettingsError as SourceError
+
+from alerting.config import AlertingSettings
 
 DEFAULT_CONFIG_FILE = Path("vendorwatch.toml")
 NO_CONFIG_FILE = Path(os.devnull)
@@ -89,7 +92,12 @@ class MetricsSettings(BaseModel):
         description="A vendor with no response event for this long is reported silent.",
     )
     cycle_seconds: float = Field(
-        default=60.0, gt=0, description="How often `vendorwatch run` recomputes the metrics."
+        default=60.0, gt=0, description="`vendorwatch run` recomputes at least this often."
+    )
+    cycle_min_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="New events trigger a recomputation, but no sooner than this after the last.",
     )
     policy_file: Path | None = Field(
         default=None,
@@ -158,6 +166,7 @@ class Settings(BaseSettings):
     batch_max_wait_ms: int = Field(default=500, ge=1, le=60_000)
     progress_interval_s: float = Field(default=5.0, gt=0)
     metrics: MetricsSettings = MetricsSettings()
+    alerting: AlertingSettings = AlertingSettings()
 
     @field_validator("kafka_bootstrap")
     @classmethod
@@ -259,4 +268,12 @@ def _env_value(value: object) -> str:
         return value.get_secret_value()
     if isinstance(value, timedelta):
         return f"PT{value.total_seconds():g}S"
+    if isinstance(value, dict | list):  # e.g. alerting.channels: JSON, as pydantic-settings reads
+        return orjson.dumps(value, default=_json_value).decode()
+    return str(value)
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, SecretStr | timedelta):
+        return _env_value(value)
     return str(value)

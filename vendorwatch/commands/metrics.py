@@ -102,11 +102,12 @@ def rebuild(as_of: AsOf = None) -> None:
 def _recompute(as_of: str | None, *, rebuild: bool) -> None:
     from metrics.job import MetricsJob
     from vendorwatch.cli import settings_or_exit, utc_now
+    from vendorwatch.delivery import planner_hook
 
     settings = settings_or_exit()
     moment = _as_of(as_of, settings)
     with open_store(settings) as store:
-        job = MetricsJob(store.connection, settings.metrics)
+        job = MetricsJob(store.connection, settings.metrics, notify=planner_hook(settings.alerting))
         outcome = (job.rebuild if rebuild else job.run)(moment, now=utc_now())
     typer.echo(outcome.summary())
 
@@ -180,10 +181,12 @@ def _date_option(name: str, value: str | None) -> date | None:
 def run_engine(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
-    """The engine: ingest continuously and recompute the metrics every cycle."""
+    """The engine: ingest continuously, recompute the metrics when events arrive (and every
+    cycle), and deliver the notifications the rules cause."""
     from ingest.consumer import Ingestor
     from ingest.deadletter import DeadLetterPublisher
     from vendorwatch.cli import configure_logging, settings_or_exit, stop_on_signals, utc_now
+    from vendorwatch.delivery import DeliveryLoop, command_types, planner_hook
     from vendorwatch.engine import ControlReader, MetricsCycle
 
     settings = settings_or_exit()
@@ -194,13 +197,18 @@ def run_engine(
         typer.echo(line, err=True)
 
     with open_store(settings) as store:
+        delivery = DeliveryLoop(store.connection, settings, now_getter=utc_now)
         cycle = MetricsCycle(
             store.connection,
             settings.metrics,
             now_getter=utc_now,
             report=report,
             control=ControlReader(settings, store.connection),
+            notify=planner_hook(settings.alerting),
+            command_types=command_types(settings.alerting),
+            after_run=delivery.wake,
         )
+        delivery.start()
         cycle.start()
         try:
             Ingestor(
@@ -209,7 +217,10 @@ def run_engine(
                 now_getter=utc_now,
                 dead_letters=DeadLetterPublisher(settings),
                 report=report,
+                on_stored=cycle.wake,
             ).run(drain=False, stop=stop)
         finally:
             cycle.stop()
             cycle.join()
+            delivery.stop()
+            delivery.join()

@@ -8,11 +8,9 @@ Exit status: 0 sent, 1 Kafka failure, 2 bad settings, options or policy.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
-import orjson
 import typer
 
 policy_app = typer.Typer(help="Change the alert policy of a running engine.", no_args_is_help=True)
@@ -28,13 +26,10 @@ def set_policy(
     ] = None,
 ) -> None:
     """Send FILE to the engine on the control topic; it is in force once the engine reads it."""
-    from kafka import KafkaProducer
-    from kafka.errors import KafkaError
-
     from metrics.policy import parse_policy
     from metrics.policy_errors import PolicyError
     from vendorwatch.cli import settings_or_exit
-    from vendorwatch.settings import kafka_client_options
+    from vendorwatch.commands.control import new_command, send_command
 
     settings = settings_or_exit()
     try:
@@ -46,22 +41,11 @@ def set_policy(
     except PolicyError as exc:
         typer.echo(f"vendorwatch: {exc}", err=True)
         raise typer.Exit(2) from None
-    command = {
-        "type": "set_policy",
-        "command_id": command_id or f"policy-{uuid.uuid4()}",
-        "issued_at": datetime.now(UTC).isoformat(),
-        "issued_by": issued_by,
-        "reason": reason,
-        "policy_toml": text,
-    }
-    producer = KafkaProducer(**kafka_client_options(settings), acks="all")
-    try:
-        producer.send(settings.topics.control, orjson.dumps(command)).get(timeout=30)
-    except KafkaError as exc:
-        typer.echo(f"vendorwatch: could not send to {settings.topics.control}: {exc}", err=True)
-        raise typer.Exit(1) from None
-    finally:
-        producer.close()
+    command = new_command(
+        "set_policy", issued_by, command_id or f"policy-{uuid.uuid4()}", reason=reason
+    )
+    command["policy_toml"] = text
+    send_command(settings, command)
     typer.echo(
         f"sent {command['command_id']}: policy {policy.version} to {settings.topics.control}"
     )

@@ -1,0 +1,225 @@
+"""Email through SMTP (stdlib ``smtplib``): a plain-text message with an HTML alternative.
+
+Message contract (:func:`build_message`): ``Subject: {subject_prefix} {summary}`` (one line,
+at most :data:`SUBJECT_CHARS` characters); ``Message-ID: <{notification_id}@vendorwatch>``
+(identical on every retry, so receivers and mail systems can dedup on it);
+``X-Vendorwatch-Notification-Id``; ``Auto-Submitted: auto-generated`` (no auto-replies). The
+text part lists each alert (rule, severity, state and change, value, thresholds, period,
+reason, policy version, evidence link) and the dashboard link; the HTML part shows the same,
+every value escaped with :func:`html.escape`.
+
+Transport: ``ssl`` connects with implicit TLS, ``starttls`` upgrades before anything else is
+sent (a server without STARTTLS is an error, never a silent downgrade); certificates are
+verified against the system store plus ``ca_file``. ``AUTH`` is used when a username is set.
+
+Errors (:class:`DeliveryError`): 4xx replies, connection errors, disconnects and timeouts are
+retryable; 5xx replies (550 recipient rejected, 535 authentication failed, ...), a missing
+STARTTLS/AUTH extension and a certificate that fails verification are permanent. Any other
+exception (a bug, not the network) is permanent too. Partially refused recipients are
+reported in the outcome, not raised (the others got the message).
+The password never appears in an outcome or error.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import smtplib
+import ssl
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from typing import Any
+
+from alerting.channels import render
+from alerting.channels._http import scrub
+from alerting.channels.base import Delivery, DeliveryError
+from alerting.channels.config import EmailChannelConfig
+
+SUBJECT_CHARS = 200
+_ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def message_id(notification_id: str) -> str:
+    """``<{notification_id}@vendorwatch>`` (characters unsafe in a Message-ID become ``_``)."""
+    return f"<{_ID_UNSAFE.sub('_', notification_id)}@vendorwatch>"
+
+
+def build_message(config: EmailChannelConfig, delivery: Delivery) -> EmailMessage:
+    """The complete message for ``delivery`` (see the module docstring)."""
+    payload = delivery.payload
+    summary = str(payload.get("summary") or render.vendor_label(payload))
+    message = EmailMessage()
+    message["Subject"] = render.one_line(f"{config.subject_prefix} {summary}", SUBJECT_CHARS)
+    message["From"] = config.sender
+    message["To"] = ", ".join(config.recipients)
+    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Message-ID"] = message_id(delivery.notification_id)
+    message["X-Vendorwatch-Notification-Id"] = render.one_line(delivery.notification_id, 200)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(text_body(payload))
+    message.add_alternative(html_body(payload), subtype="html")
+    return message
+
+
+def text_body(payload: dict[str, Any]) -> str:
+    """The plain-text part."""
+    lines = [
+        f"{render.headline(payload)}: {render.vendor_label(payload)}",
+        str(payload.get("summary") or ""),
+        "",
+        f"Vendor: {render.vendor_context(payload)}",
+        "",
+    ]
+    for number, alert in enumerate(render.alerts_of(payload), start=1):
+        lines.append(f"{number}. {render.alert_line(alert)}")
+        lines += [f"   {label + ':':<16}{value}" for label, value in render.alert_fields(alert)]
+        lines.append("")
+    lines.append(f"Dashboard: {render.text(payload.get('dashboard_url'))}")
+    lines.append(_footer(payload))
+    return "\n".join(lines) + "\n"
+
+
+def html_body(payload: dict[str, Any]) -> str:
+    """The HTML alternative part; every payload value is escaped."""
+    esc = html.escape
+    parts = [
+        '<!DOCTYPE html><html><body style="font-family:sans-serif">',
+        f"<h2>{esc(render.headline(payload))}: {esc(render.vendor_label(payload))}</h2>",
+        f"<p>{esc(str(payload.get('summary') or ''))}</p>",
+        f"<p>Vendor: {esc(render.vendor_context(payload))}</p>",
+    ]
+    for alert in render.alerts_of(payload):
+        parts.append(f"<h3>{esc(render.alert_line(alert))}</h3><table>")
+        for label, value in render.alert_fields(alert):
+            shown = _html_link(value) if label == "Evidence" else esc(value)
+            parts.append(f'<tr><th align="left">{esc(label)}</th><td>{shown}</td></tr>')
+        parts.append("</table>")
+    dashboard = payload.get("dashboard_url")
+    parts.append(f"<p>Dashboard: {_html_link(str(dashboard)) if dashboard else render.NA}</p>")
+    parts.append(f'<p style="color:#666">{esc(_footer(payload))}</p></body></html>')
+    return "\n".join(parts) + "\n"
+
+
+def _html_link(url: str) -> str:
+    if url == render.NA or not url.startswith(("http://", "https://")):
+        return html.escape(url)
+    return f'<a href="{html.escape(url, quote=True)}">{html.escape(url)}</a>'
+
+
+def _footer(payload: dict[str, Any]) -> str:
+    footer = f"Notification {render.text(payload.get('notification_id'))}"
+    if payload.get("created_at"):
+        footer += f", created {payload['created_at']}"
+    return footer
+
+
+class EmailChannel:
+    """A configured SMTP destination; one connection per :meth:`send`."""
+
+    def __init__(self, name: str, config: EmailChannelConfig) -> None:
+        self.name = name
+        self._config = config
+        self._password = config.password.get_secret_value() if config.password else None
+        self._tls = ssl.create_default_context()
+        if config.ca_file is not None:
+            self._tls.load_verify_locations(cafile=str(config.ca_file))
+
+    def __repr__(self) -> str:
+        return f"EmailChannel(name={self.name!r}, server={self._server!r})"
+
+    @property
+    def _server(self) -> str:
+        return f"{self._config.host}:{self._config.port}"
+
+    def send(self, delivery: Delivery) -> str:
+        """Deliver ``delivery`` to every recipient; returns ``"SMTP 250 accepted ..."``."""
+        config = self._config
+        message = build_message(config, delivery)
+        sender = parseaddr(config.sender)[1]
+        recipients = [parseaddr(r)[1] for r in config.recipients]
+        try:
+            smtp = self._connect()
+            try:
+                refused = smtp.send_message(message, from_addr=sender, to_addrs=recipients)
+            finally:
+                _quit_quietly(smtp)
+        except Exception as exc:
+            detail, retryable = classify(exc)
+            detail = scrub(detail, [self._password] if self._password else [])
+            raise DeliveryError(
+                f"SMTP {self._server} failed: {detail}", retryable=retryable
+            ) from None
+        accepted = len(recipients) - len(refused)
+        outcome = f"SMTP 250 accepted for {accepted} recipient(s)"
+        if refused:
+            shown = ", ".join(f"{addr} ({code})" for addr, (code, _) in sorted(refused.items()))
+            outcome += f"; refused: {shown}"
+        return outcome
+
+    def close(self) -> None:
+        """Nothing to release: connections live only for one send."""
+
+    def _connect(self) -> smtplib.SMTP:
+        config = self._config
+        timeout = config.timeout_seconds
+        smtp: smtplib.SMTP
+        if config.ssl:
+            smtp = smtplib.SMTP_SSL(config.host, config.port, timeout=timeout, context=self._tls)
+        else:
+            smtp = smtplib.SMTP(config.host, config.port, timeout=timeout)
+        try:
+            smtp.ehlo()
+            if config.starttls:
+                smtp.starttls(context=self._tls)
+                smtp.ehlo()
+            if config.username is not None and self._password is not None:
+                smtp.login(config.username, self._password)
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+
+def _quit_quietly(smtp: smtplib.SMTP) -> None:
+    """QUIT and close; a failing QUIT cannot undo an accepted message, so it is ignored."""
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
+
+
+def classify(exc: BaseException) -> tuple[str, bool]:
+    """``(detail, retryable)`` for an exception raised while talking SMTP."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        shown = ", ".join(
+            f"{addr} ({code} {_reply(text)})" for addr, (code, text) in exc.recipients.items()
+        )
+        return f"all recipients refused: {shown}", any(400 <= c <= 499 for c in codes)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        what = (
+            "authentication failed"
+            if isinstance(exc, smtplib.SMTPAuthenticationError)
+            else (type(exc).__name__)
+        )
+        code = exc.smtp_code
+        return f"{what}: {code} {_reply(exc.smtp_error)}", not 500 <= code <= 599
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return f"server disconnected: {exc}", True
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return f"server lacks a required extension: {exc}", False
+    if isinstance(exc, smtplib.SMTPException):
+        return f"{type(exc).__name__}: {exc}", False
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"TLS certificate verification failed: {exc.verify_message}", False
+    if isinstance(exc, TimeoutError):
+        return f"timed out ({exc or 'no reply'})", True
+    if isinstance(exc, OSError):
+        return f"{type(exc).__name__}: {exc}", True
+    return f"unexpected {type(exc).__name__}: {exc}", False
+
+
+def _reply(raw: bytes | str) -> str:
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+    return render.one_line(text, 200)

@@ -1,0 +1,85 @@
+"""Generic webhook: POST the stored notification bytes, optionally HMAC-signed.
+
+Request contract (what receivers can rely on):
+
+* body: :attr:`Delivery.body` byte for byte (``Content-Type: application/json``);
+* ``X-Vendorwatch-Notification-Id`` and ``Idempotency-Key``: the notification id, identical
+  on every retry — dedup on it;
+* ``X-Vendorwatch-Timestamp``: unix seconds when this attempt was sent (informational);
+* ``X-Vendorwatch-Signature: sha256=<hex>`` when a secret is configured: HMAC-SHA256 of the
+  **raw body only** with the secret. It does not cover the timestamp, so it is identical
+  across retries of the same notification; receivers check it with :func:`verify` (or the
+  same HMAC in their language) on the bytes they received, before parsing them.
+
+Outcomes and errors follow :mod:`alerting.channels._http` (2xx ok; 408/429/5xx/timeouts/
+connection errors retryable; other 4xx permanent). The secret and the URL's query and
+credentials never appear in an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+
+from alerting.channels._http import HttpPoster
+from alerting.channels.base import Delivery
+from alerting.channels.config import WebhookChannelConfig
+
+SIGNATURE_HEADER = "X-Vendorwatch-Signature"
+NOTIFICATION_ID_HEADER = "X-Vendorwatch-Notification-Id"
+TIMESTAMP_HEADER = "X-Vendorwatch-Timestamp"
+_PREFIX = "sha256="
+
+
+def sign(body: bytes, secret: str) -> str:
+    """The ``X-Vendorwatch-Signature`` value for ``body``: ``"sha256=<hex HMAC-SHA256>"``."""
+    digest = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+    return _PREFIX + digest
+
+
+def verify(body: bytes, secret: str, header_value: str | None) -> bool:
+    """True when ``header_value`` is the signature of ``body`` under ``secret``.
+
+    Constant-time comparison (:func:`hmac.compare_digest`); a missing or malformed header
+    is simply False.
+    """
+    if not header_value:
+        return False
+    return hmac.compare_digest(sign(body, secret).encode(), header_value.strip().encode())
+
+
+class WebhookChannel:
+    """A configured webhook destination; one pooled HTTP client per channel."""
+
+    def __init__(self, name: str, config: WebhookChannelConfig) -> None:
+        self.name = name
+        self._secret = config.secret.get_secret_value() if config.secret else None
+        self._poster = HttpPoster(
+            config.url,
+            timeout_seconds=config.timeout_seconds,
+            headers=config.headers,
+            secrets=[self._secret] if self._secret else [],
+        )
+
+    def __repr__(self) -> str:
+        return f"WebhookChannel(name={self.name!r}, target={self._poster.target!r})"
+
+    def headers_for(self, delivery: Delivery) -> dict[str, str]:
+        """The per-attempt headers (signature, ids, timestamp) for ``delivery``."""
+        headers = {
+            "Content-Type": "application/json",
+            NOTIFICATION_ID_HEADER: delivery.notification_id,
+            "Idempotency-Key": delivery.notification_id,
+            TIMESTAMP_HEADER: str(int(time.time())),
+        }
+        if self._secret is not None:
+            headers[SIGNATURE_HEADER] = sign(delivery.body, self._secret)
+        return headers
+
+    def send(self, delivery: Delivery) -> str:
+        """POST ``delivery.body``; returns ``"HTTP <status>"`` or raises DeliveryError."""
+        return self._poster.post(delivery.body, self.headers_for(delivery))
+
+    def close(self) -> None:
+        self._poster.close()

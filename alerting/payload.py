@@ -1,0 +1,137 @@
+"""The notification document (``vendorwatch.notification/1``) every channel receives.
+
+One document per vendor and channel: the alerts of that vendor that changed (or are due a
+reminder) in one planning pass, with their values, thresholds, policy version and links.
+Its exact serialised bytes are stored in the outbox, so retries resend (and re-sign) the same
+bytes. The shape is documented in docs/alerting.md; consumers must ignore unknown fields.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import orjson
+
+SCHEMA = "vendorwatch.notification/1"
+
+Change = Literal["new", "escalated", "deescalated", "resolved", "repeat", "acknowledged"]
+
+
+@dataclass(frozen=True)
+class AlertNews:
+    """One alert in a notification: its current state and what changed."""
+
+    alert_id: str
+    vendor_id: str
+    rule: str
+    metric: str
+    grain: str
+    period: str
+    state: str
+    severity: str | None
+    change: Change
+    value: float | None
+    thresholds: dict[str, Any]
+    policy_version: str
+    reason: str
+    since: datetime
+    acknowledged_by: str | None
+    values: list[dict[str, Any]]
+
+    def document(self, evidence_url: str | None) -> dict[str, Any]:
+        return {
+            "alert_id": self.alert_id,
+            "rule": self.rule,
+            "metric": self.metric,
+            "grain": self.grain,
+            "period": self.period,
+            "state": self.state,
+            "severity": self.severity,
+            "change": self.change,
+            "value": self.value,
+            "thresholds": self.thresholds,
+            "policy_version": self.policy_version,
+            "reason": self.reason,
+            "since": self.since.isoformat(),
+            "acknowledged_by": self.acknowledged_by,
+            "evidence_url": evidence_url,
+            "values": self.values,
+        }
+
+
+@dataclass(frozen=True)
+class VendorInfo:
+    vendor_id: str
+    name: str | None
+    tier: str | None
+    service: str | None
+
+
+def kind_of(news: Sequence[AlertNews]) -> str:
+    """``repeat`` if every alert is a reminder, ``resolved`` if every one resolved, else
+    ``firing``; a single acknowledgement is ``acknowledged``."""
+    changes = {n.change for n in news}
+    if changes == {"repeat"}:
+        return "repeat"
+    if changes == {"acknowledged"}:
+        return "acknowledged"
+    if all(n.state == "resolved" for n in news):
+        return "resolved"
+    return "firing"
+
+
+def summary(vendor: VendorInfo, news: Sequence[AlertNews]) -> str:
+    who = f"{vendor.name} ({vendor.vendor_id})" if vendor.name else vendor.vendor_id
+    firing = [n for n in news if n.state == "firing"]
+    resolved = [n for n in news if n.state == "resolved"]
+    parts = []
+    if firing:
+        described = ", ".join(f"{n.rule} {n.severity}" for n in firing)
+        noun = "alert" if len(firing) == 1 else "alerts"
+        parts.append(f"{len(firing)} {noun} firing: {described}")
+    if resolved:
+        parts.append(f"resolved: {', '.join(n.rule for n in resolved)}")
+    if kind_of(news) == "acknowledged":
+        parts = [f"{news[0].rule} acknowledged by {news[0].acknowledged_by}"]
+    return f"{who}: {'; '.join(parts)}"
+
+
+def notification_id(channel: str, vendor_id: str, news: Sequence[AlertNews], at: datetime) -> str:
+    """Deterministic for the same news to the same channel at the same planning instant."""
+    changes = ",".join(sorted(f"{n.alert_id}:{n.change}" for n in news))
+    key = f"{channel}|{vendor_id}|{changes}|{at.isoformat()}"
+    return hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
+def render(
+    *,
+    identity: str,
+    vendor: VendorInfo,
+    news: Sequence[AlertNews],
+    created_at: datetime,
+    links: Any,
+) -> str:
+    """The document as JSON text. ``links(vendor_id, alert_id=None)`` gives dashboard URLs."""
+    document = {
+        "schema": SCHEMA,
+        "notification_id": identity,
+        "kind": kind_of(news),
+        "status": "firing" if any(n.state == "firing" for n in news) else "resolved",
+        "created_at": created_at.isoformat(),
+        "summary": summary(vendor, news),
+        "vendor": {
+            "vendor_id": vendor.vendor_id,
+            "name": vendor.name,
+            "tier": vendor.tier,
+            "service": vendor.service,
+        },
+        "dashboard_url": links(vendor.vendor_id),
+        "alerts": [n.document(links(vendor.vendor_id, n.alert_id)) for n in news],
+        "firing": sum(n.state == "firing" for n in news),
+        "resolved": sum(n.state == "resolved" for n in news),
+    }
+    return orjson.dumps(document, default=str).decode()

@@ -1,0 +1,44 @@
+"""Sending a command to the engine on the control topic (``policy set``, ``alerts ack`` ...).
+
+The engine validates and applies it when it reads it and audits the outcome in
+``command_log``; here the command is only checked for what the sender can know.
+Exit status: 1 when Kafka cannot take the record.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import typer
+
+from vendorwatch.settings import Settings, kafka_client_options
+
+
+def new_command(kind: str, issued_by: str, command_id: str | None, **fields: Any) -> dict[str, Any]:
+    """A command document with the common fields filled in (``issued_at``: now, UTC)."""
+    return {
+        "type": kind,
+        "command_id": command_id or f"{kind}-{uuid.uuid4()}",
+        "issued_at": datetime.now(UTC).isoformat(),
+        "issued_by": issued_by,
+        **{k: v for k, v in fields.items() if v is not None},
+    }
+
+
+def send_command(settings: Settings, command: dict[str, Any]) -> None:
+    """Produce ``command`` to the control topic and wait for the broker's acknowledgement."""
+    from kafka import KafkaProducer
+    from kafka.errors import KafkaError
+
+    producer = KafkaProducer(**kafka_client_options(settings), acks="all")
+    try:
+        value = orjson.dumps(command, default=str)
+        producer.send(settings.topics.control, value).get(timeout=30)
+    except KafkaError as exc:
+        typer.echo(f"vendorwatch: could not send to {settings.topics.control}: {exc}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        producer.close()

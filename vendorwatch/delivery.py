@@ -1,0 +1,107 @@
+"""Wiring alerting into the engine: the planner hook, the command types and the dispatcher.
+
+:class:`DeliveryLoop` runs :meth:`alerting.dispatcher.Dispatcher.deliver_due` on its own
+DuckDB cursor whenever a metrics run committed (``wake``) and whenever a retry comes due
+(polling at most every ``poll_seconds``), until :meth:`stop`. A DuckDB error in a pass is
+logged and the pass retried: the outbox keeps every message until it is delivered or dead.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+import duckdb
+
+from alerting.channels.base import Channel
+from alerting.channels.config import KafkaChannelConfig
+from alerting.channels.factory import open_channel
+from alerting.commands import alert_commands
+from alerting.config import TOPIC_CHANNEL, AlertingSettings
+from alerting.dispatcher import Dispatcher
+from alerting.planner import plan_notifications
+from metrics.control import POLICY_COMMANDS, CommandType
+from metrics.job import Notify
+from vendorwatch.settings import Settings, kafka_client_options
+
+log = logging.getLogger(__name__)
+
+
+def planner_hook(settings: AlertingSettings) -> Notify:
+    """The metrics job's ``notify``: plan notifications in the run's transaction."""
+
+    def notify(con: duckdb.DuckDBPyConnection, now: datetime) -> str:
+        outcome = plan_notifications(con, now, settings)
+        held = f", {outcome.held} held by silences" if outcome.held else ""
+        return f"{outcome.messages} notification(s) queued{held}"
+
+    return notify
+
+
+def command_types(settings: AlertingSettings) -> dict[str, CommandType]:
+    """Every command the engine applies from the control topic."""
+    return {**POLICY_COMMANDS, **alert_commands(settings)}
+
+
+def open_channels(settings: Settings) -> dict[str, Channel]:
+    """Every configured channel, plus the alerts topic feed when ``publish_topic``."""
+    options = kafka_client_options(settings)
+    alerting = settings.alerting
+    channels = {
+        name: open_channel(name, config, kafka_options=options, alerts_topic=settings.topics.alerts)
+        for name, config in alerting.channels.items()
+    }
+    if alerting.publish_topic:
+        channels[TOPIC_CHANNEL] = open_channel(
+            TOPIC_CHANNEL,
+            KafkaChannelConfig(type="kafka"),
+            kafka_options=options,
+            alerts_topic=settings.topics.alerts,
+        )
+    return channels
+
+
+class DeliveryLoop(threading.Thread):
+    """Drains the outbox until :meth:`stop` (see the module docstring)."""
+
+    def __init__(
+        self,
+        connection: duckdb.DuckDBPyConnection,
+        settings: Settings,
+        *,
+        now_getter: Callable[[], datetime],
+        poll_seconds: float = 1.0,
+        channels: dict[str, Channel] | None = None,
+    ) -> None:
+        super().__init__(name="delivery", daemon=True)
+        self._cursor = connection.cursor()
+        self._channels = open_channels(settings) if channels is None else channels
+        self._dispatcher = Dispatcher(
+            self._cursor, settings.alerting, self._channels, now_getter=now_getter
+        )
+        self._poll = poll_seconds
+        self._woken = threading.Event()
+        self._stopping = threading.Event()
+
+    def wake(self) -> None:
+        """New messages may be in the outbox."""
+        self._woken.set()
+
+    def run(self) -> None:
+        try:
+            while not self._stopping.is_set():
+                self._woken.clear()
+                try:
+                    self._dispatcher.deliver_due()
+                except duckdb.Error:
+                    log.exception("delivery pass failed; retrying")
+                self._woken.wait(self._poll)
+        finally:
+            self._dispatcher.close()
+            self._cursor.close()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._woken.set()
