@@ -7,10 +7,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import ingest_bench, metrics_bench
+from bench import alert_bench, ingest_bench, metrics_bench
 from vendorwatch.broker import LocalBroker
 
-BENCHMARKS = ("ingest", "metrics")
+BENCHMARKS = ("ingest", "metrics", "alerts")
 
 
 def main() -> None:
@@ -19,6 +19,7 @@ def main() -> None:
     parser.add_argument(
         "--metrics-events", type=int, default=10_000_000, help="metrics: stored responses"
     )
+    parser.add_argument("--alert-breaches", type=int, default=20, help="alerts: breaches timed")
     parser.add_argument("--only", choices=BENCHMARKS, action="append", help="run only these")
     args = parser.parse_args()
     chosen = args.only or BENCHMARKS
@@ -38,6 +39,15 @@ def main() -> None:
             metrics = metrics_bench.run(workdir, events=args.metrics_events)
             verdicts.append(f"{metrics.verdict}  [{time.perf_counter() - started:.0f}s]")
             print(verdicts[-1])
+        if "alerts" in chosen:
+            with LocalBroker(workdir / "kafka-alerts") as broker:
+                print(
+                    f"alerts benchmark: {args.alert_breaches} breaches, broker {broker.bootstrap}"
+                )
+                started = time.perf_counter()
+                alerts = alert_bench.run(broker, workdir, args.alert_breaches)
+                verdicts.append(f"{alerts.verdict}  [{time.perf_counter() - started:.0f}s]")
+                print(verdicts[-1])
     print("\n".join(["", "summary:", *verdicts]))
 
 

@@ -101,10 +101,11 @@ class CommandType:
 
 
 def validation_reason(error: ValidationError) -> str:
-    """The first error as ``field: message`` (``command`` when no field is to blame)."""
+    """The first error as ``field: message``; a rule across fields names its fields itself."""
     first = error.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "command"
-    return f"{where}: {first['msg']}"
+    message = str(first["msg"]).removeprefix("Value error, ")
+    where = ".".join(str(p) for p in first["loc"])
+    return f"{where}: {message}" if where else message
 
 
 def _apply_set_policy(

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: a local broker (started by make), simulated vendors for every scenario preset,
-# and the engine ingesting them live and recomputing metrics, scores and alerts every minute. Ctrl-C stops the engine and the simulator; the broker
-# keeps running (`make broker-stop` stops it).
+# the engine ingesting them live and recomputing metrics, scores and alerts as events arrive,
+# and a webhook receiver printing the signed notifications the engine sends. Ctrl-C stops the
+# engine, the simulator and the receiver; the broker keeps running (`make broker-stop`).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 VW=.venv/bin/vendorwatch
@@ -9,6 +10,11 @@ export VENDORWATCH_DB="${VENDORWATCH_DB:-data/demo.duckdb}"
 DAYS="${DEMO_DAYS:-60}"
 PER_SCENARIO="${DEMO_VENDORS_PER_SCENARIO:-2}"
 RATE="${DEMO_RATE:-20}"
+RECEIVER_PORT="${DEMO_RECEIVER_PORT:-8765}"
+# Alerts go to the demo's receiver, signed with a demo secret (see docs/alerting.md).
+export VENDORWATCH_RECEIVER_SECRET="${VENDORWATCH_RECEIVER_SECRET:-demo-secret}"
+export VENDORWATCH_ALERTING__CHANNELS="{\"demo\": {\"type\": \"webhook\", \"url\": \"http://127.0.0.1:${RECEIVER_PORT}/hook\", \"secret\": \"${VENDORWATCH_RECEIVER_SECRET}\"}}"
+export VENDORWATCH_ALERTING__ROUTES='[{"channels": ["demo"]}]'
 
 pids=()
 cleanup() {
@@ -19,7 +25,8 @@ cleanup() {
   echo "demo stopped. The store is ${VENDORWATCH_DB}; look inside with:"
   echo "  VENDORWATCH_DB=${VENDORWATCH_DB} .venv/bin/vendorwatch status"
   echo "  VENDORWATCH_DB=${VENDORWATCH_DB} .venv/bin/vendorwatch explain hooli-claims-1"
-  echo "  .venv/bin/python -c \"import duckdb; print(duckdb.connect('${VENDORWATCH_DB}', read_only=True).sql('SELECT vendor_id, rule, period, state, severity, reason FROM alert_log ORDER BY period DESC LIMIT 20'))\""
+  echo "  VENDORWATCH_DB=${VENDORWATCH_DB} .venv/bin/vendorwatch alerts list"
+  echo "  VENDORWATCH_DB=${VENDORWATCH_DB} .venv/bin/vendorwatch alerts notifications"
   echo "The broker is still running: make broker-stop"
 }
 trap cleanup INT TERM EXIT
@@ -38,13 +45,18 @@ if [[ ! -s "$VENDORWATCH_DB" ]]; then
   echo "== engine: first catch-up"
   $VW ingest --drain
   $VW status
-  echo "== metrics: projections, scores and rules over the backfill"
+  echo "== metrics: projections, scores and rules over the backfill (alerts are queued in the"
+  echo "   outbox; the engine delivers them below)"
   $VW metrics run
   $VW explain hooli-claims-1 || true
 fi
-echo "== engine running (ingest + a metrics cycle every minute); the simulated vendors go on"
-echo "   live at ${RATE} events/s. Ctrl-C stops."
+echo "== webhook receiver on http://127.0.0.1:${RECEIVER_PORT}/ prints each notification"
+$VW alerts receive --port "$RECEIVER_PORT" &
+pids+=($!)
+echo "== engine running (ingest, metrics as events arrive, alert delivery); the simulated vendors"
+echo "   go on live at ${RATE} events/s. Ctrl-C stops."
 echo "   (the simulator replays its backfill first: the engine stores those repeats once)"
+echo "   Try: .venv/bin/vendorwatch alerts ack VENDOR RULE --by you  (as the receiver prints them)"
 $VW run &
 pids+=($!)
 $VW "${SIM[@]}" --rate "$RATE" --duration 0 &

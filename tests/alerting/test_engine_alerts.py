@@ -14,7 +14,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from ingest.simulator import build_vendors, generate_events, produce
 from tests.alerting.servers import HttpReceiver, ReceivedRequest, Reply
-from tests.conftest import SettingsFactory
+from tests.conftest import SettingsFactory, run_vendorwatch, settings_env
 from tests.ingest.processes import IngestProcess, query
 from vendorwatch.settings import Settings
 
@@ -66,6 +66,14 @@ def wait_for_request(
     return receiver.requests
 
 
+def wait_for_line(engine: IngestProcess, text: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not any(text in line for line in engine.lines):
+        assert engine.process.poll() is None, engine.output()
+        assert time.monotonic() < deadline, engine.output()
+        time.sleep(0.1)
+
+
 def test_a_degrading_vendor_reaches_the_webhook_signed_and_the_alerts_topic(
     settings_factory: SettingsFactory, http_receiver: HttpReceiver
 ) -> None:
@@ -76,6 +84,19 @@ def test_a_degrading_vendor_reaches_the_webhook_signed_and_the_alerts_topic(
     engine = IngestProcess.start(settings, command="run")
     try:
         (request, *_) = wait_for_request(http_receiver, engine, timeout=180)
+        acked = run_vendorwatch(
+            "alerts",
+            "ack",
+            vendor_id,
+            "latency_p95",
+            "--by",
+            "anna",
+            "--comment",
+            "on it",
+            env=settings_env(settings),
+        )
+        assert acked.returncode == 0, acked.stderr
+        wait_for_line(engine, "control command from anna: applied", timeout=30)
     finally:
         engine.process.send_signal(signal.SIGTERM)
     assert engine.wait(timeout=60) == 0, engine.output()
@@ -106,6 +127,81 @@ def test_a_degrading_vendor_reaches_the_webhook_signed_and_the_alerts_topic(
         consumer.close()
     feed = [(e["vendor"]["vendor_id"], e["alerts"][0]["rule"], e["kind"]) for e in events]
     assert (vendor_id, "latency_p95", "firing") in feed
+    assert (vendor_id, "latency_p95", "acknowledged") in feed
+
+    listed = run_vendorwatch("alerts", "list", env=settings_env(settings))
+    assert listed.returncode == 0, listed.stderr
+    (line,) = [row for row in listed.stdout.splitlines() if "latency_p95" in row]
+    assert vendor_id in line
+    assert "anna" in line  # acknowledged by
+    told = run_vendorwatch("alerts", "notifications", env=settings_env(settings))
+    assert "delivered" in told.stdout
+    assert vendor_id in told.stdout
+
+
+def test_alert_commands_are_checked_before_they_are_sent(
+    settings_factory: SettingsFactory,
+) -> None:
+    settings = settings_factory()
+    env = settings_env(settings)
+    unbounded = run_vendorwatch("alerts", "silence", "--vendor", "v1", "--by", "sam", env=env)
+    assert unbounded.returncode == 2
+    assert "ends_at: required unless 'every' makes it a maintenance window" in unbounded.stderr
+    no_matcher = run_vendorwatch("alerts", "silence", "--for", "2h", "--by", "sam", env=env)
+    assert no_matcher.returncode == 2
+    assert "matchers: give at least one of vendor_id, rule, severity, tier" in no_matcher.stderr
+    bad_day = run_vendorwatch(
+        "alerts",
+        "silence",
+        "--tier",
+        "low",
+        "--every",
+        "sunday",
+        "--from",
+        "02:00",
+        "--to",
+        "04:00",
+        "--by",
+        "sam",
+        env=env,
+    )
+    assert bad_day.returncode == 2
+    assert "every.days.0" in bad_day.stderr
+    window = run_vendorwatch(
+        "alerts",
+        "silence",
+        "--tier",
+        "low",
+        "--every",
+        "sat,sun",
+        "--from",
+        "22:00",
+        "--to",
+        "02:00",
+        "--tz",
+        "Europe/Berlin",
+        "--by",
+        "sam",
+        "--silence-id",
+        "weekend",
+        env=env,
+    )
+    assert window.returncode == 0, window.stderr
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, consumer_timeout_ms=5000)
+    try:
+        consumer.assign([TopicPartition(settings.topics.control, p) for p in range(3)])
+        consumer.seek_to_beginning()
+        (sent,) = [orjson.loads(r.value) for r in consumer]
+    finally:
+        consumer.close()
+    assert sent["type"] == "silence"
+    assert sent["silence_id"] == "weekend"
+    assert sent["every"] == {
+        "days": ["sat", "sun"],
+        "start": "22:00",
+        "end": "02:00",
+        "tz": "Europe/Berlin",
+    }
 
 
 def test_a_notification_survives_the_engine_killed_mid_send(

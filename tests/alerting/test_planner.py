@@ -241,7 +241,7 @@ def test_the_alerts_topic_feed_carries_every_change_and_acks(alerts: Alerts) -> 
     [
         (
             {"type": "silence", "ends_at": "2026-11-09T00:00:00Z", "matchers": {}},
-            "matchers: Value error, give at least one",
+            "matchers: give at least one",
         ),
         ({"type": "silence", "matchers": {"vendor_id": "v1"}}, "ends_at: required unless"),
         (
@@ -262,7 +262,7 @@ def test_the_alerts_topic_feed_carries_every_change_and_acks(alerts: Alerts) -> 
                 "matchers": {"vendor_id": "v1"},
                 "every": {"days": ["sun"], "start": "02:00", "end": "02:00"},
             },
-            "every: Value error, start and end are equal",
+            "every: start and end are equal",
         ),
         (
             {

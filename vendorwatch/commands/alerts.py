@@ -213,3 +213,32 @@ def silences() -> None:
         ORDER BY created_at""",
         [],
     )
+
+
+@alerts_app.command("receive")
+def receive(
+    port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8765,
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    secret: Annotated[
+        str | None,
+        typer.Option(
+            "--secret", envvar="VENDORWATCH_RECEIVER_SECRET", help="Refuse unsigned messages."
+        ),
+    ] = None,
+) -> None:
+    """A webhook receiver that prints each notification: try your routes (and the demo)."""
+    from alerting.receiver import serve
+    from vendorwatch.cli import stop_on_signals
+
+    def show(document: dict[str, Any], verified: bool) -> None:
+        mark = "signed" if verified else "unsigned"
+        typer.echo(f"[{mark}] {document.get('kind')}: {document.get('summary')}")
+        for alert in document.get("alerts", []):
+            typer.echo(
+                f"    {alert.get('rule')} {alert.get('state')} {alert.get('severity') or ''} "
+                f"({alert.get('change')}): value {alert.get('value')} for {alert.get('period')}"
+                f" -> {alert.get('evidence_url') or ''}"
+            )
+
+    typer.echo(f"receiving notifications on http://{host}:{port}/ (Ctrl-C stops)")
+    serve(host, port, secret, show, stop_on_signals())
