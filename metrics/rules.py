@@ -291,6 +291,24 @@ def _store_steps(con: duckdb.DuckDBPyConnection, results: list[Any], grain: str)
         con.unregister("_rule_steps_batch")
 
 
+def _stored_before(
+    con: duckdb.DuckDBPyConnection, grain: str, vendor_id: str, rule: str, before: date, n: int
+) -> list[Step]:
+    """The last ``n`` stored steps before ``before``: an incremental run judges only the
+    periods from the first one touched, but a transition's evidence shows the whole run-up."""
+    rows = con.execute(
+        """SELECT period, state, severity, value, breaching_periods, clearing_periods, changed,
+            reason
+        FROM rule_steps WHERE vendor_id = ? AND rule = ? AND grain = ? AND period < ?
+        ORDER BY period DESC LIMIT ?""",
+        [vendor_id, rule, grain, before, n],
+    ).fetchall()
+    return [
+        Step(period, BreachState(state), severity, value, breaching, clearing, changed, reason)
+        for period, state, severity, value, breaching, clearing, changed, reason in reversed(rows)
+    ]
+
+
 def alert_id(vendor_id: str, rule: str, period: date, state: str, severity: str | None) -> str:
     """A transition's identity: the same transition is recorded once, however often replayed."""
     key = f"{vendor_id}|{rule}|{period.isoformat()}|{state}|{severity or ''}"
@@ -323,6 +341,9 @@ def _announce(
     fresh = [(i, c) for i, c in zip(ids, candidates, strict=True) if i not in known]
     for identity, (row, rule, step, version) in fresh:
         steps = history[(row["vendor_id"], rule.name)]
+        window = max(rule.for_periods, rule.clear_periods) + 2
+        steps = _stored_before(con, grain, row["vendor_id"], rule.name, steps[0].period, window)
+        steps += history[(row["vendor_id"], rule.name)]
         evidence = evidence_for(con, row, rule.metric, rule, steps)
         con.execute(
             "INSERT INTO alert_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -3,7 +3,8 @@
 Every model forbids unknown fields and hides input values in validation errors
 (``hide_input_in_errors``), so a bad config never echoes a password, webhook secret or a
 token-bearing URL. Error messages name the field (pydantic's location) and the rule.
-URLs and headers are also left out of ``repr`` because they often carry tokens.
+URLs and headers are also left out of ``repr`` because they often carry tokens, and URLs are
+shown without query (webhook) or path (Slack) when dumped as JSON (``vendorwatch config``).
 
 Embedding these models in a parent model: pydantic renders errors with the *outermost*
 model's settings, so give the parent ``hide_input_in_errors=True`` too. Without it, the
@@ -28,9 +29,12 @@ from pydantic import (
     SecretStr,
     TypeAdapter,
     ValidationInfo,
+    field_serializer,
     field_validator,
     model_validator,
 )
+
+from alerting.channels._http import redact_url
 
 DEFAULT_ALERTS_TOPIC = "vendorwatch.alerts"
 
@@ -87,6 +91,11 @@ class WebhookChannelConfig(_ChannelModel):
     def _check_url(cls, value: str) -> str:
         return http_url(value)
 
+    @field_serializer("url", when_used="json")
+    def _shown_url(self, value: str) -> str:
+        """``vendorwatch config`` prints JSON: without the query, which often holds a token."""
+        return redact_url(value)
+
     @model_validator(mode="before")
     @classmethod
     def _mask_secret(cls, data: Any) -> Any:
@@ -127,6 +136,11 @@ class SlackChannelConfig(_ChannelModel):
     @classmethod
     def _check_url(cls, value: str) -> str:
         return http_url(value)
+
+    @field_serializer("url", when_used="json")
+    def _shown_url(self, value: str) -> str:
+        """Slack-style URLs carry their token in the path: JSON shows only the host."""
+        return redact_url(value, keep_path=False)
 
 
 class EmailChannelConfig(_ChannelModel):

@@ -234,3 +234,90 @@ def test_a_replay_as_of_a_past_date_backdates_neither_policy_nor_alerts(
     assert judged_by == [(str(default_policy().version),)]  # the past keeps its policy
     recorded = store.connection.execute("SELECT max(recorded_at) FROM alert_log").fetchall()[0][0]
     assert recorded <= wall_clock
+
+
+def _events_store(events: list[dict[str, Any]]) -> EventStore:
+    store = EventStore(":memory:")
+    store.connection.execute("SET TimeZone = 'UTC'")
+    add_events(store, events)
+    return store
+
+
+def add_events(store: EventStore, events: list[dict[str, Any]]) -> None:
+    topics = Topics()
+    by_type = {t: topic for topic, t in topics.event_topics().items()}
+    offsets = dict(
+        store.connection.execute(
+            'SELECT topic, max("offset") + 1 FROM (SELECT topic, "offset" FROM response_times '
+            'UNION ALL SELECT topic, "offset" FROM vendor_profiles) GROUP BY topic'
+        ).fetchall()
+    )
+    batch = []
+    for event in events:
+        topic = by_type[str(event["type"])]
+        offset = offsets.get(topic, 0)
+        offsets[topic] = offset + 1
+        batch.append(Record(topic, 0, offset, None, orjson.dumps(event)))
+    checks = RecordChecks(
+        topics.event_topics(), max_future_skew=timedelta(days=3650), max_record_bytes=1_000_000
+    )
+    outcome = store.write_batch(batch, checks, received_at=datetime(2026, 6, 1, tzinfo=UTC))
+    assert not outcome.dead_letters, outcome.dead_letters
+
+
+def slow_day(vendor_id: str, day: datetime, count: int = 60) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "response_time",
+            "event_id": f"{vendor_id}-{day:%m%d}-{i}",
+            "vendor_id": vendor_id,
+            "occurred_at": (day + timedelta(minutes=10 * i)).isoformat(),
+            "service": "helpdesk",
+            "latency_ms": 2000.0,
+        }
+        for i in range(count)
+    ]
+
+
+def test_evidence_shows_the_run_up_judged_by_earlier_runs() -> None:
+    """An incremental run judges only the new day; the firing alert's evidence still shows
+    the pending days before it, which earlier runs judged."""
+    day1 = datetime(2026, 5, 1, tzinfo=UTC)
+    profile = {
+        "type": "vendor_profile",
+        "event_id": "p1",
+        "vendor_id": "slow-1",
+        "occurred_at": "2026-04-01T00:00:00Z",
+        "name": "Slow One",
+        "service": "helpdesk",
+        "tier": "medium",
+        "contract": {
+            "start_date": "2026-01-01",
+            "end_date": "2028-12-31",
+            "notice_period_days": 90,
+            "monthly_fee": "1000",
+            "currency": "EUR",
+        },
+        "sla": {"latency_p95_ms": 400},
+    }
+    store = _events_store(
+        [profile, *slow_day("slow-1", day1), *slow_day("slow-1", day1 + timedelta(days=1))]
+    )
+    try:
+        job = MetricsJob(store.connection, SETTINGS)
+        job.run(day1 + timedelta(days=2))
+        assert store.connection.execute("SELECT count(*) FROM alert_log").fetchall() == [(0,)]
+        add_events(store, slow_day("slow-1", day1 + timedelta(days=2)))
+        outcome = job.run(day1 + timedelta(days=3))
+        assert outcome.mode == "incremental"
+        (evidence,) = store.connection.execute(
+            "SELECT evidence FROM alert_log WHERE rule = 'latency_p95' AND state = 'firing'"
+        ).fetchall()[0]
+    finally:
+        store.close()
+    values = orjson.loads(evidence)["values"]
+    assert [(v["period"], v["state"]) for v in values] == [
+        ("2026-05-01", "pending"),
+        ("2026-05-02", "pending"),
+        ("2026-05-03", "firing"),
+    ]
