@@ -25,7 +25,6 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
 
 import duckdb
 import orjson
@@ -93,13 +92,6 @@ class Dispatcher:
         for attempt in attempts:
             self._record(attempt)
         return attempts
-
-    def next_due(self) -> datetime | None:
-        """When the earliest pending message is due, if any."""
-        (row,) = self._con.execute(
-            "SELECT min(next_attempt_at) FROM notification_outbox WHERE status = 'pending'"
-        ).fetchall()
-        return cast(datetime | None, row[0])
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)

@@ -9,7 +9,6 @@ logged and the pass retried: the outbox keeps every message until it is delivere
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import datetime
 
@@ -24,6 +23,7 @@ from alerting.dispatcher import Dispatcher
 from alerting.planner import plan_notifications
 from metrics.control import POLICY_COMMANDS, CommandType
 from metrics.job import Notify
+from vendorwatch.engine import WakeableLoop
 from vendorwatch.settings import Settings, kafka_client_options
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def open_channels(settings: Settings) -> dict[str, Channel]:
     return channels
 
 
-class DeliveryLoop(threading.Thread):
+class DeliveryLoop(WakeableLoop):
     """Drains the outbox until :meth:`stop` (see the module docstring)."""
 
     def __init__(
@@ -75,33 +75,19 @@ class DeliveryLoop(threading.Thread):
         poll_seconds: float = 1.0,
         channels: dict[str, Channel] | None = None,
     ) -> None:
-        super().__init__(name="delivery", daemon=True)
+        super().__init__("delivery", interval=poll_seconds)
         self._cursor = connection.cursor()
         self._channels = open_channels(settings) if channels is None else channels
         self._dispatcher = Dispatcher(
             self._cursor, settings.alerting, self._channels, now_getter=now_getter
         )
-        self._poll = poll_seconds
-        self._woken = threading.Event()
-        self._stopping = threading.Event()
 
-    def wake(self) -> None:
-        """New messages may be in the outbox."""
-        self._woken.set()
-
-    def run(self) -> None:
+    def work(self) -> None:
         try:
-            while not self._stopping.is_set():
-                self._woken.clear()
-                try:
-                    self._dispatcher.deliver_due()
-                except duckdb.Error:
-                    log.exception("delivery pass failed; retrying")
-                self._woken.wait(self._poll)
-        finally:
-            self._dispatcher.close()
-            self._cursor.close()
+            self._dispatcher.deliver_due()
+        except duckdb.Error:
+            log.exception("delivery pass failed; retrying")
 
-    def stop(self) -> None:
-        self._stopping.set()
-        self._woken.set()
+    def finish(self) -> None:
+        self._dispatcher.close()
+        self._cursor.close()

@@ -1,8 +1,9 @@
-"""The engine: one process that owns the DuckDB file — ingest plus the periodic metrics cycle.
+"""The engine: one process that owns the DuckDB file — ingest plus the metrics cycle.
 
-:class:`MetricsCycle` runs :meth:`metrics.job.MetricsJob.run` every ``cycle_seconds`` on its own
-DuckDB cursor (a separate connection to the same database instance, so it never shares a
-transaction with the ingest writer) and reports each outcome. Before each run it applies the
+:class:`MetricsCycle` runs :meth:`metrics.job.MetricsJob.run` when ingest stored new events
+(no sooner than ``cycle_min_seconds`` after the previous run) and at least every
+``cycle_seconds``, on its own DuckDB cursor (a separate connection to the same database
+instance, so it never shares a transaction with the ingest writer) and reports each outcome. Before each run it applies the
 commands that arrived on the control topic (:class:`ControlReader`,
 :func:`metrics.control.apply_commands`). A failed cycle is logged and retried on the next tick;
 it never stops ingest.
@@ -99,7 +100,43 @@ class ControlReader:
         self._consumer.close()
 
 
-class MetricsCycle(threading.Thread):
+class WakeableLoop(threading.Thread):
+    """Calls :meth:`work` until :meth:`stop`: again soon after :meth:`wake` (no sooner than
+    ``min_gap`` seconds after the previous call) and at least every ``interval`` seconds."""
+
+    def __init__(self, name: str, *, interval: float, min_gap: float = 0.0) -> None:
+        super().__init__(name=name, daemon=True)
+        self._interval = interval
+        self._min_gap = min_gap
+        self._stopping = threading.Event()
+        self._woken = threading.Event()
+
+    def work(self) -> None:
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        """Called once, on the loop's thread, when it ends."""
+
+    def wake(self) -> None:
+        self._woken.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._woken.set()
+
+    def run(self) -> None:
+        try:
+            while not self._stopping.is_set():
+                self._woken.clear()
+                self.work()
+                if self._stopping.wait(self._min_gap):
+                    break
+                self._woken.wait(max(0.0, self._interval - self._min_gap))
+        finally:
+            self.finish()
+
+
+class MetricsCycle(WakeableLoop):
     """Runs the metrics job when :meth:`wake` says new events are stored (no sooner than
     ``cycle_min_seconds`` after the previous run) and at least every ``cycle_seconds`` (time
     alone completes periods, ends silences, makes repeats due), until :meth:`stop`."""
@@ -116,35 +153,24 @@ class MetricsCycle(threading.Thread):
         command_types: Mapping[str, CommandType] = POLICY_COMMANDS,
         after_run: Callable[[], None] | None = None,
     ) -> None:
-        super().__init__(name="metrics-cycle", daemon=True)
+        super().__init__(
+            "metrics-cycle", interval=settings.cycle_seconds, min_gap=settings.cycle_min_seconds
+        )
         self._cursor = connection.cursor()
         self._job = MetricsJob(self._cursor, settings, notify=notify)
-        self._interval = settings.cycle_seconds
-        self._min_gap = settings.cycle_min_seconds
         self._now = now_getter
         self._report = report
         self._control = control
         self._command_types = command_types
         self._after_run = after_run
-        self._stopping = threading.Event()
-        self._woken = threading.Event()
 
-    def wake(self) -> None:
-        """New events are stored: recompute soon."""
-        self._woken.set()
+    def work(self) -> None:
+        self.run_once()
 
-    def run(self) -> None:
-        try:
-            while not self._stopping.is_set():
-                self._woken.clear()
-                self.run_once()
-                if self._stopping.wait(self._min_gap):
-                    break
-                self._woken.wait(max(0.0, self._interval - self._min_gap))
-        finally:
-            if self._control is not None:
-                self._control.close()
-            self._cursor.close()
+    def finish(self) -> None:
+        if self._control is not None:
+            self._control.close()
+        self._cursor.close()
 
     def run_once(self) -> RunOutcome | None:
         try:
@@ -167,7 +193,3 @@ class MetricsCycle(threading.Thread):
         if self._after_run is not None:
             self._after_run()
         return outcome
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._woken.set()

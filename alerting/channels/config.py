@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -77,14 +77,14 @@ def email_address(value: str) -> str:
 Timeout = Annotated[float, Field(gt=0, le=60)]
 
 
-class WebhookChannelConfig(_ChannelModel):
-    """POST the notification JSON to ``url``, signed with ``secret`` when given."""
+class _HttpChannelModel(_ChannelModel):
+    """A channel that POSTs to ``url``. Dumped as JSON (``vendorwatch config``) the URL loses
+    its query, and its path too where ``_TOKEN_IN_PATH`` (tokens live there)."""
 
-    type: Literal["webhook"]
+    _TOKEN_IN_PATH: ClassVar[bool] = False
+
     url: str = Field(repr=False)
-    secret: SecretStr | None = None
     timeout_seconds: Timeout = 5.0
-    headers: dict[str, str] = Field(default_factory=dict, repr=False)
 
     @field_validator("url")
     @classmethod
@@ -93,8 +93,15 @@ class WebhookChannelConfig(_ChannelModel):
 
     @field_serializer("url", when_used="json")
     def _shown_url(self, value: str) -> str:
-        """``vendorwatch config`` prints JSON: without the query, which often holds a token."""
-        return redact_url(value)
+        return redact_url(value, keep_path=not self._TOKEN_IN_PATH)
+
+
+class WebhookChannelConfig(_HttpChannelModel):
+    """POST the notification JSON to ``url``, signed with ``secret`` when given."""
+
+    type: Literal["webhook"]
+    secret: SecretStr | None = None
+    headers: dict[str, str] = Field(default_factory=dict, repr=False)
 
     @model_validator(mode="before")
     @classmethod
@@ -125,22 +132,12 @@ class WebhookChannelConfig(_ChannelModel):
         return value
 
 
-class SlackChannelConfig(_ChannelModel):
+class SlackChannelConfig(_HttpChannelModel):
     """POST a Slack Block Kit message to a Slack-compatible incoming-webhook ``url``."""
 
+    _TOKEN_IN_PATH: ClassVar[bool] = True
+
     type: Literal["slack"]
-    url: str = Field(repr=False)
-    timeout_seconds: Timeout = 5.0
-
-    @field_validator("url")
-    @classmethod
-    def _check_url(cls, value: str) -> str:
-        return http_url(value)
-
-    @field_serializer("url", when_used="json")
-    def _shown_url(self, value: str) -> str:
-        """Slack-style URLs carry their token in the path: JSON shows only the host."""
-        return redact_url(value, keep_path=False)
 
 
 class EmailChannelConfig(_ChannelModel):
