@@ -3,10 +3,10 @@
 :class:`MetricsCycle` runs :meth:`metrics.job.MetricsJob.run` when ingest stored new events
 (no sooner than ``cycle_min_seconds`` after the previous run) and at least every
 ``cycle_seconds``, on its own DuckDB cursor (a separate connection to the same database
-instance, so it never shares a transaction with the ingest writer) and reports each outcome. Before each run it applies the
-commands that arrived on the control topic (:class:`ControlReader`,
-:func:`metrics.control.apply_commands`). A failed cycle is logged and retried on the next tick;
-it never stops ingest.
+instance, so it never shares a transaction with the ingest writer) and reports each outcome.
+Before each run it applies the commands that arrived on the control topic
+(:class:`ControlReader`, :func:`metrics.control.apply_commands`). A failed cycle is logged and
+retried on the next tick; it never stops ingest.
 """
 
 from __future__ import annotations
