@@ -43,6 +43,7 @@ def settings_factory(kafka_broker: LocalBroker, tmp_path: Path) -> SettingsFacto
         values: dict[str, object] = {
             "kafka_bootstrap": kafka_broker.bootstrap,
             "db": tmp_path / f"{prefix}.duckdb",
+            "read_model": {"dir": tmp_path / f"{prefix}-readmodel"},
             "group_id": f"{prefix}-group",
             "topics": topics,
             "batch_max_wait_ms": 200,

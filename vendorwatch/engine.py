@@ -29,6 +29,8 @@ from vendorwatch.settings import MetricsSettings, Settings, kafka_client_options
 log = logging.getLogger(__name__)
 
 NowGetter = Callable[[], datetime]
+AfterRun = Callable[[duckdb.DuckDBPyConnection, datetime], None]
+"""Called on the cycle's thread with its cursor after each committed run (deliver, publish)."""
 
 
 def parse_as_of(text: str, reporting_tz: str) -> datetime:
@@ -151,7 +153,7 @@ class MetricsCycle(WakeableLoop):
         control: ControlReader | None = None,
         notify: Notify | None = None,
         command_types: Mapping[str, CommandType] = POLICY_COMMANDS,
-        after_run: Callable[[], None] | None = None,
+        after_run: AfterRun | None = None,
     ) -> None:
         super().__init__(
             "metrics-cycle", interval=settings.cycle_seconds, min_gap=settings.cycle_min_seconds
@@ -191,5 +193,5 @@ class MetricsCycle(WakeableLoop):
             return None
         self._report(outcome.summary())
         if self._after_run is not None:
-            self._after_run()
+            self._after_run(self._cursor, now)
         return outcome

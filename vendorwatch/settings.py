@@ -132,6 +132,22 @@ class MetricsSettings(BaseModel):
         return value
 
 
+class ReadModelSettings(BaseModel):
+    """Where and how often the engine publishes the dashboard's read-model snapshots."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    dir: Path = Field(default=Path("data/readmodel"), description="Snapshot directory.")
+    every_seconds: float = Field(
+        default=10.0, ge=0, description="Publish after a metrics run, at most this often."
+    )
+    keep: int = Field(default=3, ge=2, le=100, description="Snapshot files kept.")
+    stale_after: timedelta = Field(
+        default=timedelta(minutes=5),
+        description="The dashboard warns when the snapshot is older than this.",
+    )
+
+
 class Settings(BaseSettings):
     """Everything the engine needs to run; see README "Configuration"."""
 
@@ -167,6 +183,7 @@ class Settings(BaseSettings):
     progress_interval_s: float = Field(default=5.0, gt=0)
     metrics: MetricsSettings = MetricsSettings()
     alerting: AlertingSettings = AlertingSettings()
+    read_model: ReadModelSettings = ReadModelSettings()
 
     @field_validator("kafka_bootstrap")
     @classmethod

@@ -16,13 +16,14 @@ from ingest.simulator import build_vendors, generate_events, produce
 from tests.alerting.servers import HttpReceiver, ReceivedRequest, Reply
 from tests.conftest import SettingsFactory, run_vendorwatch, settings_env
 from tests.ingest.processes import IngestProcess, query
+from vendorwatch.readmodel import open_current
 from vendorwatch.settings import Settings
 
 SECRET = "e2e-secret"
 
 
 def engine_settings(settings_factory: SettingsFactory, receiver: HttpReceiver) -> Settings:
-    return settings_factory(
+    settings = settings_factory(
         metrics={"cycle_seconds": 2.0, "cycle_min_seconds": 0.5},
         alerting={
             "channels": {
@@ -37,6 +38,8 @@ def engine_settings(settings_factory: SettingsFactory, receiver: HttpReceiver) -
             "retry_initial": "PT0.5S",
         },
     )
+    publish_every_run = settings.read_model.model_copy(update={"every_seconds": 0})
+    return settings.model_copy(update={"read_model": publish_every_run})
 
 
 def produce_degrading_vendor(settings: Settings, days: int = 40) -> str:
@@ -113,6 +116,14 @@ def test_a_degrading_vendor_reaches_the_webhook_signed_and_the_alerts_topic(
     )
     assert delivered == [("delivered",)]
     assert SECRET not in engine.output()
+    snapshot = open_current(settings.read_model.dir)  # what the dashboard reads
+    try:
+        firing = snapshot.connection.execute(
+            "SELECT state FROM alerts WHERE vendor_id = ? AND rule = 'latency_p95'", [vendor_id]
+        ).fetchall()
+    finally:
+        snapshot.connection.close()
+    assert firing == [("firing",)]
 
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, consumer_timeout_ms=5000)
     try:

@@ -182,12 +182,13 @@ def run_engine(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """The engine: ingest continuously, recompute the metrics when events arrive (and every
-    cycle), and deliver the notifications the rules cause."""
+    cycle), deliver the notifications the rules cause, publish the dashboard's read model."""
     from ingest.consumer import Ingestor
     from ingest.deadletter import DeadLetterPublisher
     from vendorwatch.cli import configure_logging, settings_or_exit, stop_on_signals, utc_now
     from vendorwatch.delivery import DeliveryLoop, command_types, planner_hook
     from vendorwatch.engine import ControlReader, MetricsCycle
+    from vendorwatch.readmodel import Publisher
 
     settings = settings_or_exit()
     configure_logging(verbose)
@@ -198,6 +199,12 @@ def run_engine(
 
     with open_store(settings) as store:
         delivery = DeliveryLoop(store.connection, settings, now_getter=utc_now)
+        publisher = Publisher(settings.read_model)
+
+        def after_run(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
+            delivery.wake()
+            publisher.after_run(con, now)
+
         cycle = MetricsCycle(
             store.connection,
             settings.metrics,
@@ -206,7 +213,7 @@ def run_engine(
             control=ControlReader(settings, store.connection),
             notify=planner_hook(settings.alerting),
             command_types=command_types(settings.alerting),
-            after_run=delivery.wake,
+            after_run=after_run,
         )
         delivery.start()
         cycle.start()
