@@ -80,9 +80,15 @@ class Snapshot:
 
 
 def publish(
-    con: duckdb.DuckDBPyConnection, directory: Path, published_at: datetime, *, keep: int = 3
+    con: duckdb.DuckDBPyConnection,
+    directory: Path,
+    published_at: datetime,
+    *,
+    keep: int = 3,
+    reporting_tz: str = "UTC",
 ) -> Path:
-    """Publish a snapshot of ``con``'s database (see the module docstring); returns its path."""
+    """Publish a snapshot of ``con``'s database (see the module docstring); returns its path.
+    ``reporting_tz`` (the zone of ``vendor_monthly``'s months) goes into ``snapshot_meta``."""
     ensure_tables(con)
     directory.mkdir(parents=True, exist_ok=True)
     stamp = published_at.strftime("%Y%m%dT%H%M%S%fZ")
@@ -98,8 +104,9 @@ def publish(
                     CAST(? AS TIMESTAMPTZ) AS published_at,
                     (SELECT CAST(value AS TIMESTAMPTZ) FROM metrics_state WHERE key = 'as_of')
                         AS as_of,
-                    CAST(? AS INTEGER) AS schema_version""",
-                [published_at, SCHEMA_VERSION],
+                    CAST(? AS INTEGER) AS schema_version,
+                    CAST(? AS VARCHAR) AS reporting_tz""",
+                [published_at, SCHEMA_VERSION, reporting_tz],
             )
             con.commit()
         except BaseException:
@@ -118,8 +125,9 @@ class Publisher:
     """Publishes after metrics runs, at most every ``settings.every_seconds``; a failure is
     logged and retried after the next run, never raised into the metrics cycle."""
 
-    def __init__(self, settings: ReadModelSettings) -> None:
+    def __init__(self, settings: ReadModelSettings, *, reporting_tz: str) -> None:
         self._settings = settings
+        self._reporting_tz = reporting_tz
         self._last: datetime | None = None
 
     def after_run(self, con: duckdb.DuckDBPyConnection, now: datetime) -> None:
@@ -127,7 +135,13 @@ class Publisher:
         if self._last is not None and now - self._last < every:
             return
         try:
-            publish(con, self._settings.dir, now, keep=self._settings.keep)
+            publish(
+                con,
+                self._settings.dir,
+                now,
+                keep=self._settings.keep,
+                reporting_tz=self._reporting_tz,
+            )
         except (duckdb.Error, OSError):
             log.exception("publishing the read model to %s failed", self._settings.dir)
             return

@@ -55,10 +55,17 @@ def test_a_snapshot_holds_every_read_model_table_as_of_the_run(
     directory = tmp_path / "readmodel"
     with pytest.raises(NoSnapshot, match="no snapshot in"):
         open_current(directory)
-    publish(engine_store.connection, directory, END + timedelta(minutes=1))
+    publish(
+        engine_store.connection,
+        directory,
+        END + timedelta(minutes=1),
+        reporting_tz="Europe/Berlin",
+    )
     snapshot = open_current(directory)
     try:
         assert snapshot.as_of == END
+        zone = snapshot.connection.execute("SELECT reporting_tz FROM snapshot_meta").fetchall()
+        assert zone == [("Europe/Berlin",)]
         assert snapshot.published_at == END + timedelta(minutes=1)
         engine = engine_store.connection
         for table in ("vendor_daily", "vendor_monthly", "vendor_scores", "alert_log", "alerts"):

@@ -199,7 +199,7 @@ def run_engine(
 
     with open_store(settings) as store:
         delivery = DeliveryLoop(store.connection, settings, now_getter=utc_now)
-        publisher = Publisher(settings.read_model)
+        publisher = Publisher(settings.read_model, reporting_tz=settings.metrics.reporting_tz)
 
         def after_run(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
             delivery.wake()
