@@ -68,15 +68,17 @@ def test_sigkill_at_random_moments_stores_every_event_exactly_once(
         )
     )
     producer.start()
-    kills = 0
     progress_seen = 0
-    while kills < KILLS:
+    for kill in range(KILLS):
         running = IngestProcess.start(settings)
-        time.sleep(rng.uniform(1.5, 4.0))
+        if kill == 0:  # the first kill surely lands while batches are being stored
+            running.wait_until_stored(1, timeout=120)
+            time.sleep(rng.uniform(0.0, 1.0))
+        else:  # later ones at random (a restarted consumer waits for the group to rebalance)
+            time.sleep(rng.uniform(1.5, 4.0))
         progress_seen = max(progress_seen, running.stored())
         running.process.send_signal(signal.SIGKILL)
         assert running.wait(30) == -signal.SIGKILL
-        kills += 1
     producer.join(timeout=300)
     assert done.is_set()
     assert progress_seen > 0, "no kill landed while batches were being stored"
