@@ -121,8 +121,10 @@ def show_config() -> None:
 
 def _register_optional_commands() -> None:
     from vendorwatch.commands.alerts import alerts_app
+    from vendorwatch.commands.dashboard import run_dashboard
     from vendorwatch.commands.metrics import backtest, explain, metrics_app, rebuild, run_engine
     from vendorwatch.commands.policy import policy_app
+    from vendorwatch.commands.report import report
     from vendorwatch.commands.simulate import simulate
 
     app.command("simulate")(simulate)
@@ -133,6 +135,8 @@ def _register_optional_commands() -> None:
     app.command("backtest")(backtest)
     app.add_typer(policy_app, name="policy")
     app.add_typer(alerts_app, name="alerts")
+    app.command("report")(report)
+    app.command("dashboard")(run_dashboard)
 
 
 _register_optional_commands()

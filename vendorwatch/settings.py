@@ -11,11 +11,19 @@ import os
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -148,6 +156,42 @@ class ReadModelSettings(BaseModel):
     )
 
 
+DashboardRole = Literal["ops", "manager", "admin"]
+"""Who may do what on the dashboard: ops acknowledge and silence, managers read and take
+reports, admins change rules (and may do what ops do)."""
+
+
+class DashboardSettings(BaseModel):
+    """How the Streamlit dashboard runs (``vendorwatch dashboard``) and who may use it.
+
+    ``demo`` runs open and says so on every page. ``production`` requires a login: Streamlit's
+    OIDC login when ``[auth]`` is configured in Streamlit's secrets, else ``users`` with the
+    shared ``password`` (or ``password`` under ``[dashboard]`` in Streamlit's secrets).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    mode: Literal["demo", "production"] = Field(
+        default="demo", description="demo: no login (a banner says so); production: login."
+    )
+    refresh_seconds: float = Field(
+        default=30.0, ge=1, le=3600, description="The overview refreshes itself this often."
+    )
+    password: SecretStr | None = Field(
+        default=None, description="Production password (unless Streamlit secrets hold one)."
+    )
+    users: dict[str, DashboardRole] = Field(
+        default={},
+        description="Login name (or OIDC e-mail) -> role: ops, manager or admin.",
+    )
+
+    @model_validator(mode="after")
+    def _production_has_users(self) -> DashboardSettings:
+        if self.mode == "production" and not self.users:
+            raise ValueError("users: production mode needs at least one user (name -> role)")
+        return self
+
+
 class Settings(BaseSettings):
     """Everything the engine needs to run; see README "Configuration"."""
 
@@ -184,6 +228,7 @@ class Settings(BaseSettings):
     metrics: MetricsSettings = MetricsSettings()
     alerting: AlertingSettings = AlertingSettings()
     read_model: ReadModelSettings = ReadModelSettings()
+    dashboard: DashboardSettings = DashboardSettings()
 
     @field_validator("kafka_bootstrap")
     @classmethod

@@ -1,7 +1,17 @@
-"""Dashboard fixtures: the metrics tests' generated vendor history, reused."""
+"""Dashboard fixtures: the metrics tests' generated vendor history, reused, and read models
+built from it (see :mod:`tests.dashboard.readmodels`)."""
 
 from __future__ import annotations
 
-from tests.metrics.conftest import history
+import pytest
 
-__all__ = ["history"]
+from tests.dashboard.readmodels import ReadModels, build_read_models
+from tests.metrics.conftest import History, history
+
+__all__ = ["history", "read_models"]
+
+
+@pytest.fixture(scope="session")
+def read_models(history: History, tmp_path_factory: pytest.TempPathFactory) -> ReadModels:
+    """Every fixture read model, built once per session."""
+    return build_read_models(history, tmp_path_factory.mktemp("dashboard-readmodels"))

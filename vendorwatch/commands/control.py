@@ -28,17 +28,28 @@ def new_command(kind: str, issued_by: str, command_id: str | None, **fields: Any
     }
 
 
-def send_command(settings: Settings, command: dict[str, Any]) -> None:
-    """Produce ``command`` to the control topic and wait for the broker's acknowledgement."""
+def produce_command(settings: Settings, command: dict[str, Any], *, timeout: float = 30) -> None:
+    """Produce ``command`` to the control topic and wait up to ``timeout`` seconds for the
+    broker's acknowledgement; raises ``kafka.errors.KafkaError`` when Kafka cannot take it."""
     from kafka import KafkaProducer
-    from kafka.errors import KafkaError
 
-    producer = KafkaProducer(**kafka_client_options(settings), acks="all")
+    producer = KafkaProducer(
+        **kafka_client_options(settings), acks="all", max_block_ms=int(timeout * 1000)
+    )
     try:
         value = orjson.dumps(command, default=str)
-        producer.send(settings.topics.control, value).get(timeout=30)
+        producer.send(settings.topics.control, value).get(timeout=timeout)
+    finally:
+        producer.close(timeout=timeout)
+
+
+def send_command(settings: Settings, command: dict[str, Any]) -> None:
+    """Produce ``command`` to the control topic and wait for the broker's acknowledgement;
+    exit status 1 with a message when Kafka cannot take it."""
+    from kafka.errors import KafkaError
+
+    try:
+        produce_command(settings, command)
     except KafkaError as exc:
         typer.echo(f"vendorwatch: could not send to {settings.topics.control}: {exc}", err=True)
         raise typer.Exit(1) from None
-    finally:
-        producer.close()

@@ -1,0 +1,95 @@
+"""The Streamlit entry point: ``streamlit run dashboard/app.py`` (or ``vendorwatch dashboard``).
+
+Settings come from ``load_settings()`` (the ``VENDORWATCH_*`` environment that
+``vendorwatch dashboard`` passes on); a bad value is shown, not raised. Pages are callables
+registered in :data:`PAGES` under ``st.navigation``; the URL paths are a contract: alert
+notifications link to ``<dashboard_url>/vendor?vendor_id=X&alert_id=Y``.
+
+To add a page (Monthly review, Backsourcing case, Data quality, Rules): write
+``dashboard/views/<page>.py`` with ``render(ctx: PageContext) -> None`` that starts with
+``snapshot_header(ctx)`` and reads through :mod:`dashboard.data`, then add a
+:class:`PageSpec` to :data:`PAGES` under its section. A page that needs a permission checks
+``ctx.viewer.refusal(...)`` and disables its controls with that reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import streamlit as st
+from streamlit.navigation.page import StreamlitPage
+
+from dashboard.access import current_viewer, login, show_viewer
+from dashboard.frame import PageContext
+from dashboard.views import alerts, overview, vendor
+from vendorwatch.settings import Settings, SettingsError, load_settings
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page of the navigation: where it sits, its title, URL path and renderer."""
+
+    section: str
+    title: str
+    url_path: str
+    icon: str
+    render: Callable[[PageContext], None]
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("Operations", "Overview", "overview", ":material/dashboard:", overview.render),
+    PageSpec("Operations", "Alerts", "alerts", ":material/notifications:", alerts.render),
+    PageSpec("Vendors", "Vendor", "vendor", ":material/storefront:", vendor.render),
+    # next: ("Vendors", "Backsourcing case", "backsourcing"), ("Reviews", "Monthly review",
+    # "monthly"), ("Engine", "Data quality", "data-quality"), ("Engine", "Rules", "rules")
+)
+# Where the root URL leads. Streamlit serves the default page at "/" only, so the root is a
+# hidden page that switches to this one: every page, the home page too, has its own path.
+# (No bare string literals in this module: Streamlit's "magic" would show them.)
+HOME = "overview"
+
+
+def _page(spec: PageSpec, settings: Settings) -> Callable[[], None]:
+    """The page callable: the login when nobody is logged in, else the page with its banner."""
+
+    def run() -> None:
+        viewer = current_viewer(settings)
+        if viewer is None:
+            login(settings)
+            return
+        show_viewer(viewer)
+        spec.render(PageContext(settings, viewer))
+
+    run.__name__ = spec.url_path
+    return run
+
+
+def main() -> None:
+    """Configure the page, load settings, and run the page the URL names."""
+    st.set_page_config(page_title="vendorwatch", page_icon="📡", layout="wide")
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        st.error(f"vendorwatch dashboard cannot start: {exc}")
+        return
+    pages = {
+        spec.url_path: st.Page(
+            _page(spec, settings), title=spec.title, url_path=spec.url_path, icon=spec.icon
+        )
+        for spec in PAGES
+    }
+
+    def to_home() -> None:
+        st.switch_page(pages[HOME], query_params=st.query_params.to_dict())
+
+    root = st.Page(to_home, title="vendorwatch", url_path="home", default=True, visibility="hidden")
+    sections: dict[str, list[StreamlitPage]] = {}
+    for spec in PAGES:
+        sections.setdefault(spec.section, []).append(pages[spec.url_path])
+    sections[PAGES[0].section].insert(0, root)
+    logged_in = current_viewer(settings) is not None
+    st.navigation(sections, position="sidebar" if logged_in else "hidden").run()
+
+
+main()

@@ -1,0 +1,70 @@
+"""What every page shares: settings, the viewer, the clock and the snapshot header.
+
+:func:`snapshot_header` is the honesty rule of the board: it says which instant the data
+describes ("data as of ... (published ...)"), warns when the snapshot is older than
+``read_model.stale_after`` (the engine may be down), and shows an info instead of a page
+when nothing was published yet or the snapshot cannot be read — never a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import duckdb
+import streamlit as st
+
+from dashboard import data
+from dashboard.access import Viewer
+from dashboard.format import age, when
+from vendorwatch.readmodel import NoSnapshot
+from vendorwatch.settings import Settings
+
+
+def utc_now() -> datetime:
+    """The dashboard's wall clock (staleness, silence ends)."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """What a page needs besides the snapshot: settings, who is looking, the clock."""
+
+    settings: Settings
+    viewer: Viewer
+    clock: Callable[[], datetime] = utc_now
+
+    @property
+    def tz(self) -> str:
+        """The zone times are shown in (``metrics.reporting_tz``)."""
+        return self.settings.metrics.reporting_tz
+
+
+def snapshot_header(ctx: PageContext) -> data.SnapshotInfo | None:
+    """Show the snapshot's times (and a staleness warning); None, with an info or error shown,
+    when there is no readable snapshot."""
+    directory = ctx.settings.read_model.dir
+    try:
+        snapshot = data.current_snapshot(directory)
+    except NoSnapshot:
+        st.info(
+            f"No data yet: the engine has not published a read-model snapshot in {directory}. "
+            "Start it with `vendorwatch run` (or `make demo`); this page fills in by itself.",
+            icon="⏳",
+        )
+        return None
+    except (duckdb.Error, OSError) as exc:
+        st.error(f"The read-model snapshot in {directory} cannot be read: {exc}")
+        return None
+    as_of = when(snapshot.as_of, ctx.tz) if snapshot.as_of else "— (no metrics run yet)"
+    st.caption(f"data as of {as_of} (published {when(snapshot.published_at, ctx.tz)})")
+    old = ctx.clock() - snapshot.published_at
+    if old > ctx.settings.read_model.stale_after:
+        st.warning(
+            f"Stale data: the snapshot was published {age(old)} ago, longer than "
+            f"{age(ctx.settings.read_model.stale_after)} — engine down? Figures and alerts "
+            "may be out of date.",
+            icon="⚠️",
+        )
+    return snapshot
