@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: a local broker (started by make), simulated vendors for every scenario preset,
 # the engine ingesting them live and recomputing metrics, scores and alerts as events arrive,
-# and a webhook receiver printing the signed notifications the engine sends. Ctrl-C stops the
-# engine, the simulator and the receiver; the broker keeps running (`make broker-stop`).
+# a webhook receiver printing the signed notifications the engine sends, and the dashboard on
+# http://127.0.0.1:8501. Ctrl-C stops them all; the broker keeps running (`make broker-stop`).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 VW=.venv/bin/vendorwatch
@@ -11,6 +11,7 @@ DAYS="${DEMO_DAYS:-60}"
 PER_SCENARIO="${DEMO_VENDORS_PER_SCENARIO:-2}"
 RATE="${DEMO_RATE:-20}"
 RECEIVER_PORT="${DEMO_RECEIVER_PORT:-8765}"
+DASHBOARD_PORT="${DEMO_DASHBOARD_PORT:-8501}"
 # Alerts go to the demo's receiver, signed with a demo secret (see docs/alerting.md).
 export VENDORWATCH_RECEIVER_SECRET="${VENDORWATCH_RECEIVER_SECRET:-demo-secret}"
 export VENDORWATCH_ALERTING__CHANNELS="{\"demo\": {\"type\": \"webhook\", \"url\": \"http://127.0.0.1:${RECEIVER_PORT}/hook\", \"secret\": \"${VENDORWATCH_RECEIVER_SECRET}\"}}"
@@ -52,6 +53,10 @@ if [[ ! -s "$VENDORWATCH_DB" ]]; then
 fi
 echo "== webhook receiver on http://127.0.0.1:${RECEIVER_PORT}/ prints each notification"
 $VW alerts receive --port "$RECEIVER_PORT" &
+pids+=($!)
+echo "== dashboard on http://127.0.0.1:${DASHBOARD_PORT}/ (demo mode: no login); it shows data once"
+echo "   the engine below has published its first read-model snapshot (a few seconds)"
+$VW dashboard --port "$DASHBOARD_PORT" >/dev/null 2>&1 &
 pids+=($!)
 echo "== engine running (ingest, metrics as events arrive, alert delivery); the simulated vendors"
 echo "   go on live at ${RATE} events/s. Ctrl-C stops."

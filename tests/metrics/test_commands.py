@@ -16,6 +16,7 @@ from tests.conftest import SettingsFactory, run_vendorwatch, settings_env
 from tests.ingest.processes import IngestProcess
 from tests.metrics.conftest import History
 from tests.metrics.test_projections import DERIVED_TABLES, table
+from vendorwatch.readmodel import open_current
 from vendorwatch.settings import Settings
 
 
@@ -30,13 +31,21 @@ def _store_with_history(history: History, settings: Settings) -> None:
 def test_metrics_run_as_of_a_date_then_incremental_then_rebuild(
     history: History, tmp_path: Path
 ) -> None:
-    settings = Settings(db=tmp_path / "store.duckdb")
+    settings = Settings(
+        db=tmp_path / "store.duckdb",
+        read_model={"dir": tmp_path / "readmodel"},  # type: ignore[arg-type]
+    )
     _store_with_history(history, settings)
     env = settings_env(settings)
 
     first = run_vendorwatch("metrics", "run", "--as-of", "2026-03-31", env=env)
     assert first.returncode == 0, first.stderr
     assert "metrics rebuild as of 2026-04-01T00:00:00+00:00" in first.stdout
+    snapshot = open_current(tmp_path / "readmodel")  # published for the dashboard
+    try:
+        assert snapshot.as_of == datetime(2026, 4, 1, tzinfo=UTC)
+    finally:
+        snapshot.connection.close()
     second = run_vendorwatch("metrics", "run", "--as-of", "2026-04-10T12:00:00Z", env=env)
     assert second.returncode == 0, second.stderr
     assert "metrics incremental as of 2026-04-10T12:00:00+00:00" in second.stdout

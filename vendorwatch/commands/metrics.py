@@ -90,7 +90,8 @@ def open_store(settings: Settings) -> Iterator[EventStore]:
 
 @metrics_app.command("run")
 def metrics_run(as_of: AsOf = None) -> None:
-    """Recompute what changed since the last run (periods touched by new or late events)."""
+    """Recompute what changed since the last run (periods touched by new or late events);
+    queue the notifications it causes and publish the dashboard's read model."""
     _recompute(as_of, rebuild=False)
 
 
@@ -103,12 +104,15 @@ def _recompute(as_of: str | None, *, rebuild: bool) -> None:
     from metrics.job import MetricsJob
     from vendorwatch.cli import settings_or_exit, utc_now
     from vendorwatch.delivery import planner_hook
+    from vendorwatch.readmodel import Publisher
 
     settings = settings_or_exit()
     moment = _as_of(as_of, settings)
     with open_store(settings) as store:
         job = MetricsJob(store.connection, settings.metrics, notify=planner_hook(settings.alerting))
         outcome = (job.rebuild if rebuild else job.run)(moment, now=utc_now())
+        publisher = Publisher(settings.read_model, reporting_tz=settings.metrics.reporting_tz)
+        publisher.after_run(store.connection, utc_now())
     typer.echo(outcome.summary())
 
 
