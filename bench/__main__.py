@@ -7,10 +7,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import alert_bench, ingest_bench, metrics_bench
+from bench import alert_bench, dashboard_bench, ingest_bench, metrics_bench
 from vendorwatch.broker import LocalBroker
 
-BENCHMARKS = ("ingest", "metrics", "alerts")
+BENCHMARKS = ("ingest", "metrics", "alerts", "dashboard")
 
 
 def main() -> None:
@@ -20,6 +20,20 @@ def main() -> None:
         "--metrics-events", type=int, default=10_000_000, help="metrics: stored responses"
     )
     parser.add_argument("--alert-breaches", type=int, default=20, help="alerts: breaches timed")
+    parser.add_argument(
+        "--dashboard-vendors", type=int, default=1000, help="dashboard: vendors in the snapshot"
+    )
+    parser.add_argument(
+        "--dashboard-days", type=int, default=730, help="dashboard: days of daily figures"
+    )
+    parser.add_argument(
+        "--dashboard-runs", type=int, default=10, help="dashboard: timed renders per kind"
+    )
+    parser.add_argument(
+        "--dashboard-profile",
+        action="store_true",
+        help="dashboard: also break one cold and one warm render down by category",
+    )
     parser.add_argument("--only", choices=BENCHMARKS, action="append", help="run only these")
     args = parser.parse_args()
     chosen = args.only or BENCHMARKS
@@ -48,6 +62,22 @@ def main() -> None:
                 alerts = alert_bench.run(broker, workdir, args.alert_breaches)
                 verdicts.append(f"{alerts.verdict}  [{time.perf_counter() - started:.0f}s]")
                 print(verdicts[-1])
+        if "dashboard" in chosen:
+            print(
+                f"dashboard benchmark: {args.dashboard_vendors:,} vendors x "
+                f"{args.dashboard_days} days, {args.dashboard_runs} renders per kind"
+            )
+            started = time.perf_counter()
+            board = dashboard_bench.run(
+                workdir,
+                vendors=args.dashboard_vendors,
+                days=args.dashboard_days,
+                runs=args.dashboard_runs,
+                profile=args.dashboard_profile,
+            )
+            print(board.details())
+            verdicts.append(f"{board.verdict}  [{time.perf_counter() - started:.0f}s]")
+            print(verdicts[-1])
     print("\n".join(["", "summary:", *verdicts]))
 
 
