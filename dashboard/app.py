@@ -22,7 +22,7 @@ from streamlit.navigation.page import StreamlitPage
 
 from dashboard.access import current_viewer, login, show_viewer
 from dashboard.frame import PageContext
-from dashboard.views import alerts, overview, vendor
+from dashboard.views import alerts, backsourcing, data_quality, monthly, overview, rules, vendor
 from vendorwatch.settings import Settings, SettingsError, load_settings
 
 
@@ -41,8 +41,12 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("Operations", "Overview", "overview", ":material/dashboard:", overview.render),
     PageSpec("Operations", "Alerts", "alerts", ":material/notifications:", alerts.render),
     PageSpec("Vendors", "Vendor", "vendor", ":material/storefront:", vendor.render),
-    # next: ("Vendors", "Backsourcing case", "backsourcing"), ("Reviews", "Monthly review",
-    # "monthly"), ("Engine", "Data quality", "data-quality"), ("Engine", "Rules", "rules")
+    PageSpec(
+        "Vendors", "Backsourcing case", "backsourcing", ":material/home_work:", backsourcing.render
+    ),
+    PageSpec("Reviews", "Monthly review", "monthly", ":material/calendar_month:", monthly.render),
+    PageSpec("Engine", "Data quality", "data-quality", ":material/rule:", data_quality.render),
+    PageSpec("Engine", "Rules", "rules", ":material/tune:", rules.render),
 )
 # Where the root URL leads. Streamlit serves the default page at "/" only, so the root is a
 # hidden page that switches to this one: every page, the home page too, has its own path.

@@ -183,3 +183,52 @@ def monthly_costs(
     )
     layers = [*_breach_layer(breaches), lines]
     return _layered(layers)
+
+
+def cumulative_costs(
+    frame: pd.DataFrame, *, currency: str | None, break_even: int | None
+) -> alt.LayerChart:
+    """Cumulative cost per month from the in-house start, vendor vs in-house (``frame`` as
+    :class:`dashboard.data_reviews.CostPaths` has it), the break-even month marked by a
+    vertical rule when it falls inside the chart; the tooltip shows the exact amounts."""
+    long = frame.melt(
+        id_vars=["month", "starts"], value_vars=["vendor", "in_house"], var_name="path"
+    )
+    long["path"] = long["path"].map({"vendor": "stay with the vendor", "in_house": "in-house"})
+    long["exact"] = [money(v, currency) for v in long["value"]]
+    long["value"] = [float(v) for v in long["value"]]
+    long["starts"] = [m.strftime("%Y-%m") for m in long["starts"]]
+    lines = (
+        alt.Chart(long)
+        .mark_line(point=alt.OverlayMarkDef(size=14))
+        .encode(
+            x=alt.X("month:Q", title="months from the in-house start", scale=alt.Scale(nice=False)),
+            y=alt.Y(
+                "value:Q",
+                title=f"cumulative cost ({currency or '?'})",
+                axis=alt.Axis(format=",.0f"),
+            ),
+            color=alt.Color("path:N", title=None),
+            tooltip=[
+                alt.Tooltip("month:Q", title="month"),
+                alt.Tooltip("starts:N", title="calendar month"),
+                alt.Tooltip("path:N"),
+                alt.Tooltip("exact:N", title="cumulative"),
+            ],
+        )
+    )
+    layers: list[alt.Chart] = [lines]
+    if break_even is not None and break_even <= int(frame["month"].max()):
+        mark = pd.DataFrame({"month": [break_even], "label": [f"break-even: month {break_even}"]})
+        base = alt.Chart(mark)
+        layers.append(
+            base.mark_rule(color="#2ca02c", strokeDash=[6, 3], size=2).encode(
+                x="month:Q", tooltip=alt.Tooltip("label:N")
+            )
+        )
+        layers.append(
+            base.mark_text(color="#2ca02c", align="left", dx=4, y=8, fontSize=11).encode(
+                x="month:Q", text="label:N"
+            )
+        )
+    return _layered(layers)
