@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from alerting.commands import Ack, Silence
-from dashboard.access import Viewer
+from dashboard.access import Permission, Viewer
 from metrics.control import Command, validation_reason
 from vendorwatch.commands.control import new_command, produce_command
 from vendorwatch.settings import Settings
@@ -33,10 +33,19 @@ class CommandNotSent(Exception):
     """The command was refused here (role, validation) or Kafka could not take it."""
 
 
-def _send(settings: Settings, viewer: Viewer, model: type[Command], command: dict[str, Any]) -> str:
+def send(
+    settings: Settings,
+    viewer: Viewer,
+    model: type[Command],
+    command: dict[str, Any],
+    *,
+    permission: Permission = "acknowledge",
+) -> str:
+    """Check the viewer's ``permission``, validate ``command`` with the engine's ``model`` and
+    produce it; its command id, or :class:`CommandNotSent` saying why not."""
     from kafka.errors import KafkaError
 
-    refusal = viewer.refusal("acknowledge")
+    refusal = viewer.refusal(permission)
     if refusal is not None:
         raise CommandNotSent(f"not sent: {refusal}")
     try:
@@ -71,7 +80,7 @@ def acknowledge(
         alert_id=alert_id,
         comment=comment or None,
     )
-    return _send(settings, viewer, Ack, command)
+    return send(settings, viewer, Ack, command)
 
 
 def silence(
@@ -92,4 +101,4 @@ def silence(
         ends_at=(now + duration).isoformat(),
         comment=comment or None,
     )
-    return _send(settings, viewer, Silence, command)
+    return send(settings, viewer, Silence, command)

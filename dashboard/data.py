@@ -16,18 +16,16 @@ Contract:
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 import streamlit as st
 
 from metrics.explain import explain_vendor
-from vendorwatch.readmodel import POINTER, NoSnapshot, Snapshot
+from vendorwatch.readmodel import Snapshot, open_snapshot, read_current
 
 CACHED_CONNECTIONS = 4
 """Snapshot connections kept open (the engine keeps 3 files by default)."""
@@ -50,27 +48,13 @@ def _close(snapshot: Snapshot) -> None:
 
 @st.cache_resource(max_entries=CACHED_CONNECTIONS, on_release=_close, show_spinner=False)
 def _open(path: str) -> Snapshot:
-    con = duckdb.connect(path, read_only=True)
-    published_at, as_of = con.execute("SELECT published_at, as_of FROM snapshot_meta").fetchall()[0]
-    return Snapshot(con, Path(path), published_at, as_of)
+    return open_snapshot(Path(path))
 
 
 def current_snapshot(directory: Path) -> SnapshotInfo:
     """The snapshot ``directory/CURRENT`` names; NoSnapshot when nothing was published yet."""
-    for attempt in range(3):  # the file named may be removed between reading and opening
-        try:
-            name = (directory / POINTER).read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
-            raise NoSnapshot(f"no snapshot in {directory} yet (is the engine running?)") from None
-        try:
-            snapshot = _open(str(directory / name))
-        except duckdb.IOException:
-            if attempt == 2:
-                raise
-            time.sleep(0.05)
-            continue
-        return SnapshotInfo(str(snapshot.path), snapshot.published_at, snapshot.as_of)
-    raise AssertionError("unreachable")
+    snapshot = read_current(directory, lambda path: _open(str(path)))
+    return SnapshotInfo(str(snapshot.path), snapshot.published_at, snapshot.as_of)
 
 
 def _frame(path: str, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:

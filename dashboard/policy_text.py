@@ -20,13 +20,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import ValidationError
-
 from dashboard.access import Viewer
-from dashboard.commands import SEND_TIMEOUT_SECONDS, CommandNotSent
-from metrics.control import SetPolicy, validation_reason
+from dashboard.commands import CommandNotSent, send
+from metrics.control import SetPolicy
 from metrics.policy import Policy, parse_policy
-from vendorwatch.commands.control import new_command, produce_command
+from vendorwatch.commands.control import new_command
 from vendorwatch.settings import Settings
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -103,8 +101,6 @@ def propose(
     settings: Settings, viewer: Viewer, policy_toml: str, reason: str | None
 ) -> tuple[str, str]:
     """Send ``policy_toml`` as a ``set_policy`` command; (command id, policy version)."""
-    from kafka.errors import KafkaError
-
     from metrics.policy_errors import PolicyError
 
     refusal = viewer.refusal("change_rules")
@@ -116,14 +112,5 @@ def propose(
         raise CommandNotSent(f"not sent: {exc}") from None
     command = new_command("set_policy", viewer.name, None, reason=reason or None)
     command["policy_toml"] = policy_toml
-    try:
-        SetPolicy.model_validate(command)
-    except ValidationError as error:
-        raise CommandNotSent(f"not sent: {validation_reason(error)}") from None
-    try:
-        produce_command(settings, command, timeout=SEND_TIMEOUT_SECONDS)
-    except KafkaError as exc:
-        raise CommandNotSent(
-            f"not sent: Kafka could not take it on {settings.topics.control} ({exc})"
-        ) from None
-    return str(command["command_id"]), str(policy.version)
+    identity = send(settings, viewer, SetPolicy, command, permission="change_rules")
+    return identity, str(policy.version)

@@ -21,9 +21,12 @@ from __future__ import annotations
 
 import logging
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
@@ -32,6 +35,7 @@ from ingest.schema import TABLE_BY_TYPE
 from vendorwatch.settings import ReadModelSettings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SCHEMA_VERSION = 1
 RAW_PREVIEW_BYTES = 512
@@ -164,22 +168,31 @@ def _remove_old(directory: Path, keep: int) -> None:
             Path(f"{old}.wal").unlink(missing_ok=True)
 
 
-def open_current(directory: Path) -> Snapshot:
-    """The current snapshot, read-only (see the module docstring)."""
-    for attempt in range(3):  # the file named may be removed between reading and opening
+def read_current(directory: Path, opener: Callable[[Path], T]) -> T:
+    """``opener`` applied to the snapshot ``CURRENT`` names. The file named may be removed
+    between reading the pointer and opening it (a publication in between), so a failed open
+    reads the pointer again; :class:`NoSnapshot` when nothing was published yet."""
+    for attempt in range(3):
         try:
             name = (directory / POINTER).read_text(encoding="utf-8").strip()
         except FileNotFoundError:
             raise NoSnapshot(f"no snapshot in {directory} yet (is the engine running?)") from None
-        path = directory / name
         try:
-            con = duckdb.connect(str(path), read_only=True)
+            return opener(directory / name)
         except duckdb.IOException:
             if attempt == 2:
                 raise
-            continue
-        published_at, as_of = con.execute(
-            "SELECT published_at, as_of FROM snapshot_meta"
-        ).fetchall()[0]
-        return Snapshot(con, path, published_at, as_of)
+            time.sleep(0.05)
     raise AssertionError("unreachable")
+
+
+def open_snapshot(path: Path) -> Snapshot:
+    """One snapshot file, read-only, with its metadata."""
+    con = duckdb.connect(str(path), read_only=True)
+    published_at, as_of = con.execute("SELECT published_at, as_of FROM snapshot_meta").fetchall()[0]
+    return Snapshot(con, path, published_at, as_of)
+
+
+def open_current(directory: Path) -> Snapshot:
+    """The current snapshot, read-only (see the module docstring)."""
+    return read_current(directory, open_snapshot)
