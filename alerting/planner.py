@@ -101,8 +101,21 @@ class PlanOutcome:
     held: int
 
 
+_OBJECTS = ("alert_log", "alert_state", "notification_outbox", "delivery_attempts", "silences")
+_VIEWS = ("alerts", "notifications")
+
+
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Alerting's tables, and ``alert_log`` they read (if no metrics run created it yet)."""
+    """Alerting's tables and views, and ``alert_log`` they read (if no metrics run created it
+    yet). Called on every planning pass and command, it writes the catalog only when something
+    is missing, so it never conflicts with another thread's transaction."""
+    (present,) = con.execute(
+        """SELECT (SELECT count(*) FROM duckdb_tables() WHERE table_name IN ?)
+            + (SELECT count(*) FROM duckdb_views() WHERE view_name IN ?)""",
+        [list(_OBJECTS), list(_VIEWS)],
+    ).fetchall()[0]
+    if present == len(_OBJECTS) + len(_VIEWS):
+        return
     for statement in (*rules.DDL, *DDL):
         con.execute(statement)
 
