@@ -198,13 +198,19 @@ def test_alert_commands_are_checked_before_they_are_sent(
         env=env,
     )
     assert window.returncode == 0, window.stderr
+    for _ in range(3):  # on a 3-partition topic: each pair applies in the order it was sent
+        ended = run_vendorwatch("alerts", "unsilence", "weekend", "--by", "sam", env=env)
+        assert ended.returncode == 0, ended.stderr
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, consumer_timeout_ms=5000)
     try:
         consumer.assign([TopicPartition(settings.topics.control, p) for p in range(3)])
         consumer.seek_to_beginning()
-        (sent,) = [orjson.loads(r.value) for r in consumer]
+        records = list(consumer)
     finally:
         consumer.close()
+    assert len({r.partition for r in records}) == 1  # one partition: one order
+    sent, *ended_commands = [orjson.loads(r.value) for r in sorted(records, key=lambda r: r.offset)]
+    assert [c["type"] for c in ended_commands] == ["unsilence"] * 3
     assert sent["type"] == "silence"
     assert sent["silence_id"] == "weekend"
     assert sent["every"] == {

@@ -28,6 +28,11 @@ def new_command(kind: str, issued_by: str, command_id: str | None, **fields: Any
     }
 
 
+CONTROL_KEY = b"vendorwatch-control"
+"""Every command has this key, so all land on one partition and the engine applies them in
+the order they were sent (a silence and its unsilence, a policy and its correction)."""
+
+
 def produce_command(settings: Settings, command: dict[str, Any], *, timeout: float = 30) -> None:
     """Produce ``command`` to the control topic and wait up to ``timeout`` seconds for the
     broker's acknowledgement; raises ``kafka.errors.KafkaError`` when Kafka cannot take it."""
@@ -38,7 +43,7 @@ def produce_command(settings: Settings, command: dict[str, Any], *, timeout: flo
     )
     try:
         value = orjson.dumps(command, default=str)
-        producer.send(settings.topics.control, value).get(timeout=timeout)
+        producer.send(settings.topics.control, value, key=CONTROL_KEY).get(timeout=timeout)
     finally:
         producer.close(timeout=timeout)
 
