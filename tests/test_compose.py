@@ -31,7 +31,7 @@ DOCKERFILE = REPO / "Dockerfile"
 DOCKERIGNORE = REPO / ".dockerignore"
 CI_RUN = REPO / ".ci" / "run"
 KAFKA_SERVICE = "kafka"
-EXPECTED_SERVICES = {"kafka", "topics", "engine", "simulator"}
+EXPECTED_SERVICES = {"kafka", "topics", "engine", "simulator", "dashboard"}
 
 Compose = dict[str, Any]
 
@@ -180,6 +180,18 @@ def test_the_services_run_what_their_names_say(compose: Compose) -> None:
     assert command_args(services["topics"])[:2] == ["topics", "create"]
     assert command_args(services["engine"]) == ["run"]  # the engine: ingest + metrics cycle
     assert command_args(services["simulator"])[0] == "simulate"
+    assert command_args(services["dashboard"])[0] == "dashboard"
+
+
+def test_the_dashboard_reads_the_engines_snapshots_read_only(compose: Compose) -> None:
+    services = compose["services"]
+    dashboard_mounts = services["dashboard"]["volumes"]
+    engine_volume = services["engine"]["volumes"][0].split(":")[0]
+    assert f"{engine_volume}:/data:ro" in dashboard_mounts
+    assert compose["x-vendorwatch"]["environment"]["VENDORWATCH_READ_MODEL__DIR"].startswith(
+        "/data/"
+    )
+    assert "127.0.0.1:8501:8501" in services["dashboard"]["ports"]
 
 
 def test_kafka_listeners_are_consistent(compose: Compose) -> None:
