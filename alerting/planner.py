@@ -14,6 +14,8 @@ outbox): a crash loses neither, and never one without the other. Contract, per (
 * **Repeat.** A firing alert nobody acknowledged is re-sent every ``repeat_interval``.
 * **Resolve.** A notified alert that clears is told as resolved (``send_resolved``).
 * **Acknowledge** stops repeats until the state changes (any new transition clears it).
+* **Retired rules:** an alert whose rule the policy in force no longer has is not repeated
+  (nothing will ever judge it again, so it would remind forever); it stays in ``alerts``.
 * **Silences and maintenance windows** hold messages back while active; an alert that changed
   meanwhile is told when the mute ends if its state still differs from what was told.
 * **Routes** choose channels by vendor, tier, rule and severity; an alert no route matches
@@ -36,7 +38,7 @@ from alerting.config import TOPIC_CHANNEL, AlertingSettings
 from alerting.mutes import load_mutes, muted_by
 from alerting.payload import AlertNews, Change, VendorInfo, notification_id, render
 from alerting.tables import DDL
-from metrics import rules
+from metrics import policy_history, rules
 
 _LATEST = """
 SELECT * FROM alert_log
@@ -197,6 +199,8 @@ def plan_notifications(
     ensure_tables(con)
     con.execute(_SYNC)
     rows = alert_rows(con, _CANDIDATES)
+    timeline = policy_history.policy_timeline(con)
+    in_force = timeline.at(now.timestamp()).alert_names() if timeline.policies else None
     mutes = load_mutes(con, now)
     messages: dict[tuple[str, str], list[AlertNews]] = defaultdict(list)
     vendors: dict[str, VendorInfo] = {}
@@ -224,7 +228,7 @@ def plan_notifications(
             if change is None:  # nothing people need to hear: remember the state silently
                 _mark_told(con, row, now=None)
                 continue
-        elif _repeat_due(row, now, settings):
+        elif _repeat_due(row, now, settings) and (in_force is None or rule in in_force):
             change = "repeat"
         if change is None:
             continue

@@ -226,6 +226,10 @@ class BurnWindow(_Frozen):
     burn_rate: Annotated[float, Field(gt=0, allow_inf_nan=False)]
     severity: Severity
 
+    def rule_name(self, slo: str) -> str:
+        """The name the window's alerts carry: ``NAME.<long>h/<short>h``."""
+        return f"{slo}.{self.long_hours}h/{self.short_hours}h"
+
     @model_validator(mode="after")
     def _short_within_long(self) -> BurnWindow:
         if self.short_hours >= self.long_hours:
@@ -297,6 +301,11 @@ class Policy(_Frozen):
             [(("slo", name), "a rule has the same name; names must be unique") for name in clash]
         )
         return self
+
+    def alert_names(self) -> frozenset[str]:
+        """Every rule name an alert under this policy can carry (rules and SLO windows)."""
+        windows = (w.rule_name(name) for name, slo in self.slo.items() for w in slo.windows)
+        return frozenset((*self.rules, *windows))
 
     @property
     def version(self) -> PolicyVersion:

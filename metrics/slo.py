@@ -151,7 +151,7 @@ def evaluate_slos(
                 continue
             budget = 1 - objective
             for window in slo.windows:
-                label = f"{name}.{window.long_hours}h/{window.short_hours}h"
+                label = window.rule_name(name)
                 key = (row["vendor_id"], label)
                 burns = [
                     _burn(figures.get((row["vendor_id"], row["day"], h)), slo.metric, budget)

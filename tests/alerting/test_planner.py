@@ -12,6 +12,8 @@ import orjson
 import pytest
 
 from alerting.config import TOPIC_CHANNEL
+from metrics.policy import default_policy
+from metrics.policy_history import record_policy
 from tests.alerting.store import HOUR, T0, Alerts, alert_store, settings
 
 
@@ -282,3 +284,23 @@ def test_bad_commands_are_rejected_naming_the_field(
     outcome = alerts.command(T0, **fields)
     assert outcome.startswith("rejected: ")
     assert reason in outcome
+
+
+def test_an_alert_of_a_rule_the_policy_no_longer_has_is_not_repeated(alerts: Alerts) -> None:
+    """Nothing will judge a removed rule again: reminding every 4 h would go on forever."""
+    policy = default_policy()
+    record_policy(alerts.con, policy, effective_from=T0 - 10 * HOUR, source="file")
+    alerts.transition("v1", "latency_p95", D1, "firing", "warn", T0)
+    alerts.transition("v1", "retired_rule", D1, "firing", "warn", T0)
+    (first,) = alerts.plan(T0)
+    assert sorted(rules_of(first)) == [
+        ("latency_p95", "new", "warn"),
+        ("retired_rule", "new", "warn"),
+    ]
+    (repeat,) = alerts.plan(T0 + 4 * HOUR)
+    assert rules_of(repeat) == [("latency_p95", "repeat", "warn")]
+    slo_window = next(iter(policy.alert_names() - set(policy.rules)))
+    alerts.transition("v2", slo_window, D1, "firing", "critical", T0)
+    alerts.plan(T0)
+    (window_repeat,) = [m for m in alerts.plan(T0 + 8 * HOUR) if m["vendor"]["vendor_id"] == "v2"]
+    assert rules_of(window_repeat) == [(slo_window, "repeat", "critical")]
