@@ -3,7 +3,11 @@ built from it (see :mod:`tests.dashboard.readmodels`)."""
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+
 import pytest
+import streamlit as st
 
 from tests.dashboard.readmodels import ReadModels, build_read_models
 from tests.metrics.conftest import History, history
@@ -15,3 +19,13 @@ __all__ = ["history", "read_models"]
 def read_models(history: History, tmp_path_factory: pytest.TempPathFactory) -> ReadModels:
     """Every fixture read model, built once per session."""
     return build_read_models(history, tmp_path_factory.mktemp("dashboard-readmodels"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_cached_snapshots() -> Iterator[None]:
+    """The pages cache snapshot connections for the process's life; close them at the end,
+    so DuckDB's bindings do not report them as leaked at interpreter exit."""
+    yield
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    gc.collect()
