@@ -24,12 +24,13 @@ from datetime import datetime, time
 from typing import Annotated, Any, Literal
 
 import duckdb
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from alerting.config import TOPIC_CHANNEL, AlertingSettings, AlertSeverity, Tier
 from alerting.mutes import DAYS
 from alerting.planner import alert_rows, enqueue, ensure_tables, news_of, vendor_of
 from metrics.control import Command, CommandType, Status
+from metrics.zones import TimeZoneName
 
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
@@ -69,18 +70,7 @@ class Every(BaseModel):
     days: Annotated[list[Day], Field(min_length=1)]
     start: time
     end: time
-    tz: str = "UTC"
-
-    @field_validator("tz")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not an IANA time zone such as 'UTC'") from None
-        return value
+    tz: TimeZoneName = "UTC"
 
     @model_validator(mode="after")
     def _not_empty(self) -> Every:

@@ -16,7 +16,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -51,6 +51,21 @@ def consumer_options(settings: Settings) -> dict[str, Any]:
         "receive_buffer_bytes": 4 * 1024 * 1024,
         "client_id": "vendorwatch-ingest",
     }
+
+
+def seek_to_stored(
+    consumer: KafkaConsumer,
+    partitions: Iterable[TopicPartition],
+    stored: Mapping[tuple[str, int], int],
+) -> None:
+    """Position each partition at its next offset as stored in DuckDB (the truth for every
+    reader the engine runs), or at the beginning when none is stored yet."""
+    for tp in partitions:
+        position = stored.get((tp.topic, tp.partition))
+        if position is None:
+            consumer.seek_to_beginning(tp)
+        else:
+            consumer.seek(tp, position)
 
 
 @dataclass
@@ -151,13 +166,8 @@ class Ingestor:
         assert self._consumer is not None
         committed = self.store.next_offsets()
         with self._lock:
-            for tp in assigned:
-                position = committed.get((tp.topic, tp.partition))
-                if position is None:
-                    self._consumer.seek_to_beginning(tp)
-                else:
-                    self._consumer.seek(tp, position)
-                self._reassigned.add((tp.topic, tp.partition))
+            seek_to_stored(self._consumer, assigned, committed)
+            self._reassigned.update((tp.topic, tp.partition) for tp in assigned)
         log.info("assigned %s; continuing from the store's offsets", sorted(assigned))
 
     # -- the writer thread --------------------------------------------------------------------

@@ -21,6 +21,7 @@ import duckdb
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
+from ingest.consumer import seek_to_stored
 from ingest.records import ConsumedRecord
 from metrics.control import POLICY_COMMANDS, CommandType, apply_commands, next_offsets
 from metrics.job import MetricsJob, Notify, RunOutcome
@@ -75,13 +76,7 @@ class ControlReader:
             return False
         assigned = [TopicPartition(self._topic, p) for p in sorted(partitions)]
         self._consumer.assign(assigned)
-        stored = next_offsets(self._connection)
-        for tp in assigned:
-            offset = stored.get((tp.topic, tp.partition))
-            if offset is None:
-                self._consumer.seek_to_beginning(tp)
-            else:
-                self._consumer.seek(tp, offset)
+        seek_to_stored(self._consumer, assigned, next_offsets(self._connection))
         return True
 
     def rewind(self) -> None:

@@ -12,7 +12,6 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
 from pydantic import (
@@ -33,6 +32,7 @@ from pydantic_settings import (
 from pydantic_settings import SettingsError as SourceError
 
 from alerting.config import AlertingSettings
+from metrics.zones import TimeZoneName
 
 DEFAULT_CONFIG_FILE = Path("vendorwatch.toml")
 NO_CONFIG_FILE = Path(os.devnull)
@@ -86,7 +86,7 @@ class MetricsSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    reporting_tz: str = Field(
+    reporting_tz: TimeZoneName = Field(
         default="UTC", description="IANA time zone whose calendar months vendor_monthly uses."
     )
     min_daily_responses: int = Field(
@@ -119,17 +119,6 @@ class MetricsSettings(BaseModel):
             from metrics.policy import load_policy
 
             load_policy(value)  # a PolicyError names the file, the key and the rule
-        return value
-
-    @field_validator("reporting_tz")
-    @classmethod
-    def _known_time_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"{value!r} is not an IANA time zone name such as 'Europe/Berlin' or 'UTC'"
-            ) from None
         return value
 
     @field_validator("silent_after")
