@@ -34,8 +34,6 @@ from vendorwatch.settings import Settings, kafka_client_options
 
 log = logging.getLogger(__name__)
 
-REJOIN_AFTER_S = 30.0
-
 NowGetter = Callable[[], datetime]
 
 
@@ -135,31 +133,11 @@ class Ingestor:
     def _open_consumer(self) -> KafkaConsumer:
         consumer = KafkaConsumer(**consumer_options(self.settings), group_id=self.settings.group_id)
         # Metadata first: a consumer that leads the group's first assignment before it has the
-        # topics' partitions assigns nothing and must rebalance at once (see _rejoin_if_stuck).
+        # topics' partitions assigns nothing, and the rebalance that must follow was seen to
+        # never complete with kafka-python (make demo: the group stayed Empty).
         consumer.topics()
-        self._subscribe(consumer)
-        return consumer
-
-    def _subscribe(self, consumer: KafkaConsumer) -> None:
         consumer.subscribe(topics=sorted(self.type_by_topic), listener=_SeekToStore(self))
-
-    def _rejoin_if_stuck(
-        self, consumer: KafkaConsumer, unassigned_since: float | None
-    ) -> float | None:
-        """The engine is its group's only member, so no partitions for ``REJOIN_AFTER_S`` means
-        a rebalance that never completed (seen with kafka-python after a metadata-triggered
-        rebalance): subscribe again. Returns since when the consumer has had no partitions."""
-        if consumer.assignment():
-            return None
-        now = time.monotonic()
-        if unassigned_since is None:
-            return now
-        if now - unassigned_since < REJOIN_AFTER_S:
-            return unassigned_since
-        log.warning("no partitions assigned for %.0f s; joining the group again", REJOIN_AFTER_S)
-        consumer.unsubscribe()
-        self._subscribe(consumer)
-        return now
+        return consumer
 
     def seek_to_committed(self, assigned: set[TopicPartition]) -> None:
         """Position each assigned partition at its next offset as committed in DuckDB."""
@@ -216,11 +194,9 @@ class Ingestor:
         last_report = time.monotonic()
         max_records = self.settings.batch_max_records
         max_wait = self.settings.batch_max_wait_ms / 1000
-        unassigned_since: float | None = None
         try:
             while not stop.is_set():
                 self._raise_writer_error()
-                unassigned_since = self._rejoin_if_stuck(consumer, unassigned_since)
                 try:
                     polled = consumer.poll(timeout_ms=100, max_records=max_records - len(pending))
                 except KafkaError as exc:  # a broker blip: DuckDB holds the positions, retry

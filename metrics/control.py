@@ -141,7 +141,7 @@ def _decide(
         return CommandOutcome("rejected", f"type: {kind!r} is not a command ({known})", None)
     command_type = types[kind]
     try:
-        command = command_type.model.model_validate_json(value)
+        command = command_type.model.model_validate(document)
     except ValidationError as error:
         return CommandOutcome("rejected", validation_reason(error), None)
     seen = con.execute(
@@ -167,12 +167,7 @@ def apply_commands(
     the configured policy: on a store with no policy history yet it is recorded first (for all
     of history), so a command is never the policy of the past. ``types``: the commands this
     engine understands, by ``type``; any other type is rejected (and logged)."""
-    stored = {
-        (t, p): o
-        for t, p, o in con.execute(
-            'SELECT topic, "partition", next_offset FROM control_offsets'
-        ).fetchall()
-    }
+    stored = next_offsets(con)
     fresh = [r for r in records if r.offset >= stored.get((r.topic, r.partition), 0)]
     if not fresh:
         return []

@@ -57,7 +57,7 @@ def test_commands_are_applied_once_audited_and_never_backdated() -> None:
     ]
     assert "rules.latency_p95.for_periods" in outcomes[2].detail
     assert "command c-2" in outcomes[2].detail
-    assert outcomes[4].detail.startswith("type:") or "type" in outcomes[4].detail
+    assert outcomes[4].detail == "type: 'silence_everything' is not a command (set_policy)"
     replayed = apply_commands(
         store.connection, records, NOW + timedelta(hours=1), baseline=configured
     )

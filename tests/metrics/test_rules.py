@@ -221,6 +221,8 @@ def test_a_replay_as_of_a_past_date_backdates_neither_policy_nor_alerts(
 ) -> None:
     MetricsJob(store.connection, SETTINGS).run(END)
     replay_at, wall_clock = END - timedelta(days=30), END + timedelta(hours=1)
+    # forget the transitions before the replay date, so the replay records them again
+    store.connection.execute("DELETE FROM alert_log WHERE period < ?", [replay_at.date()])
     edited = sensitive_policy()  # the file was edited before the operator replays
     MetricsJob(store.connection, SETTINGS, policy=edited).run(replay_at, now=wall_clock)
 
@@ -234,6 +236,13 @@ def test_a_replay_as_of_a_past_date_backdates_neither_policy_nor_alerts(
     assert judged_by == [(str(default_policy().version),)]  # the past keeps its policy
     recorded = store.connection.execute("SELECT max(recorded_at) FROM alert_log").fetchall()[0][0]
     assert recorded <= wall_clock
+    again = store.connection.execute(
+        "SELECT recorded_at, count(*) FROM alert_log WHERE period < ? GROUP BY ALL",
+        [replay_at.date()],
+    ).fetchall()
+    assert len(again) == 1
+    assert again[0][0] == wall_clock  # recorded when the replay saw them, not back-dated
+    assert again[0][1] > 0
 
 
 def _events_store(events: list[dict[str, Any]]) -> EventStore:
