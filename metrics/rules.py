@@ -291,22 +291,29 @@ def _store_steps(con: duckdb.DuckDBPyConnection, results: list[Any], grain: str)
         con.unregister("_rule_steps_batch")
 
 
-def _stored_before(
-    con: duckdb.DuckDBPyConnection, grain: str, vendor_id: str, rule: str, before: date, n: int
-) -> list[Step]:
-    """The last ``n`` stored steps before ``before``: an incremental run judges only the
-    periods from the first one touched, but a transition's evidence shows the whole run-up."""
+def _run_ups(
+    con: duckdb.DuckDBPyConnection, grain: str, firsts: dict[tuple[str, str], date], n: int
+) -> dict[tuple[str, str], list[Step]]:
+    """Per (vendor, rule), the last ``n`` stored steps before ``firsts[key]`` (the first period
+    this run judged), in one query: an incremental run judges only the periods from the first
+    one touched, but a transition's evidence shows the whole run-up."""
+    keys = list(firsts)
     rows = con.execute(
-        """SELECT period, state, severity, value, breaching_periods, clearing_periods, changed,
-            reason
-        FROM rule_steps WHERE vendor_id = ? AND rule = ? AND grain = ? AND period < ?
-        ORDER BY period DESC LIMIT ?""",
-        [vendor_id, rule, grain, before, n],
+        """WITH wanted AS (
+            SELECT unnest(?) AS vendor_id, unnest(?) AS rule, unnest(?) AS before)
+        SELECT r.vendor_id, r.rule, r.period, r.state, r.severity, r.value,
+            r.breaching_periods, r.clearing_periods, r.changed, r.reason
+        FROM rule_steps r JOIN wanted w USING (vendor_id, rule)
+        WHERE r.grain = ? AND r.period < w.before
+        QUALIFY row_number() OVER (PARTITION BY r.vendor_id, r.rule ORDER BY r.period DESC) <= ?
+        ORDER BY r.vendor_id, r.rule, r.period""",
+        [[k[0] for k in keys], [k[1] for k in keys], [firsts[k] for k in keys], grain, n],
     ).fetchall()
-    return [
-        Step(period, BreachState(state), severity, value, breaching, clearing, changed, reason)
-        for period, state, severity, value, breaching, clearing, changed, reason in reversed(rows)
-    ]
+    found: dict[tuple[str, str], list[Step]] = defaultdict(list)
+    for vendor, rule, period, state, severity, value, breaching, clearing, changed, why in rows:
+        step = Step(period, BreachState(state), severity, value, breaching, clearing, changed, why)
+        found[(vendor, rule)].append(step)
+    return found
 
 
 def alert_id(vendor_id: str, rule: str, period: date, state: str, severity: str | None) -> str:
@@ -339,12 +346,17 @@ def _announce(
     for row, rule, step, _ in results:
         history[(row["vendor_id"], rule.name)].append(step)
     fresh = [(i, c) for i, c in zip(ids, candidates, strict=True) if i not in known]
+    if not fresh:
+        return 0
+    firsts = {
+        (r["vendor_id"], rule.name): history[(r["vendor_id"], rule.name)][0].period
+        for _, (r, rule, _, _) in fresh
+    }
+    window = max(max(rule.for_periods, rule.clear_periods) + 2 for _, (_, rule, _, _) in fresh)
+    run_ups = _run_ups(con, grain, firsts, window)
     for identity, (row, rule, step, version) in fresh:
-        steps = history[(row["vendor_id"], rule.name)]
-        window = max(rule.for_periods, rule.clear_periods) + 2
-        steps = _stored_before(con, grain, row["vendor_id"], rule.name, steps[0].period, window)
-        steps += history[(row["vendor_id"], rule.name)]
-        evidence = evidence_for(con, row, rule.metric, rule, steps)
+        key = (row["vendor_id"], rule.name)
+        evidence = evidence_for(con, row, rule.metric, rule, run_ups[key] + history[key])
         con.execute(
             "INSERT INTO alert_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
