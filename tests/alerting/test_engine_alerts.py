@@ -155,6 +155,9 @@ def test_alert_commands_are_checked_before_they_are_sent(
 ) -> None:
     settings = settings_factory()
     env = settings_env(settings)
+    nothing_yet = run_vendorwatch("alerts", "list", env=env)
+    assert nothing_yet.returncode == 1
+    assert "no snapshot in" in nothing_yet.stderr
     unbounded = run_vendorwatch("alerts", "silence", "--vendor", "v1", "--by", "sam", env=env)
     assert unbounded.returncode == 2
     assert "ends_at: required unless 'every' makes it a maintenance window" in unbounded.stderr

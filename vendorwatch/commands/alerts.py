@@ -1,9 +1,10 @@
 """``vendorwatch alerts``: acknowledge, silence and unsilence (control commands the engine
-applies and audits), and the alert history, notifications and silences of the store.
+applies and audits), and the alert history, notifications and silences.
 
 The commands are validated here with the engine's own models, so a bad one stops with the
-engine's message (exit 2) instead of being rejected later. The read commands open the store
-read-only, so they need the engine stopped (DuckDB allows one writer process).
+engine's message (exit 2) instead of being rejected later. The read commands read the
+engine's latest read-model snapshot (as the dashboard does), so they work while the engine
+runs; they say on stderr how old it is, and exit 1 when nothing was published yet.
 """
 
 from __future__ import annotations
@@ -140,17 +141,22 @@ def unsilence(
 
 def _print_rows(sql: str, params: list[Any]) -> None:
     from vendorwatch.cli import settings_or_exit
-    from vendorwatch.commands.metrics import read_store
+    from vendorwatch.readmodel import NoSnapshot, open_current
 
     settings = settings_or_exit()
-    with read_store(settings) as con:
-        try:
-            result = con.execute(sql, params)
-        except Exception as exc:  # duckdb.CatalogException: the engine never ran alerting
-            typer.echo(f"vendorwatch: no alerting tables yet ({type(exc).__name__})", err=True)
-            raise typer.Exit(1) from None
+    try:
+        snapshot = open_current(settings.read_model.dir)
+    except NoSnapshot as exc:
+        typer.echo(f"vendorwatch: {exc}", err=True)
+        raise typer.Exit(1) from None
+    try:
+        published = snapshot.published_at.isoformat()
+        typer.echo(f"(read model as of {snapshot.as_of}, published {published})", err=True)
+        result = snapshot.connection.execute(sql, params)
         names = [d[0] for d in result.description]
         rows = result.fetchall()
+    finally:
+        snapshot.connection.close()
     if not rows:
         typer.echo("(none)")
         return
