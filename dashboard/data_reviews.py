@@ -20,19 +20,18 @@ import math
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Literal
 
 import pandas as pd
 import streamlit as st
 
 from dashboard.data import _frame, _open
 from dashboard.report import MonthlyReview, monthly_review, next_month
+from dashboard.report_render import ReportFormat, render
 from metrics.backsourcing import BacksourcingCase, backsourcing_case
 from metrics.trends import Trend, trend
 
 HORIZON_MONTHS = 36
 TREND_MONTHS = 6
-ReportFormat = Literal["csv", "xlsx", "html", "pdf"]
 _QUERY_CACHE = {"max_entries": 256, "ttl": 3600, "show_spinner": False}
 
 
@@ -73,10 +72,7 @@ def review(path: str, month: date) -> MonthlyReview:
 @st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
 def review_file(path: str, month: date, report_format: ReportFormat) -> bytes:
     """The review as ``vendorwatch report --month M --format F`` writes it (same renderer)."""
-    from vendorwatch.commands.report import ReportFormat as CliFormat
-    from vendorwatch.commands.report import render
-
-    rendered: bytes = render(review(path, month), CliFormat(report_format))
+    rendered: bytes = render(review(path, month), report_format)
     return rendered
 
 

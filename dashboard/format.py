@@ -85,14 +85,6 @@ def in_zone(frame: pd.DataFrame, tz: str) -> pd.DataFrame:
     return out
 
 
-def money_column(values: pd.Series, currencies: pd.Series | str | None) -> pd.Series:
-    """A column of ``money`` texts (exact, right currency per row) for tables."""
-    if isinstance(currencies, pd.Series):
-        pairs = zip(values, currencies, strict=True)
-        return pd.Series([money(v, c) for v, c in pairs], index=values.index, dtype=object)
-    return pd.Series([money(v, currencies) for v in values], index=values.index, dtype=object)
-
-
 def vendor_link(vendor_id: str, alert_id: str | None = None) -> str:
     """The Vendor page's relative URL (the same contract as the notifications' links)."""
     query = {"vendor_id": vendor_id} | ({"alert_id": alert_id} if alert_id else {})

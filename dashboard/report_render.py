@@ -22,7 +22,7 @@ import io
 from dataclasses import astuple
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, Literal
 
 import jinja2
 from fpdf import FPDF
@@ -440,3 +440,14 @@ def to_pdf(review: MonthlyReview) -> bytes:
                 f"act by {_iso(c.act_by)}"
             )
     return bytes(pdf.output())
+
+
+ReportFormat = Literal["pdf", "html", "csv", "xlsx"]
+
+
+def render(review: MonthlyReview, report_format: ReportFormat) -> bytes:
+    """The review in ``report_format`` as the bytes of the file (HTML in UTF-8): what
+    ``vendorwatch report`` writes and the Monthly review page offers for download."""
+    if report_format == "html":
+        return to_html(review).encode("utf-8")
+    return {"pdf": to_pdf, "csv": to_csv, "xlsx": to_xlsx}[report_format](review)

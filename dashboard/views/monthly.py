@@ -20,7 +20,7 @@ from dashboard import data_reviews
 from dashboard.format import day, vendor_link
 from dashboard.frame import PageContext, snapshot_header
 from dashboard.report import Figure, MonthlyReview, NoFigures, VendorReview, parse_month
-from dashboard.report_render import SUMMARY_METRICS, show, status_text
+from dashboard.report_render import SUMMARY_METRICS, ReportFormat, show, status_text
 
 VERDICT_MARK = {"better": "🟢", "worse": "🔴", "unjudged": "", "neutral": "", "unchanged": ""}
 MIME = {
@@ -116,7 +116,7 @@ def _downloads(path: str, month: date) -> None:
 def _deferred(path: str, month: date, fmt: str) -> Callable[[], bytes]:
     """A callable rendering the file when the button is pressed (XLSX, HTML, PDF are slow for
     many vendors)."""
-    report_format: data_reviews.ReportFormat = fmt  # type: ignore[assignment]
+    report_format: ReportFormat = fmt  # type: ignore[assignment]
 
     def content() -> bytes:
         return data_reviews.review_file(path, month, report_format)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:  # imported when the command runs: the other commands must start fast
-    from dashboard.report import MonthlyReview
+    pass
 
 
 class ReportFormat(StrEnum):
@@ -44,6 +44,7 @@ def report(
 ) -> None:
     """The monthly vendor review: each vendor's month next to the one before, with trends."""
     from dashboard.report import NoFigures, monthly_review, parse_month
+    from dashboard.report_render import render
     from vendorwatch.cli import settings_or_exit
     from vendorwatch.readmodel import NoSnapshot, open_current
 
@@ -68,7 +69,7 @@ def report(
     suffix = f"-{vendor}" if vendor else ""
     path = output or Path(f"report-{first_day:%Y-%m}{suffix}.{report_format.value}")
     try:
-        path.write_bytes(render(review, report_format))
+        path.write_bytes(render(review, report_format.value))
     except OSError as exc:
         typer.echo(f"vendorwatch: cannot write {path}: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -76,17 +77,3 @@ def report(
         f", data as of {review.as_of.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if review.as_of else ""
     )
     typer.echo(f"wrote {path} ({len(review.vendors)} vendor(s), {first_day:%Y-%m}{as_of})")
-
-
-def render(review: MonthlyReview, report_format: ReportFormat) -> bytes:
-    """The review in ``report_format`` as the bytes of the file (HTML in UTF-8)."""
-    from dashboard import report_render
-
-    if report_format is ReportFormat.html:
-        return report_render.to_html(review).encode("utf-8")
-    renderer = {
-        ReportFormat.pdf: report_render.to_pdf,
-        ReportFormat.csv: report_render.to_csv,
-        ReportFormat.xlsx: report_render.to_xlsx,
-    }[report_format]
-    return renderer(review)
