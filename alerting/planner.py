@@ -66,14 +66,17 @@ ON CONFLICT (vendor_id, rule) DO UPDATE SET
     changed_at = excluded.changed_at, acked_by = NULL, acked_at = NULL, ack_comment = NULL
 """
 
+# The state, what was last told (``n``) and last published (``pb``), and the current profile.
 _ALERT_ROWS = """
 SELECT s.*, l.metric, l.grain, l.value, l.reason, l.policy_version, l.evidence,
+    n.state AS notified_state, n.severity AS notified_severity,
+    pb.state AS published_state, pb.severity AS published_severity,
     p.name, p.tier, p.service
 FROM alert_state s
 JOIN alert_log l ON l.alert_id = s.alert_id
-LEFT JOIN (SELECT vendor_id, name, tier, service FROM profile_terms
-    QUALIFY row_number() OVER (PARTITION BY vendor_id ORDER BY valid_from DESC) = 1) p
-    ON p.vendor_id = s.vendor_id
+LEFT JOIN alert_log n ON n.alert_id = s.notified_alert_id
+LEFT JOIN alert_log pb ON pb.alert_id = s.published_alert_id
+LEFT JOIN profile_terms p ON p.vendor_id = s.vendor_id AND p.valid_to = 'infinity'::TIMESTAMPTZ
 """
 
 # The alerts that may need a word: firing ones (repeats, mutes) and any not yet told.
@@ -265,10 +268,10 @@ def _repeat_due(row: dict[str, Any], now: datetime, settings: AlertingSettings) 
 def _mark_told(con: duckdb.DuckDBPyConnection, row: dict[str, Any], now: datetime | None) -> None:
     """Record the current state as told; ``now`` None: nothing was sent (keep the last time)."""
     con.execute(
-        """UPDATE alert_state SET notified_alert_id = ?, notified_state = ?,
-            notified_severity = ?, last_notified_at = coalesce(?, last_notified_at)
+        """UPDATE alert_state SET notified_alert_id = ?,
+            last_notified_at = coalesce(?, last_notified_at)
         WHERE vendor_id = ? AND rule = ?""",
-        [row["alert_id"], row["state"], row["severity"], now, row["vendor_id"], row["rule"]],
+        [row["alert_id"], now, row["vendor_id"], row["rule"]],
     )
 
 
@@ -281,8 +284,7 @@ def _publish(
     if settings.publish_topic and change is not None:
         enqueue(con, settings, TOPIC_CHANNEL, vendor_of(row), [news_of(row, change)], now)
     con.execute(
-        """UPDATE alert_state SET published_alert_id = ?, published_state = ?,
-            published_severity = ? WHERE vendor_id = ? AND rule = ?""",
-        [row["alert_id"], row["state"], row["severity"], row["vendor_id"], row["rule"]],
+        "UPDATE alert_state SET published_alert_id = ? WHERE vendor_id = ? AND rule = ?",
+        [row["alert_id"], row["vendor_id"], row["rule"]],
     )
     return int(settings.publish_topic and change is not None)

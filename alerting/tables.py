@@ -5,7 +5,8 @@ and what they asked for, which no recomputation can reproduce.
 
 * ``alert_state`` — one row per (vendor, rule) ever in ``alert_log``: the latest transition
   (``alert_id``) and the firing episode it belongs to, what people were last told
-  (``notified_*``), what the alerts topic last carried (``published_*``), the
+  (``notified_alert_id``: that transition's state and severity are in ``alert_log``), what the
+  alerts topic last carried (``published_alert_id``), the
   acknowledgement of the current state and the silence muting it now (``muted_by``).
 * ``notification_outbox`` — every planned message, written in the transaction that decided it:
   one row per (message, channel), with the exact body to send, its ``status``
@@ -29,12 +30,8 @@ DDL: tuple[str, ...] = (
     since TIMESTAMPTZ NOT NULL,
     changed_at TIMESTAMPTZ NOT NULL,
     notified_alert_id VARCHAR,
-    notified_state VARCHAR,
-    notified_severity VARCHAR,
     last_notified_at TIMESTAMPTZ,
     published_alert_id VARCHAR,
-    published_state VARCHAR,
-    published_severity VARCHAR,
     acked_by VARCHAR,
     acked_at TIMESTAMPTZ,
     ack_comment VARCHAR,

@@ -440,8 +440,7 @@ _ALERT_STATE = """
 INSERT INTO alert_state BY NAME
 SELECT l.vendor_id, l.rule, l.alert_id, e.episode_id, l.state, l.severity, l.period,
     f.recorded_at AS since, l.recorded_at AS changed_at,
-    l.alert_id AS notified_alert_id, l.state AS notified_state,
-    l.severity AS notified_severity, l.recorded_at AS last_notified_at,
+    l.alert_id AS notified_alert_id, l.recorded_at AS last_notified_at,
     CASE WHEN l.state = 'firing' AND v.v % 60 = 23 THEN 'ops-anna' END AS acked_by,
     CASE WHEN l.state = 'firing' AND v.v % 60 = 23 THEN l.recorded_at + INTERVAL 1 HOUR END
         AS acked_at,
