@@ -34,21 +34,26 @@ def alerts() -> Iterator[Alerts]:
     yield from alert_store()
 
 
-def dispatcher_for(
-    alerts: Alerts, receiver: HttpReceiver, clock: Clock, timeout: float = 2.0, **config: Any
-) -> Dispatcher:
+def queued_firing(
+    alerts: Alerts, receiver: HttpReceiver, timeout: float = 2.0, **config: Any
+) -> tuple[Clock, Dispatcher]:
+    """A dispatcher to ``receiver`` (signed, the clock at T0) and one firing alert queued."""
+    clock = Clock(T0)
     hook = WebhookChannelConfig(
         type="webhook", url=receiver.url, secret=SECRET, timeout_seconds=timeout
     )
     alerts.config = settings(channels={"ops": hook}, **config)
     channel = WebhookChannel("ops", hook)
-    return Dispatcher(
+    dispatcher = Dispatcher(
         alerts.con.cursor(),
         alerts.config,
         {"ops": channel},
         now_getter=clock,
         rng=random.Random(7),
     )
+    alerts.transition("v1", "latency_p95", date(2026, 11, 1), "firing", "warn", T0)
+    alerts.plan(T0)
+    return clock, dispatcher
 
 
 def outbox(alerts: Alerts) -> list[tuple[Any, ...]]:
@@ -60,10 +65,7 @@ def outbox(alerts: Alerts) -> list[tuple[Any, ...]]:
 def test_a_failing_receiver_gets_retries_with_backoff_then_the_message(
     alerts: Alerts, http_receiver: HttpReceiver
 ) -> None:
-    clock = Clock(T0)
-    dispatcher = dispatcher_for(alerts, http_receiver, clock)
-    alerts.transition("v1", "latency_p95", date(2026, 11, 1), "firing", "warn", T0)
-    alerts.plan(T0)
+    clock, dispatcher = queued_firing(alerts, http_receiver)
     http_receiver.script(500, 503)
     delays = []
     for _ in range(2):
@@ -94,11 +96,8 @@ def test_a_failing_receiver_gets_retries_with_backoff_then_the_message(
 def test_after_max_attempts_the_message_is_dead_lettered_visibly(
     alerts: Alerts, http_receiver: HttpReceiver, caplog: pytest.LogCaptureFixture
 ) -> None:
-    clock = Clock(T0)
-    dispatcher = dispatcher_for(alerts, http_receiver, clock, max_attempts=3)
+    clock, dispatcher = queued_firing(alerts, http_receiver, max_attempts=3)
     http_receiver.default = Reply(500, b"database on fire")
-    alerts.transition("v1", "latency_p95", date(2026, 11, 1), "firing", "warn", T0)
-    alerts.plan(T0)
     with caplog.at_level(logging.ERROR, logger="alerting.dispatcher"):
         for _ in range(5):
             dispatcher.deliver_due()
@@ -113,21 +112,15 @@ def test_after_max_attempts_the_message_is_dead_lettered_visibly(
 
 
 def test_a_permanent_failure_is_dead_at_once(alerts: Alerts, http_receiver: HttpReceiver) -> None:
-    clock = Clock(T0)
-    dispatcher = dispatcher_for(alerts, http_receiver, clock)
+    _, dispatcher = queued_firing(alerts, http_receiver)
     http_receiver.script(404)
-    alerts.transition("v1", "latency_p95", date(2026, 11, 1), "firing", "warn", T0)
-    alerts.plan(T0)
     dispatcher.deliver_due()
     assert outbox(alerts)[0][:2] == ("dead", 1)
 
 
 def test_a_receiver_that_times_out_is_retried(alerts: Alerts, http_receiver: HttpReceiver) -> None:
-    clock = Clock(T0)
-    dispatcher = dispatcher_for(alerts, http_receiver, clock, timeout=0.3)
+    clock, dispatcher = queued_firing(alerts, http_receiver, timeout=0.3)
     http_receiver.script(Reply(200, delay=1.0))
-    alerts.transition("v1", "latency_p95", date(2026, 11, 1), "firing", "warn", T0)
-    alerts.plan(T0)
     (attempt,) = dispatcher.deliver_due()
     assert not attempt.delivered
     assert attempt.seconds < 0.9
@@ -139,10 +132,7 @@ def test_a_receiver_that_times_out_is_retried(alerts: Alerts, http_receiver: Htt
 def test_messages_of_a_channel_go_in_order_and_a_removed_channel_is_dead(
     alerts: Alerts, http_receiver: HttpReceiver
 ) -> None:
-    clock = Clock(T0)
-    dispatcher = dispatcher_for(alerts, http_receiver, clock)
-    alerts.transition("v1", "latency_p95", date(2026, 11, 1), "firing", "warn", T0)
-    alerts.plan(T0)
+    clock, dispatcher = queued_firing(alerts, http_receiver)
     alerts.transition("v1", "latency_p95", date(2026, 11, 2), "resolved", "warn", T0 + HOUR)
     alerts.plan(T0 + HOUR)
     alerts.con.execute(
