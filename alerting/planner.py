@@ -39,6 +39,7 @@ from alerting.mutes import load_mutes, muted_by
 from alerting.payload import AlertNews, Change, VendorInfo, notification_id, render
 from alerting.tables import DDL
 from metrics import policy_history, rules
+from metrics.policy import Policy
 
 _LATEST = """
 SELECT * FROM alert_log
@@ -195,15 +196,21 @@ def enqueue(
 
 
 def plan_notifications(
-    con: duckdb.DuckDBPyConnection, now: datetime, settings: AlertingSettings
+    con: duckdb.DuckDBPyConnection,
+    now: datetime,
+    settings: AlertingSettings,
+    policy: Policy | None = None,
 ) -> PlanOutcome:
     """One planning pass at ``now`` (see the module docstring); the caller owns the
-    transaction."""
+    transaction. ``policy``: the one in force at ``now`` (default: read from
+    ``policy_history``; none recorded: every rule counts as in force)."""
     ensure_tables(con)
     con.execute(_SYNC)
     rows = alert_rows(con, _CANDIDATES)
-    timeline = policy_history.policy_timeline(con)
-    in_force = timeline.at(now.timestamp()).alert_names() if timeline.policies else None
+    if policy is None:
+        timeline = policy_history.policy_timeline(con)
+        policy = timeline.at(now.timestamp()) if timeline.policies else None
+    in_force = policy.alert_names() if policy is not None else None
     mutes = load_mutes(con, now)
     messages: dict[tuple[str, str], list[AlertNews]] = defaultdict(list)
     vendors: dict[str, VendorInfo] = {}

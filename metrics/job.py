@@ -34,9 +34,10 @@ from vendorwatch.settings import MetricsSettings
 
 RunMode = Literal["incremental", "rebuild"]
 
-Notify = Callable[[duckdb.DuckDBPyConnection, datetime], str]
-"""Called inside the run's transaction after the rules recorded their transitions, so what it
-writes (the alerting outbox) commits with them; returns a phrase for the run summary."""
+Notify = Callable[[duckdb.DuckDBPyConnection, datetime, Policy], str]
+"""Called inside the run's transaction after the rules recorded their transitions, with the
+policy in force at ``now``, so what it writes (the alerting outbox) commits with them;
+returns a phrase for the run summary."""
 
 _EVENT_TABLES = tuple(TABLE_BY_TYPE.values())
 _ALL_EVENTS = " UNION ALL ".join(
@@ -225,12 +226,14 @@ class MetricsJob:
                     con, INSERT_BY_TABLE[table], params | {"min_responses": minimum}
                 )
                 rows[table] = _count(inserted)
-            self._score(params)
+            timeline = policy_history.policy_timeline(con)  # parsed once per run
+            self._score(params, timeline)
             _execute(con, _VENDOR_STATUS, params | {"silent_after": self.settings.silent_after})
             alerts = rules.evaluate_rules(
-                con, tz=self.settings.reporting_tz, as_of=as_of, recorded_at=now
+                con, tz=self.settings.reporting_tz, as_of=as_of, recorded_at=now, timeline=timeline
             )
-            notified = self.notify(con, now) if self.notify else ""
+            in_force = timeline.at(now.timestamp())
+            notified = self.notify(con, now, in_force) if self.notify else ""
             vendors = _count(con.execute("SELECT count(*) FROM _dirty"))
             con.execute(_SAVE_WATERMARKS)
             self._set_state("as_of", as_of.isoformat())
@@ -250,8 +253,7 @@ class MetricsJob:
             notified=notified,
         )
 
-    def _score(self, params: dict[str, Any]) -> None:
-        history = policy_history.policy_timeline(self.connection)
+    def _score(self, params: dict[str, Any], history: policy_history.PolicyTimeline) -> None:
         weights = [
             (
                 datetime.fromtimestamp(start, UTC),

@@ -34,7 +34,7 @@ from metrics import slo
 from metrics.evidence import evidence_for
 from metrics.hysteresis import BreachState, BreachStatus, Observation, Severity, Step, advance
 from metrics.policy import SCORE_METRICS, EffectiveRule, Policy
-from metrics.policy_history import PolicyTimeline, policy_timeline
+from metrics.policy_history import PolicyTimeline
 from metrics.service import DAILY, MONTHLY, Grain
 
 DDL: tuple[str, ...] = (
@@ -216,10 +216,16 @@ def fetch_rows(
 
 
 def evaluate_rules(
-    con: duckdb.DuckDBPyConnection, *, tz: str, as_of: datetime, recorded_at: datetime
+    con: duckdb.DuckDBPyConnection,
+    *,
+    tz: str,
+    as_of: datetime,
+    recorded_at: datetime,
+    timeline: PolicyTimeline,
 ) -> int:
     """Re-judge, for the vendors in ``_dirty``, every complete period from the one containing
-    ``touched_at`` on; append new transitions to ``alert_log``. Returns transitions recorded."""
+    ``touched_at`` on, each under ``timeline``'s policy in force at its end; append new
+    transitions to ``alert_log``. Returns transitions recorded."""
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _rule_dirty AS
         SELECT vendor_id, CAST(timezone('UTC', touched_at) AS DATE) AS from_day,
@@ -227,7 +233,6 @@ def evaluate_rules(
         FROM _dirty""",
         [tz],
     )
-    timeline = policy_timeline(con)
     recorded = 0
     for grain, sql in SERIES.items():
         start_col = "from_day" if grain == "day" else "from_month"

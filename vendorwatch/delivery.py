@@ -23,6 +23,7 @@ from alerting.dispatcher import Dispatcher
 from alerting.planner import plan_notifications
 from metrics.control import POLICY_COMMANDS, CommandType
 from metrics.job import Notify
+from metrics.policy import Policy
 from vendorwatch.engine import WakeableLoop
 from vendorwatch.settings import Settings, kafka_client_options
 
@@ -32,8 +33,8 @@ log = logging.getLogger(__name__)
 def planner_hook(settings: AlertingSettings) -> Notify:
     """The metrics job's ``notify``: plan notifications in the run's transaction."""
 
-    def notify(con: duckdb.DuckDBPyConnection, now: datetime) -> str:
-        outcome = plan_notifications(con, now, settings)
+    def notify(con: duckdb.DuckDBPyConnection, now: datetime, policy: Policy) -> str:
+        outcome = plan_notifications(con, now, settings, policy)
         held = f", {outcome.held} held by silences" if outcome.held else ""
         return f"{outcome.messages} notification(s) queued{held}"
 
