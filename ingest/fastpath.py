@@ -105,8 +105,13 @@ COLUMN_SQL = {
 }
 """Each ``response_times`` column, computed from the fields ``f`` of one candidate record."""
 
+PRESENT = " + ".join(f"(f.{name} IS NOT NULL)::INT" for name in FIELDS)
 RULES = (
-    "len(keys) = len(list_distinct(keys))",
+    # Keys are distinct. Without any ``null`` in the text no member is null, so the object
+    # has distinct keys exactly when it has as many keys as non-null parsed fields (cheap);
+    # ``list_distinct`` (about 5x dearer) is left to the rare records that mention null.
+    "CASE WHEN contains(text, 'null') THEN len(keys) = len(list_distinct(keys)) "
+    f"ELSE len(keys) = {PRESENT} END",
     *(f"f.{name} IS NOT NULL" for name in REQUIRED),
 )
 """Rules beyond :data:`FLAT_OBJECT`: keys are distinct, required fields are present."""
@@ -126,26 +131,22 @@ def _build_query() -> str:
     rules = "\n      AND ".join(f"({rule})" for rule in RULES)
     value_rules = "\n  AND ".join(f"({rule})" for rule in VALUE_RULES)
     return f"""
-WITH candidates AS MATERIALIZED (
-    SELECT ord, topic, "partition", "offset", text
+WITH parsed AS MATERIALIZED (
+    SELECT ord, topic, "partition", "offset", text,
+           json_keys(text) AS keys, from_json(text, '{_STRUCT}') AS f
     FROM (
         SELECT ord, topic, "partition", "offset", try(decode(value)) AS text
         FROM raw_records
         WHERE list_contains($topics, topic) AND octet_length(value) <= $max_bytes
     )
     WHERE regexp_full_match(text, $flat_object)
-),
-parsed AS MATERIALIZED (
-    SELECT *, json_keys(text) AS keys, from_json(text, '{_STRUCT}') AS f
-    FROM candidates
-),
-typed AS MATERIALIZED (
+)
+SELECT * FROM (
     SELECT ord,
            {columns}
     FROM parsed
     WHERE {rules}
 )
-SELECT * FROM typed
 WHERE {value_rules}
 """
 

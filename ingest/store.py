@@ -65,18 +65,6 @@ def _value_at(event: EventBase, path: str) -> Any:
     return value
 
 
-_RAW_RECORDS_DDL = """
-CREATE TEMP TABLE IF NOT EXISTS raw_records
-(ord INTEGER, topic VARCHAR, "partition" INTEGER, "offset" BIGINT, value BLOB)
-"""
-_FRESH_RECORDS = """
-INSERT INTO raw_records
-SELECT i.* FROM incoming i LEFT JOIN consumer_offsets o USING (topic, "partition")
-WHERE i."offset" >= coalesce(o.next_offset, 0)
-"""
-"""The batch's records not yet applied (``incoming`` is the batch as registered Arrow); a
-table filled and emptied inside each batch's transaction, so no DDL runs per batch."""
-
 _RECORD_FIELDS = ("topic", "partition", "offset", "value")
 
 
@@ -93,6 +81,35 @@ def _incoming(records: Sequence[ConsumedRecord]) -> pa.Table:
     )
 
 
+def _not_yet_applied(incoming: pa.Table, next_offsets: dict[PartitionKey, int]) -> pa.Table:
+    """The rows of ``incoming`` at or after their partition's stored next offset.
+
+    Replays (after a rebalance or a crash) are rare: when every partition's first offset in
+    the batch is already at or past its stored position, the batch is returned as it is."""
+    firsts = incoming.group_by(["topic", "partition"]).aggregate([("offset", "min")])
+    stale = [
+        key
+        for key, first in zip(
+            zip(firsts["topic"].to_pylist(), firsts["partition"].to_pylist(), strict=True),
+            firsts["offset_min"].to_pylist(),
+            strict=True,
+        )
+        if first < next_offsets.get(key, 0)
+    ]
+    if not stale:
+        return incoming
+    keep = [
+        offset >= next_offsets.get((topic, partition), 0)
+        for topic, partition, offset in zip(
+            incoming["topic"].to_pylist(),
+            incoming["partition"].to_pylist(),
+            incoming["offset"].to_pylist(),
+            strict=True,
+        )
+    ]
+    return incoming.filter(pa.array(keep, pa.bool_()))
+
+
 class EventStore:
     """Owner of the engine's DuckDB file (see module docstring for the write contract)."""
 
@@ -106,7 +123,7 @@ class EventStore:
         self.connection.execute(
             "INSERT OR IGNORE INTO store_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
         )
-        for statement in (_RAW_RECORDS_DDL, *map(staging_ddl, TABLE_BY_TYPE)):
+        for statement in map(staging_ddl, TABLE_BY_TYPE):
             self.connection.execute(statement)
         self._next_offsets: dict[PartitionKey, int] = {}
         self._load_next_offsets()
@@ -139,11 +156,12 @@ class EventStore:
         if not records:
             return outcome
         con = self.connection
-        con.register("incoming", _incoming(records))
+        fresh = _not_yet_applied(_incoming(records), self._next_offsets)
+        outcome.skipped_replayed = len(records) - fresh.num_rows
+        con.register("raw_records", fresh)
         try:
             con.begin()
             try:
-                self._run(_FRESH_RECORDS)
                 self._apply(records, checks, received_at, outcome)
                 if before_commit is not None:
                     before_commit(outcome.dead_letters)
@@ -152,7 +170,7 @@ class EventStore:
                 con.rollback()
                 raise
         finally:
-            con.unregister("incoming")
+            con.unregister("raw_records")
         self._load_next_offsets()
         return outcome
 
@@ -164,7 +182,6 @@ class EventStore:
         outcome: BatchOutcome,
     ) -> None:
         con = self.connection
-        outcome.skipped_replayed = len(records) - self._count("raw_records")
         query, params = surely_valid_response_times(
             topics=checks.topics_of("response_time"),
             received_at=received_at,
@@ -224,14 +241,10 @@ class EventStore:
             "updated_at = excluded.updated_at",
             [received_at],
         )
-        self._run("DELETE FROM raw_records")
 
     def _run(self, sql: str, params: object = None) -> list[tuple[Any, ...]]:
         """Execute and fetch everything: a DuckDB 2 result owns the connection until drained."""
         return self.connection.execute(sql, params).fetchall()
-
-    def _count(self, relation: str) -> int:
-        return int(self._run(f"SELECT count(*) FROM {relation}")[0][0])
 
     def _stage(
         self, event_type: str, items: list[AcceptedEvent], ords: list[int], received_at: datetime

@@ -261,5 +261,8 @@ def test_the_common_shape_is_taken_and_near_misses_are_not(con: duckdb.DuckDBPyC
     values = [COMPACT, *(orjson.dumps(d) for d in near_misses)]
     values.append(COMPACT.replace(b'"latency_ms":842.5', b'"latency_ms":NaN'))
     values.append(COMPACT[:-1] + b',"event_id":"rt-acme-2"}')  # duplicate key
+    # duplicate keys where a null hides one member from the parsed fields
+    values.append(COMPACT[:-1] + b',"source":null,"source":"apm"}')
+    values.append(COMPACT[:-1] + b',"request_id":"r-1","request_id":null}')
     assert set(fast_path(con, values)) == {0}
     assert check(con, values) == 1
