@@ -44,8 +44,10 @@ def consumer_options(settings: Settings) -> dict[str, Any]:
         "enable_auto_commit": False,
         "auto_offset_reset": "earliest",
         "max_poll_records": settings.batch_max_records,
-        "fetch_max_bytes": 64 * 1024 * 1024,
-        "max_partition_fetch_bytes": max(8 * 1024 * 1024, settings.max_record_bytes + 1024),
+        # kafka-python keeps whole fetch responses until polled: 1 MiB per partition (its
+        # default) reads as fast here as 8 MiB did and holds ~100 MB less (make bench).
+        "fetch_max_bytes": 50 * 1024 * 1024,
+        "max_partition_fetch_bytes": max(1024 * 1024, settings.max_record_bytes + 1024),
         "receive_buffer_bytes": 4 * 1024 * 1024,
         "client_id": "vendorwatch-ingest",
     }

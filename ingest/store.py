@@ -11,7 +11,9 @@ Contract of :meth:`EventStore.write_batch`:
 * An event whose ``event_id`` is already stored (or earlier in the same batch) with equal
   content (the contract's fields, see :func:`ingest.schema.content_columns`) is a duplicate and
   is not stored again; with different content it becomes a dead letter (a conflict), see
-  :mod:`ingest.repeats`.
+  :mod:`ingest.repeats`. Repeats are rare, so a batch first claims its ids in ``event_ids``
+  optimistically (the primary key finds any repeat as it inserts); only a batch with a repeat
+  is rolled back and applied again with :func:`ingest.repeats.find_repeats`.
 * Events, dead letters and the new offsets commit together or not at all. ``before_commit``
   runs inside the transaction with every dead letter of the batch (e.g. to publish them to the
   dead-letter topic); if it raises, nothing is committed.
@@ -36,7 +38,7 @@ from ingest.batch import RecordChecks, classify
 from ingest.contract import EventBase
 from ingest.fastpath import surely_valid_response_times
 from ingest.records import AcceptedEvent, ConsumedRecord, DeadLetter
-from ingest.repeats import find_repeats, staged_table, staging_ddl
+from ingest.repeats import Repeats, find_repeats, staged_table, staging_ddl
 from ingest.schema import DDL, SCHEMA_VERSION, TABLE_BY_TYPE, Column, table_columns
 
 PartitionKey = tuple[str, int]
@@ -110,6 +112,10 @@ def _not_yet_applied(incoming: pa.Table, next_offsets: dict[PartitionKey, int]) 
     return incoming.filter(pa.array(keep, pa.bool_()))
 
 
+class _RepeatedEventIds(Exception):
+    """The batch repeats an ``event_id``: apply it again the careful way."""
+
+
 class EventStore:
     """Owner of the engine's DuckDB file (see module docstring for the write contract)."""
 
@@ -160,19 +166,35 @@ class EventStore:
         outcome.skipped_replayed = len(records) - fresh.num_rows
         con.register("raw_records", fresh)
         try:
-            con.begin()
             try:
-                self._apply(records, checks, received_at, outcome)
-                if before_commit is not None:
-                    before_commit(outcome.dead_letters)
-                con.commit()
-            except BaseException:
-                con.rollback()
-                raise
+                self._transaction(records, checks, received_at, outcome, before_commit, True)
+            except _RepeatedEventIds:
+                outcome = BatchOutcome(skipped_replayed=outcome.skipped_replayed)
+                self._transaction(records, checks, received_at, outcome, before_commit, False)
         finally:
             con.unregister("raw_records")
         self._load_next_offsets()
         return outcome
+
+    def _transaction(
+        self,
+        records: Sequence[ConsumedRecord],
+        checks: RecordChecks,
+        received_at: datetime,
+        outcome: BatchOutcome,
+        before_commit: Callable[[list[DeadLetter]], None] | None,
+        assume_new: bool,
+    ) -> None:
+        con = self.connection
+        con.begin()
+        try:
+            self._apply(records, checks, received_at, outcome, assume_new=assume_new)
+            if before_commit is not None:
+                before_commit(outcome.dead_letters)
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
 
     def _apply(
         self,
@@ -180,7 +202,12 @@ class EventStore:
         checks: RecordChecks,
         received_at: datetime,
         outcome: BatchOutcome,
+        *,
+        assume_new: bool,
     ) -> None:
+        """Stage, classify and store the batch in the open transaction. With ``assume_new``
+        the batch's ids are claimed first and :class:`_RepeatedEventIds` is raised (leaving
+        the transaction to be rolled back) if any of them is a repeat."""
         con = self.connection
         query, params = surely_valid_response_times(
             topics=checks.topics_of("response_time"),
@@ -188,7 +215,8 @@ class EventStore:
             max_future_skew=checks.max_future_skew,
             max_record_bytes=checks.max_record_bytes,
         )
-        self._run(f"INSERT INTO {staged_table('response_time')} {query}", params)
+        fast = self._run(f"INSERT INTO {staged_table('response_time')} {query}", params)
+        counts = {"response_time": int(fast[0][0])}
         slow = [
             records[row[0]]
             for row in self._run(
@@ -209,7 +237,13 @@ class EventStore:
             by_type[item.event.type].append(item)
         for event_type, items in by_type.items():
             self._stage(event_type, items, [ord_of[id(i.record)] for i in items], received_at)
-        repeats = find_repeats(con)
+            counts[event_type] = counts.get(event_type, 0) + len(items)
+        staged_types = [event_type for event_type in TABLE_BY_TYPE if counts.get(event_type)]
+        if assume_new:
+            self._claim_event_ids(staged_types)
+            repeats = Repeats()
+        else:
+            repeats = find_repeats(con)
         outcome.duplicates = len(repeats.duplicates)
         outcome.dead_letters = rejected + [
             DeadLetter(
@@ -219,18 +253,19 @@ class EventStore:
             )
             for ord_, event_id in sorted(repeats.conflicts.items())
         ]
-        for event_type, table in TABLE_BY_TYPE.items():
-            staged = staged_table(event_type)
+        for event_type in staged_types:
+            table, staged = TABLE_BY_TYPE[event_type], staged_table(event_type)
             names = ", ".join(f'"{c.name}"' for c in table_columns(event_type))
             where = "WHERE NOT list_contains($skip, ord)" if repeats else ""
             skip = {"skip": repeats.ords()} if repeats else {}
             inserted = self._run(f"INSERT INTO {table} SELECT {names} FROM {staged} {where}", skip)
             if inserted[0][0]:
                 outcome.stored[event_type] += int(inserted[0][0])
-                self._run(
-                    f"INSERT INTO event_ids SELECT event_id, $type FROM {staged} {where}",
-                    {"type": event_type, **skip},
-                )
+                if not assume_new:
+                    self._run(
+                        f"INSERT INTO event_ids SELECT event_id, $type FROM {staged} {where}",
+                        {"type": event_type, **skip},
+                    )
             self._run(f"DELETE FROM {staged}")
         self._insert_dead_letters(outcome.dead_letters, received_at)
         self._run(
@@ -241,6 +276,18 @@ class EventStore:
             "updated_at = excluded.updated_at",
             [received_at],
         )
+
+    def _claim_event_ids(self, event_types: list[str]) -> None:
+        """Insert every staged id into ``event_ids``; raises :class:`_RepeatedEventIds` when
+        one is already stored or staged twice (the primary key refuses it)."""
+        try:
+            for event_type in event_types:
+                self._run(
+                    f"INSERT INTO event_ids SELECT event_id, $type FROM {staged_table(event_type)}",
+                    {"type": event_type},
+                )
+        except duckdb.ConstraintException as exc:
+            raise _RepeatedEventIds from exc
 
     def _run(self, sql: str, params: object = None) -> list[tuple[Any, ...]]:
         """Execute and fetch everything: a DuckDB 2 result owns the connection until drained."""

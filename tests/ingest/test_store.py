@@ -79,6 +79,47 @@ def test_identical_repeat_is_stored_once_and_different_content_is_a_conflict(
     assert count(store, "dead_letters") == 1
 
 
+INVOICE_E1 = (
+    b'{"type":"cost_invoice","event_id":"e1","vendor_id":"acme","occurred_at":'
+    b'"2026-11-01T09:00:00Z","invoice_id":"A","period_start":"2026-10-01",'
+    b'"period_end":"2026-10-31","amount":100,"currency":"EUR"}'
+)
+
+
+def test_a_batch_with_a_repeat_stores_each_new_event_once(store: EventStore) -> None:
+    """The optimistic attempt fails on the repeat; the careful one must start clean."""
+    write(store, [Record("rt", 0, 0, None, response("e1"))])
+    outcome = write(
+        store,
+        [
+            Record("rt", 0, 1, None, response("e2")),
+            Record("inv", 0, 0, None, INVOICE_E1),  # another type with a stored id
+            Record("rt", 0, 2, None, response("e3")),
+            Record("rt", 0, 3, None, response("e3")),  # repeated within the batch
+        ],
+    )
+    assert outcome.stored == {"response_time": 2}
+    assert outcome.duplicates == 1
+    assert [d.record.topic for d in outcome.dead_letters] == ["inv"]
+    assert count(store, "response_times") == 3
+    assert count(store, "cost_invoices") == 0
+    ids = store.connection.execute("SELECT event_id, type FROM event_ids ORDER BY 1").fetchall()
+    assert ids == [("e1", "response_time"), ("e2", "response_time"), ("e3", "response_time")]
+    assert store.next_offsets() == {("rt", 0): 4, ("inv", 0): 1}
+
+
+def test_a_partly_replayed_batch_applies_only_the_new_records(store: EventStore) -> None:
+    write(store, [Record("rt", 0, i, None, response(f"p0-{i}")) for i in range(3)])
+    batch = [Record("rt", 0, i, None, response(f"p0-{i}")) for i in range(1, 5)]
+    batch += [Record("rt", 1, i, None, response(f"p1-{i}")) for i in range(2)]
+    outcome = write(store, batch)
+    assert outcome.skipped_replayed == 2
+    assert outcome.stored_total == 4
+    assert outcome.duplicates == 0
+    assert count(store, "response_times") == 7
+    assert store.next_offsets() == {("rt", 0): 5, ("rt", 1): 2}
+
+
 def test_replayed_offsets_are_skipped(store: EventStore) -> None:
     records = [Record("rt", 0, i, None, response(f"e{i}")) for i in range(5)]
     records.append(Record("rt", 0, 5, None, b"not json"))
