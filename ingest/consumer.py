@@ -1,8 +1,11 @@
 """The ingest loop: Kafka → contract → DuckDB, exactly once.
 
-Two threads share the work: the caller's thread polls Kafka and cuts batches; a writer thread
-validates each batch and commits it to the :class:`~ingest.store.EventStore` together with the
-offsets it covers, so the polling of batch N+1 overlaps the storing of batch N. DuckDB, not
+Two threads share the work: the caller's thread polls Kafka and cuts batches (Arrow chunks,
+see :mod:`ingest.chunks`); a writer thread validates and commits them to the
+:class:`~ingest.store.EventStore` together with the offsets they cover, so polling overlaps
+storing. Batches that queue up while the writer is busy are merged into one transaction (up to
+``transaction_max_records``): a transaction's fixed cost is paid once per merge, which is what
+lets the writer catch up instead of falling further behind. DuckDB, not
 Kafka's group coordinator, is the source of truth for positions: on every partition assignment
 the consumer seeks to the offsets stored in DuckDB (or to the beginning of a partition the store
 has never seen). Kafka's committed group offsets are written afterwards, best effort, only so
@@ -21,14 +24,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import pyarrow as pa
 from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from ingest.batch import RecordChecks
+from ingest.chunks import concat, partition_chunk
 from ingest.deadletter import DeadLetterPublisher
-from ingest.records import ConsumedRecord
 from ingest.store import BatchOutcome, EventStore
 from vendorwatch.settings import Settings, kafka_client_options
 
@@ -122,8 +126,9 @@ class Ingestor:
         self.progress = IngestProgress()
         self.type_by_topic = settings.topics.event_topics()
         self._consumer: KafkaConsumer | None = None
-        self._batches: queue.Queue[list[ConsumedRecord] | None] = queue.Queue(maxsize=1)
-        self._done: queue.Queue[dict[tuple[str, int], int]] = queue.Queue()
+        waiting = max(1, settings.transaction_max_records // settings.batch_max_records - 1)
+        self._batches: queue.Queue[list[pa.Table] | None] = queue.Queue(maxsize=waiting)
+        self._done: queue.Queue[tuple[int, dict[tuple[str, int], int]]] = queue.Queue()
         self._writer_error: BaseException | None = None
         self._reassigned: set[tuple[str, int]] = set()
         self._lock = threading.Lock()
@@ -161,17 +166,36 @@ class Ingestor:
             max_record_bytes=settings.max_record_bytes,
         )
         try:
-            while (records := self._batches.get()) is not None:
-                outcome = self.store.write_batch(
-                    records, checks, received_at=self.now_getter(), before_commit=publish
+            while (merged := self._take_batches()) is not None:
+                chunks, handed = merged
+                outcome = self.store.write_table(
+                    concat(chunks), checks, received_at=self.now_getter(), before_commit=publish
                 )
                 self.progress.add(outcome)
-                self._done.put(self.store.next_offsets())
+                self._done.put((handed, self.store.next_offsets()))
                 if self.on_stored is not None and outcome.stored_total:
                     self.on_stored()
         except BaseException as exc:
             self._writer_error = exc
-            self._done.put({})
+            self._done.put((0, {}))
+
+    def _take_batches(self) -> tuple[list[pa.Table], int] | None:
+        """The next batch merged with every batch already waiting behind it (their count is
+        the second item), or None once the poller has finished."""
+        first = self._batches.get()
+        if first is None:
+            return None
+        chunks, handed = list(first), 1
+        while True:
+            try:
+                more = self._batches.get_nowait()
+            except queue.Empty:
+                return chunks, handed
+            if more is None:  # finish after this one: put the end marker back
+                self._batches.put(None)
+                return chunks, handed
+            chunks += more
+            handed += 1
 
     # -- the polling loop ---------------------------------------------------------------------
 
@@ -191,7 +215,8 @@ class Ingestor:
         writer = threading.Thread(target=self._write_batches, name="ingest-writer", daemon=True)
         writer.start()
         targets = self._end_offsets(consumer) if drain else {}
-        pending: list[ConsumedRecord] = []
+        pending: list[tuple[tuple[str, int], pa.Table]] = []
+        pending_rows = 0
         pending_since = time.monotonic()
         last_report = time.monotonic()
         max_records = self.settings.batch_max_records
@@ -200,23 +225,28 @@ class Ingestor:
             while not stop.is_set():
                 self._raise_writer_error()
                 try:
-                    polled = consumer.poll(timeout_ms=100, max_records=max_records - len(pending))
+                    polled = consumer.poll(timeout_ms=100, max_records=max_records - pending_rows)
                 except KafkaError as exc:  # a broker blip: DuckDB holds the positions, retry
                     log.warning("poll failed, retrying in 1 s: %s", exc)
                     time.sleep(1.0)
                     continue
                 pending = self._drop_reassigned(pending)
-                if polled and self.progress.started is None:
+                pending_rows = sum(chunk.num_rows for _, chunk in pending)
+                records_polled = bool(polled)
+                if records_polled and self.progress.started is None:
                     self.progress.started = time.monotonic()
-                for records in polled.values():
+                for tp, records in polled.items():
                     if not pending:
                         pending_since = time.monotonic()
-                    pending.extend(records)
-                full = len(pending) >= max_records
+                    chunk = partition_chunk(tp.topic, tp.partition, records)
+                    pending.append(((tp.topic, tp.partition), chunk))
+                    pending_rows += chunk.num_rows
+                polled, records = {}, []  # drop the ConsumerRecords: the chunks travel on
+                full = pending_rows >= max_records
                 waited = time.monotonic() - pending_since >= max_wait
-                if pending and (full or waited or (drain and not polled)):
-                    self._hand_over(pending)
-                    pending = []
+                if pending and (full or waited or (drain and not records_polled)):
+                    self._hand_over([chunk for _, chunk in pending])
+                    pending, pending_rows = [], 0
                 self._collect_done(consumer, block=False)
                 now = time.monotonic()
                 if now - last_report >= self.settings.progress_interval_s:
@@ -225,7 +255,7 @@ class Ingestor:
                 if drain and not pending and self._drained(consumer, targets):
                     break
             if pending:
-                self._hand_over(pending)
+                self._hand_over([chunk for _, chunk in pending])
             while self._in_flight:
                 self._collect_done(consumer, block=True)
                 self._raise_writer_error()
@@ -241,33 +271,37 @@ class Ingestor:
         self._raise_writer_error()
         return self.progress
 
-    def _hand_over(self, records: list[ConsumedRecord]) -> None:
+    def _hand_over(self, chunks: list[pa.Table]) -> None:
         with self._lock:
             self._in_flight += 1
         while True:
             self._raise_writer_error()
             try:
-                self._batches.put(records, timeout=0.5)
+                self._batches.put(chunks, timeout=0.5)
                 return
             except queue.Full:
                 continue
 
-    def _drop_reassigned(self, pending: list[ConsumedRecord]) -> list[ConsumedRecord]:
+    def _drop_reassigned(
+        self, pending: list[tuple[tuple[str, int], pa.Table]]
+    ) -> list[tuple[tuple[str, int], pa.Table]]:
         """Forget uncommitted records of re-assigned partitions: they are fetched again."""
         with self._lock:
             if not self._reassigned:
                 return pending
             again, self._reassigned = self._reassigned, set()
-        return [r for r in pending if (r.topic, r.partition) not in again]
+        return [(key, chunk) for key, chunk in pending if key not in again]
 
     def _collect_done(self, consumer: KafkaConsumer, *, block: bool) -> None:
         while True:
             try:
-                committed = self._done.get(timeout=0.5) if block else self._done.get_nowait()
+                handed, committed = (
+                    self._done.get(timeout=0.5) if block else self._done.get_nowait()
+                )
             except queue.Empty:
                 return
             with self._lock:
-                self._in_flight -= 1
+                self._in_flight -= handed
             if committed:
                 self._commit_group_offsets(consumer, committed)
             if block:

@@ -25,18 +25,27 @@ class DeadLetterPublisher:
     def __init__(
         self, settings: Settings, *, flush_timeout_s: float = 30.0, max_value_bytes: int = 65_536
     ) -> None:
+        self.settings = settings
         self.topic = settings.topics.dead_letters
         self.flush_timeout_s = flush_timeout_s
         self.max_value_bytes = max_value_bytes
-        self._producer = KafkaProducer(
-            **kafka_client_options(settings),
-            client_id="vendorwatch-dead-letters",
-        )
+        self._producer: KafkaProducer | None = None
+
+    def _opened(self) -> KafkaProducer:
+        """The producer, created with the first dead letter: an idle producer's network
+        thread still competes for the GIL with the consumer and the store writer."""
+        if self._producer is None:
+            self._producer = KafkaProducer(
+                **kafka_client_options(self.settings),
+                client_id="vendorwatch-dead-letters",
+            )
+        return self._producer
 
     def publish(self, dead_letters: list[DeadLetter]) -> None:
         """Send every dead letter and block until all are acknowledged; raises on failure."""
         if not dead_letters:
             return
+        producer = self._opened()
         futures = []
         for dead in dead_letters:
             record = dead.record
@@ -54,12 +63,12 @@ class DeadLetterPublisher:
             if len(value) > self.max_value_bytes:
                 headers.append(("vendorwatch.truncated_from", str(len(value)).encode()))
                 value = value[: self.max_value_bytes]
-            futures.append(
-                self._producer.send(self.topic, key=record.key, value=value, headers=headers)
-            )
-        self._producer.flush(timeout=self.flush_timeout_s)
+            futures.append(producer.send(self.topic, key=record.key, value=value, headers=headers))
+        producer.flush(timeout=self.flush_timeout_s)
         for future in futures:
             future.get(timeout=self.flush_timeout_s)
 
     def close(self) -> None:
-        self._producer.close(timeout=self.flush_timeout_s)
+        if self._producer is not None:
+            self._producer.close(timeout=self.flush_timeout_s)
+            self._producer = None

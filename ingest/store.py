@@ -27,7 +27,6 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,7 @@ import duckdb
 import pyarrow as pa
 
 from ingest.batch import RecordChecks, classify
+from ingest.chunks import records_at, records_table
 from ingest.contract import EventBase
 from ingest.fastpath import surely_valid_response_times
 from ingest.records import AcceptedEvent, ConsumedRecord, DeadLetter
@@ -65,22 +65,6 @@ def _value_at(event: EventBase, path: str) -> Any:
             return None
         value = getattr(value, part)
     return value
-
-
-_RECORD_FIELDS = ("topic", "partition", "offset", "value")
-
-
-def _incoming(records: Sequence[ConsumedRecord]) -> pa.Table:
-    columns = {name: list(map(attrgetter(name), records)) for name in _RECORD_FIELDS}
-    return pa.table(
-        {
-            "ord": pa.array(range(len(records)), pa.int32()),
-            "topic": pa.array(columns["topic"], pa.string()),
-            "partition": pa.array(columns["partition"], pa.int32()),
-            "offset": pa.array(columns["offset"], pa.int64()),
-            "value": pa.array(columns["value"], pa.binary()),
-        }
-    )
 
 
 def _not_yet_applied(incoming: pa.Table, next_offsets: dict[PartitionKey, int]) -> pa.Table:
@@ -119,11 +103,17 @@ class _RepeatedEventIds(Exception):
 class EventStore:
     """Owner of the engine's DuckDB file (see module docstring for the write contract)."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, memory_limit: str | None = None) -> None:
+        """Open (or create) the store. ``memory_limit`` caps DuckDB's buffer memory (e.g.
+        ``"128MiB"``; beyond it DuckDB evicts cached blocks and spills to ``<file>.tmp``);
+        None leaves DuckDB's default, 80% of RAM."""
         self.path = Path(path)
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.connection = duckdb.connect(str(path))
+        config: dict[str, str | bool | int | float | list[str]] = (
+            {"memory_limit": memory_limit} if memory_limit else {}
+        )
+        self.connection = duckdb.connect(str(path), config=config)
         for statement in DDL:
             self.connection.execute(statement)
         self.connection.execute(
@@ -157,20 +147,35 @@ class EventStore:
         received_at: datetime,
         before_commit: Callable[[list[DeadLetter]], None] | None = None,
     ) -> BatchOutcome:
-        """Apply one batch atomically; see the module docstring for the contract."""
+        """Apply one batch of records atomically (see :meth:`write_table`)."""
+        return self.write_table(
+            records_table(records), checks, received_at=received_at, before_commit=before_commit
+        )
+
+    def write_table(
+        self,
+        batch: pa.Table,
+        checks: RecordChecks,
+        *,
+        received_at: datetime,
+        before_commit: Callable[[list[DeadLetter]], None] | None = None,
+    ) -> BatchOutcome:
+        """Apply one batch (a :data:`ingest.chunks.RECORD_SCHEMA` table, in consumption order)
+        atomically; see the module docstring for the contract."""
         outcome = BatchOutcome()
-        if not records:
+        if not batch.num_rows:
             return outcome
         con = self.connection
-        fresh = _not_yet_applied(_incoming(records), self._next_offsets)
-        outcome.skipped_replayed = len(records) - fresh.num_rows
+        numbered = batch.append_column("ord", pa.array(range(batch.num_rows), pa.int32()))
+        fresh = _not_yet_applied(numbered, self._next_offsets)
+        outcome.skipped_replayed = batch.num_rows - fresh.num_rows
         con.register("raw_records", fresh)
         try:
             try:
-                self._transaction(records, checks, received_at, outcome, before_commit, True)
+                self._transaction(numbered, checks, received_at, outcome, before_commit, True)
             except _RepeatedEventIds:
                 outcome = BatchOutcome(skipped_replayed=outcome.skipped_replayed)
-                self._transaction(records, checks, received_at, outcome, before_commit, False)
+                self._transaction(numbered, checks, received_at, outcome, before_commit, False)
         finally:
             con.unregister("raw_records")
         self._load_next_offsets()
@@ -178,7 +183,7 @@ class EventStore:
 
     def _transaction(
         self,
-        records: Sequence[ConsumedRecord],
+        batch: pa.Table,
         checks: RecordChecks,
         received_at: datetime,
         outcome: BatchOutcome,
@@ -188,7 +193,7 @@ class EventStore:
         con = self.connection
         con.begin()
         try:
-            self._apply(records, checks, received_at, outcome, assume_new=assume_new)
+            self._apply(batch, checks, received_at, outcome, assume_new=assume_new)
             if before_commit is not None:
                 before_commit(outcome.dead_letters)
             con.commit()
@@ -198,7 +203,7 @@ class EventStore:
 
     def _apply(
         self,
-        records: Sequence[ConsumedRecord],
+        batch: pa.Table,
         checks: RecordChecks,
         received_at: datetime,
         outcome: BatchOutcome,
@@ -217,14 +222,15 @@ class EventStore:
         )
         fast = self._run(f"INSERT INTO {staged_table('response_time')} {query}", params)
         counts = {"response_time": int(fast[0][0])}
-        slow = [
-            records[row[0]]
+        slow_ords = [
+            int(row[0])
             for row in self._run(
                 "SELECT ord FROM raw_records WHERE ord NOT IN "
                 f"(SELECT ord FROM {staged_table('response_time')}) ORDER BY ord"
             )
         ]
-        ord_of = {id(r): i for i, r in enumerate(records)} if slow else {}
+        slow = records_at(batch, slow_ords)
+        ord_of = {id(r): o for r, o in zip(slow, slow_ords, strict=True)}
         accepted, rejected = classify(
             slow,
             type_by_topic=checks.type_by_topic,
@@ -245,13 +251,16 @@ class EventStore:
         else:
             repeats = find_repeats(con)
         outcome.duplicates = len(repeats.duplicates)
+        conflicts = sorted(repeats.conflicts.items())
         outcome.dead_letters = rejected + [
             DeadLetter(
-                records[ord_],
+                record,
                 f"event_id: {event_id!r} was already received with different "
                 "content (conflicting duplicate; the first version is kept)",
             )
-            for ord_, event_id in sorted(repeats.conflicts.items())
+            for record, (_, event_id) in zip(
+                records_at(batch, [ord_ for ord_, _ in conflicts]), conflicts, strict=True
+            )
         ]
         for event_type in staged_types:
             table, staged = TABLE_BY_TYPE[event_type], staged_table(event_type)

@@ -72,7 +72,7 @@ def ingest(
     settings = settings_or_exit()
     configure_logging(verbose)
     stop = stop_on_signals()
-    store = EventStore(settings.db)
+    store = EventStore(settings.db, memory_limit=settings.ingest_memory_limit)
     try:
         ingestor = Ingestor(
             settings,

@@ -213,6 +213,20 @@ class Settings(BaseSettings):
     )
     batch_max_records: int = Field(default=20_000, gt=0, le=1_000_000)
     batch_max_wait_ms: int = Field(default=500, ge=1, le=60_000)
+    ingest_memory_limit: str = Field(
+        default="128MiB",
+        pattern=r"^[0-9]+(\.[0-9]+)? ?(KB|MB|GB|KiB|MiB|GiB)$",
+        description="DuckDB memory limit of a standalone `vendorwatch ingest` (its work is "
+        "one batch at a time; cached blocks are evicted and overflow spills to disk). The "
+        "engine, which also runs metrics, keeps DuckDB's default (80% of RAM).",
+    )
+    transaction_max_records: int = Field(
+        default=100_000,
+        gt=0,
+        le=10_000_000,
+        description="Batches waiting for the store writer are merged into one transaction "
+        "of up to about this many records (fewer, larger commits when ingest falls behind).",
+    )
     progress_interval_s: float = Field(default=5.0, gt=0)
     metrics: MetricsSettings = MetricsSettings()
     alerting: AlertingSettings = AlertingSettings()

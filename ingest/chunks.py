@@ -1,0 +1,70 @@
+"""Kafka records as Arrow: the compact form in which polled records travel to the store.
+
+A kafka-python ``ConsumerRecord`` costs ~640 bytes of Python objects; the same record as a row
+of :data:`RECORD_SCHEMA` costs its key and value plus ~20 bytes. The consumer turns each polled
+partition's records into one chunk right away, so a batch waiting for the writer holds only
+Arrow buffers, and the writer hands those buffers to DuckDB without touching a record again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pyarrow as pa
+
+from ingest.records import ConsumedRecord, Record
+
+RECORD_SCHEMA = pa.schema(
+    [
+        ("topic", pa.string()),
+        ("partition", pa.int32()),
+        ("offset", pa.int64()),
+        ("key", pa.binary()),
+        ("value", pa.binary()),
+    ]
+)
+
+
+def partition_chunk(topic: str, partition: int, records: Sequence[ConsumedRecord]) -> pa.Table:
+    """The records polled from one partition (all of ``topic``/``partition``) as a table."""
+    n = len(records)
+    return pa.Table.from_arrays(
+        [
+            pa.repeat(pa.scalar(topic, pa.string()), n),
+            pa.repeat(pa.scalar(partition, pa.int32()), n),
+            pa.array([r.offset for r in records], pa.int64()),
+            pa.array([r.key for r in records], pa.binary()),
+            pa.array([r.value for r in records], pa.binary()),
+        ],
+        schema=RECORD_SCHEMA,
+    )
+
+
+def records_table(records: Sequence[ConsumedRecord]) -> pa.Table:
+    """Any records (of any partitions, in order) as one table of :data:`RECORD_SCHEMA`."""
+    return pa.Table.from_arrays(
+        [
+            pa.array([r.topic for r in records], pa.string()),
+            pa.array([r.partition for r in records], pa.int32()),
+            pa.array([r.offset for r in records], pa.int64()),
+            pa.array([r.key for r in records], pa.binary()),
+            pa.array([r.value for r in records], pa.binary()),
+        ],
+        schema=RECORD_SCHEMA,
+    )
+
+
+def concat(chunks: Sequence[pa.Table]) -> pa.Table:
+    """The chunks, in order, as one table (no copy of the buffers)."""
+    if not chunks:
+        return RECORD_SCHEMA.empty_table()
+    return pa.concat_tables(chunks)
+
+
+def records_at(table: pa.Table, rows: Sequence[int]) -> list[Record]:
+    """The rows of a :data:`RECORD_SCHEMA` table as :class:`Record` objects, in ``rows`` order
+    (for the few records that need Python: the contract's slow path and dead letters)."""
+    if not rows:
+        return []
+    picked = table.select(RECORD_SCHEMA.names).take(pa.array(rows, pa.int64()))
+    return [Record(**row) for row in picked.to_pylist()]
