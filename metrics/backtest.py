@@ -19,7 +19,7 @@ from metrics import slo
 from metrics.hysteresis import BreachState
 from metrics.policy import Policy
 from metrics.policy_history import PolicyTimeline
-from metrics.rules import SERIES, evaluate_rows, fetch_rows
+from metrics.rules import SERIES, evaluate_rows, fetch_series
 
 _END_OF_TIME = datetime(9999, 1, 1, tzinfo=UTC)
 
@@ -82,11 +82,11 @@ def backtest(
     timeline = PolicyTimeline([], [policy])
     would_fire = []
     for grain, sql in SERIES.items():
-        rows = fetch_rows(con, sql, {"tz": tz} if "$tz" in sql else {})
-        judged = evaluate_rows(rows, grain, timeline, {})
+        series = fetch_series(con, sql, {"tz": tz} if "$tz" in sql else {})
+        judged = evaluate_rows(series, grain, timeline, {})
         if grain == "day":  # the SLO burn-rate windows too, as the live engine judges them
             figures = slo.window_figures(con, [policy], _END_OF_TIME)
-            judged += slo.evaluate_slos(rows, timeline.at, figures, {})
+            judged += slo.evaluate_slos(series, timeline, figures, {})
         for row, rule, step, _ in judged:
             in_range = (start is None or step.period >= start) and (
                 end is None or step.period <= end

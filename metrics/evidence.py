@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,7 +54,7 @@ _SOURCES: tuple[tuple[tuple[str, ...], str, str, str, str], ...] = (
 _COST_METRICS = ("variance_pct", "cost_per_unit", "net_effective_cost")
 
 
-def _bounds(row: dict[str, Any]) -> tuple[datetime, datetime]:
+def _bounds(row: Mapping[str, Any]) -> tuple[datetime, datetime]:
     start, end = row["period_start_epoch"], row["period_end_epoch"]
     return datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
 
@@ -65,7 +65,7 @@ def _rows(result: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 
 def _events(
-    con: duckdb.DuckDBPyConnection, metric: str, row: dict[str, Any]
+    con: duckdb.DuckDBPyConnection, metric: str, row: Mapping[str, Any]
 ) -> dict[str, Any] | None:
     vendor, start, end = row["vendor_id"], *_bounds(row)
     if metric in _COST_METRICS:
@@ -103,7 +103,7 @@ def _events(
 
 def evidence_for(
     con: duckdb.DuckDBPyConnection,
-    row: dict[str, Any],
+    row: Mapping[str, Any],
     metric: str,
     rule: EffectiveRule,
     steps: Sequence[Step],

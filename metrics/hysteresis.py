@@ -41,6 +41,16 @@ class BreachState(StrEnum):
     RESOLVED = "resolved"
 
 
+# The members as plain module names: an enum member looked up on its class costs a descriptor
+# call, and advance() is called once per recorded step.
+_OK, _PENDING, _FIRING, _RESOLVED = (
+    BreachState.OK,
+    BreachState.PENDING,
+    BreachState.FIRING,
+    BreachState.RESOLVED,
+)
+
+
 class Thresholds(Protocol):
     """What the state machine needs of a rule; :class:`metrics.policy.EffectiveRule` has it."""
 
@@ -82,14 +92,14 @@ class BreachStatus:
     the run that resolved, on a resolved status). ``period`` is the last period evaluated.
     """
 
-    state: BreachState = BreachState.OK
+    state: BreachState = _OK
     severity: Severity | None = None
     breaching_periods: int = 0
     clearing_periods: int = 0
     period: date | None = None
 
     def __post_init__(self) -> None:
-        if (self.severity is not None) != (self.state is BreachState.FIRING):
+        if (self.severity is not None) != (self.state is _FIRING):
             raise ValueError(f"severity {self.severity!r} does not fit state {self.state}")
         if self.breaching_periods < 0 or self.clearing_periods < 0:
             raise ValueError("period counters cannot be negative")
@@ -152,44 +162,44 @@ def advance(rule: Thresholds, status: BreachStatus, observation: Observation) ->
         return _step(observation, status, False, _holding(rule, status, why))
     state, level = status.state, rule.level(value)
     if level != "ok":
-        ongoing = state in (BreachState.PENDING, BreachState.FIRING)
+        ongoing = state in (_PENDING, _FIRING)
         run = status.breaching_periods + 1 if ongoing else 1
         text = f"{_breach(rule, value, level)} for {_periods(run)}"
-        if state is BreachState.FIRING:
+        if state is _FIRING:
             was = status.severity
             text += f": firing {level}" + (f" (was {was})" if was != level else "")
-            new = BreachStatus(BreachState.FIRING, level, run, 0, period)
+            new = BreachStatus(_FIRING, level, run, 0, period)
             return _step(observation, new, level != was, text)
         text += f" (dwell {rule.for_periods})"
         if run >= rule.for_periods:
-            new = BreachStatus(BreachState.FIRING, level, run, 0, period)
+            new = BreachStatus(_FIRING, level, run, 0, period)
             return _step(observation, new, True, f"{text}: firing {level}")
-        new = BreachStatus(BreachState.PENDING, None, run, 0, period)
-        return _step(observation, new, state is not BreachState.PENDING, f"{text}: pending")
-    if state is BreachState.FIRING:
+        new = BreachStatus(_PENDING, None, run, 0, period)
+        return _step(observation, new, state is not _PENDING, f"{text}: pending")
+    if state is _FIRING:
         severity = status.severity
         if rule.is_clear(value):
             count = status.clearing_periods + 1
             text = f"{_clear(rule, value)} for {_periods(count)}"
             if count >= rule.clear_periods:
-                new = BreachStatus(BreachState.RESOLVED, None, 0, count, period)
+                new = BreachStatus(_RESOLVED, None, 0, count, period)
                 return _step(
                     observation, new, True, f"{text} (needed {rule.clear_periods}): resolved"
                 )
-            new = BreachStatus(BreachState.FIRING, severity, 0, count, period)
+            new = BreachStatus(_FIRING, severity, 0, count, period)
             text += f" of {rule.clear_periods} needed: still firing {severity}"
             return _step(observation, new, False, text)
-        new = BreachStatus(BreachState.FIRING, severity, 0, 0, period)
+        new = BreachStatus(_FIRING, severity, 0, 0, period)
         text = f"{rule.metric} {_num(value)} between clear {_num(rule.clear)} and {_bound(rule)}"
         return _step(observation, new, False, f"{text}: still firing {severity}, not yet clear")
     text = _within(rule, value)
-    if state is BreachState.PENDING:
+    if state is _PENDING:
         held = _periods(status.breaching_periods)
         text += f": back to ok, a run of {held} is short of dwell {rule.for_periods}"
     else:
-        text += ": ok" + (" (alert closed)" if state is BreachState.RESOLVED else "")
-    new = BreachStatus(BreachState.OK, None, 0, 0, period)
-    return _step(observation, new, state is not BreachState.OK, text)
+        text += ": ok" + (" (alert closed)" if state is _RESOLVED else "")
+    new = BreachStatus(_OK, None, 0, 0, period)
+    return _step(observation, new, state is not _OK, text)
 
 
 def _step(observation: Observation, new: BreachStatus, changed: bool, reason: str) -> Step:
@@ -206,9 +216,9 @@ def _step(observation: Observation, new: BreachStatus, changed: bool, reason: st
 
 
 def _holding(rule: Thresholds, status: BreachStatus, why: str) -> str:
-    if status.state is BreachState.PENDING:
+    if status.state is _PENDING:
         held = f"pending ({status.breaching_periods} of {rule.for_periods} periods)"
-    elif status.state is BreachState.FIRING:
+    elif status.state is _FIRING:
         held = f"firing {status.severity}"
     else:
         held = str(status.state)

@@ -21,19 +21,29 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import replace
-from datetime import UTC, date, datetime
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
 from typing import Any
 
 import duckdb
+import numpy as np
 import orjson
 import pyarrow as pa
 
 from metrics import slo
 from metrics.evidence import evidence_for
-from metrics.hysteresis import BreachState, BreachStatus, Observation, Severity, Step, advance
-from metrics.policy import SCORE_METRICS, EffectiveRule, Policy
+from metrics.hysteresis import BreachState, BreachStatus, Observation, Step
+from metrics.judge import (
+    Judged,
+    Series,
+    Track,
+    days_to_act_by,
+    judge,
+    leaves_ok,
+    policy_indexes,
+    segments,
+)
+from metrics.policy import SCORE_METRICS, EffectiveRule
 from metrics.policy_history import PolicyTimeline
 from metrics.service import DAILY, MONTHLY, Grain
 
@@ -128,91 +138,99 @@ _STEP_SCHEMA = pa.schema(
 )
 
 
-def _observation(row: dict[str, Any], metric: str, period: date) -> Observation:
-    value = row.get(metric)
-    sample = row["responses_30d"] if metric in SCORE_METRICS else row.get("responses")
-    return Observation(period, None if value is None else float(value), sample)
+def evaluate_rows(
+    series: Series,
+    grain: str,
+    timeline: PolicyTimeline,
+    starts: Mapping[tuple[str, str], BreachStatus],
+) -> list[Judged]:
+    """Advance every applicable rule of ``grain`` over ``series`` (a :data:`SERIES` result,
+    ordered by vendor, period), continuing from ``starts[(vendor, rule)]``: one
+    (row, rule, step, policy version) per step, rows in order, rules in policy order; from
+    ``ok``, a row that stays ``ok`` records nothing (:mod:`metrics.judge`)."""
+    if not len(series):
+        return []
+    policy_at = policy_indexes(series.floats("period_end_epoch"), timeline.starts)
+    terms = list(
+        zip(
+            policy_at,
+            series.column("vendor_id"),
+            series.column("tier"),
+            *(series.column(k) for k in _SLA_KEYS),
+            strict=True,
+        )
+    )
+    act_by = days_to_act_by(series)
+    observers: dict[str, Callable[[int], Observation]] = {}
+    resolved: dict[tuple[Any, ...], list[EffectiveRule]] = {}
+    versions: dict[int, str] = {}
+    tracks = []
+    for start, stop, key in segments(terms):
+        policy = timeline.policies[key[0]]
+        if key[0] not in versions:
+            versions[key[0]] = str(policy.version)
+        applicable = resolved.get(key)
+        if applicable is None:  # the rules that apply to this vendor under these terms
+            sla = dict(zip(_SLA_KEYS, key[3:], strict=True))
+            names = [n for n, spec in policy.rules.items() if spec.grain == grain]
+            candidates = (
+                policy.effective_rule(n, vendor_id=key[1], tier=key[2], sla=sla) for n in names
+            )
+            applicable = resolved[key] = [r for r in candidates if r is not None]
+        for order, rule in enumerate(applicable):
+            if rule.metric not in observers:
+                observers[rule.metric] = _observer(series, rule.metric)
+            tracks.append(
+                Track(
+                    key=(key[1], rule.name),
+                    rule=rule,
+                    start=start,
+                    stop=stop,
+                    order=order,
+                    version=versions[key[0]],
+                    candidates=_leaving_ok(series, rule, start, stop),
+                    observe=observers[rule.metric],
+                    act_by=act_by,
+                )
+            )
+    return judge(series, tracks, starts)
 
 
 _SLA_KEYS = ("sla_latency_p95_ms", "sla_success_rate_min", "sla_defects_per_1k_max")
 
 
-def _sla_of(row: dict[str, Any]) -> tuple[Any, ...]:
-    return tuple(row.get(k) for k in _SLA_KEYS)
+def _sample_column(metric: str) -> str:
+    return "responses_30d" if metric in SCORE_METRICS else "responses"
 
 
-def _effective(policy: Policy, name: str, row: dict[str, Any]) -> EffectiveRule | None:
-    sla = dict(zip(_SLA_KEYS, _sla_of(row), strict=True))
-    return policy.effective_rule(name, vendor_id=row["vendor_id"], tier=row.get("tier"), sla=sla)
+def _observer(series: Series, metric: str) -> Callable[[int], Observation]:
+    """A row's observation of ``metric``: its value as a float, the responses behind it."""
+    values = series.column(metric) if metric in series.names else None
+    sample_name = _sample_column(metric)
+    samples = series.column(sample_name) if sample_name in series.names else None
+    periods = series.column("day")
+
+    def observe(index: int) -> Observation:
+        value = None if values is None else values[index]
+        sample = None if samples is None else samples[index]
+        return Observation(periods[index], None if value is None else float(value), sample)
+
+    return observe
 
 
-def evaluate_rows(
-    rows: Iterable[dict[str, Any]],
-    grain: str,
-    timeline: PolicyTimeline,
-    starts: dict[tuple[str, str], BreachStatus],
-) -> list[tuple[dict[str, Any], EffectiveRule, Step, str]]:
-    """Advance every applicable rule of ``grain`` over ``rows`` (ordered by vendor, period),
-    continuing from ``starts[(vendor, rule)]``. Returns (row, rule, step, policy version)."""
-    status = dict(starts)
-    out = []
-    versions: dict[int, str] = {}
-    names: dict[int, list[str]] = {}
-    resolved: dict[tuple[Any, ...], list[EffectiveRule]] = {}
-    for row in rows:
-        policy = timeline.at(row["period_end_epoch"])
-        if id(policy) not in versions:
-            versions[id(policy)] = str(policy.version)
-            names[id(policy)] = [n for n, spec in policy.rules.items() if spec.grain == grain]
-        version = versions[id(policy)]
-        terms = (id(policy), row["vendor_id"], row.get("tier"), *_sla_of(row))
-        applicable = resolved.get(terms)
-        if applicable is None:  # the rules that apply to this vendor under these terms
-            candidates = (_effective(policy, n, row) for n in names[id(policy)])
-            applicable = resolved[terms] = [r for r in candidates if r is not None]
-        for rule in applicable:
-            name = rule.name
-            key = (row["vendor_id"], name)
-            current = status.get(key, _OK)
-            observation = _observation(row, rule.metric, row["day"])
-            if current.state is BreachState.OK and _stays_ok(rule, observation):
-                continue  # the common case: nothing happened, nothing to record
-            step = advance(rule, current, observation)
-            if step.severity is not None and row.get("act_by") is not None:
-                judged_on = datetime.fromtimestamp(row["period_end_epoch"], UTC).date()
-                escalated = rule.escalated(
-                    step.severity, days_to_act_by=(row["act_by"] - judged_on).days
-                )
-                if escalated != step.severity:
-                    step = _with_severity(step, escalated, status.get(key))
-            status[key] = step.status
-            out.append((row, rule, step, version))
-    return out
+def _leaving_ok(series: Series, rule: EffectiveRule, start: int, stop: int) -> list[int]:
+    """The rows of ``[start, stop)`` at which ``rule`` can leave ``ok`` (see judge.leaves_ok)."""
+    if rule.metric not in series.names:
+        return []
+    sample_name = _sample_column(rule.metric)
+    samples = series.floats(sample_name)[start:stop] if sample_name in series.names else None
+    mask = leaves_ok(rule, series.floats(rule.metric)[start:stop], samples)
+    return [int(i) + start for i in np.flatnonzero(mask)]
 
 
-_OK = BreachStatus()
-
-
-def _stays_ok(rule: EffectiveRule, observation: Observation) -> bool:
-    """From ``ok``, an observation that holds (insufficient) or is not breaching stays ``ok``."""
-    value, sample = observation.value, observation.sample
-    if value is None or value != value or (sample is not None and sample < rule.min_sample):
-        return True
-    return rule.level(value) == "ok"
-
-
-def _with_severity(step: Step, severity: Severity, previous: BreachStatus | None) -> Step:
-    changed = previous is None or previous.severity != severity or previous.state != step.state
-    reason = f"{step.reason}; escalated to {severity}: the act-by date is near"
-    return replace(step, severity=severity, changed=changed, reason=reason)
-
-
-def fetch_rows(
-    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]
-) -> list[dict[str, Any]]:
-    result = con.execute(sql, params) if params else con.execute(sql)
-    names = [d[0] for d in result.description]
-    return [dict(zip(names, r, strict=True)) for r in result.fetchall()]
+def fetch_series(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> Series:
+    """The rows of ``sql`` as a :class:`Series` (columnar: most rows are never looked at)."""
+    return Series(con.sql(sql, params=params or None).to_arrow_table())
 
 
 def evaluate_rules(
@@ -253,41 +271,41 @@ def evaluate_rules(
                 [grain],
             ).fetchall()
         }
-        rows = fetch_rows(con, sql, {"tz": tz} if "$tz" in sql else {})
-        results = evaluate_rows(rows, grain, timeline, starts)
+        series = fetch_series(con, sql, {"tz": tz} if "$tz" in sql else {})
+        results = evaluate_rows(series, grain, timeline, starts)
         if grain == "day":
             figures = slo.window_figures(con, timeline.policies, as_of)
-            results += slo.evaluate_slos(rows, timeline.at, figures, starts)
+            results += slo.evaluate_slos(series, timeline, figures, starts)
         _store_steps(con, results, grain)
         recorded += _announce(con, results, grain, recorded_at)
     return recorded
 
 
-def _store_steps(con: duckdb.DuckDBPyConnection, results: list[Any], grain: str) -> None:
+def _store_steps(con: duckdb.DuckDBPyConnection, results: list[Judged], grain: str) -> None:
     if not results:
         return
-    columns: dict[str, list[Any]] = defaultdict(list)
-    for row, rule, step, version in results:
-        for name, value in (
-            ("vendor_id", row["vendor_id"]),
-            ("rule", rule.name),
-            ("metric", rule.metric),
-            ("grain", grain),
-            ("period", step.period),
-            ("state", step.state.value),
-            ("severity", step.severity),
-            ("value", step.value),
-            ("sample", _observation(row, rule.metric, step.period).sample),
-            ("warn", rule.warn),
-            ("critical", rule.critical),
-            ("clear", rule.clear),
-            ("breaching_periods", step.breaching_periods),
-            ("clearing_periods", step.clearing_periods),
-            ("changed", step.changed),
-            ("reason", step.reason),
-            ("policy_version", version),
-        ):
-            columns[name].append(value)
+    rows, rules, steps, versions = zip(*results, strict=True)
+    columns: dict[str, list[Any]] = {
+        "vendor_id": [row["vendor_id"] for row in rows],
+        "rule": [rule.name for rule in rules],
+        "metric": [rule.metric for rule in rules],
+        "grain": [grain] * len(results),
+        "period": [step.period for step in steps],
+        "state": [step.state.value for step in steps],
+        "severity": [step.severity for step in steps],
+        "value": [step.value for step in steps],
+        "sample": [
+            row.get(_sample_column(rule.metric)) for row, rule in zip(rows, rules, strict=True)
+        ],
+        "warn": [rule.warn for rule in rules],
+        "critical": [rule.critical for rule in rules],
+        "clear": [rule.clear for rule in rules],
+        "breaching_periods": [step.breaching_periods for step in steps],
+        "clearing_periods": [step.clearing_periods for step in steps],
+        "changed": [step.changed for step in steps],
+        "reason": [step.reason for step in steps],
+        "policy_version": list(versions),
+    }
     batch = pa.table(columns, schema=_STEP_SCHEMA)
     con.register("_rule_steps_batch", batch)
     try:
@@ -328,7 +346,7 @@ def alert_id(vendor_id: str, rule: str, period: date, state: str, severity: str 
 
 
 def _announce(
-    con: duckdb.DuckDBPyConnection, results: list[Any], grain: str, recorded_at: datetime
+    con: duckdb.DuckDBPyConnection, results: list[Judged], grain: str, recorded_at: datetime
 ) -> int:
     candidates = [
         (row, rule, step, version)

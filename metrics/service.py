@@ -37,9 +37,15 @@ class Grain:
     period_of: str
     start_of: str
     step: str
+    response_period_of: str = ""
+    """The period of every response, ``{x}``: the same value as ``period_of``, by cheaper means
+    where there are some (default: ``period_of``)."""
 
     def of(self, timestamp_sql: str) -> str:
         return self.period_of.format(x=timestamp_sql)
+
+    def of_response(self, timestamp_sql: str) -> str:
+        return (self.response_period_of or self.period_of).format(x=timestamp_sql)
 
     def start(self, period_sql: str) -> str:
         return self.start_of.format(p=period_sql)
@@ -48,12 +54,27 @@ class Grain:
         return self.start_of.format(p=f"({period_sql} + {self.step})")
 
 
+DAY_US = 86_400_000_000
+
+
+def floor_div(numerator_sql: str, divisor: int) -> str:
+    """``numerator // divisor`` rounded down also for negative numerators (DuckDB's ``//``
+    truncates towards zero)."""
+    n, d = f"({numerator_sql})", divisor
+    return f"({n} - (({n} % {d}) + {d}) % {d}) // {d}"
+
+
 DAILY = Grain(
     name="day",
     table="vendor_daily",
     period_of="CAST(timezone('UTC', {x}) AS DATE)",
     start_of="timezone('UTC', CAST({p} AS TIMESTAMP))",
     step="INTERVAL 1 DAY",
+    # a UTC day is a whole number of microseconds since the epoch: integer arithmetic per
+    # response instead of a time zone conversion (the largest cost of the daily pass)
+    response_period_of=(
+        f"CAST(DATE '1970-01-01' + CAST({floor_div('epoch_us({x})', DAY_US)} AS INTEGER) AS DATE)"
+    ),
 )
 MONTHLY = Grain(
     name="month",
@@ -110,7 +131,7 @@ bounds AS (
     FROM grid
 ),
 responses AS (
-    SELECT r.vendor_id, {g.of("r.occurred_at")} AS period,
+    SELECT r.vendor_id, {g.of_response("r.occurred_at")} AS period,
         count(*) AS responses,
         count(*) FILTER (WHERE NOT r.success) AS failures,
         count(p.sla_latency_p95_ms) AS sla_responses,

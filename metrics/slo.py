@@ -14,28 +14,46 @@ engine judges every complete UTC day at its end instant E:
 Each window is a rule named ``NAME.<long>h/<short>h`` judged by the same state machine as the
 threshold rules (dwell 1, clear at the burn rate): it fires on the first day both windows burn
 too fast and resolves on the first day they don't. A window with no responses holds.
+
+The figures of a window of H hours ending at day D's end are summed from the projections: the
+H // 24 whole days up to D from ``vendor_daily`` (running totals, so each window is a difference
+of two), plus the last H % 24 hours of the day before those, from the responses themselves
+(outside the SLA = with a target - within it, as in ``sla_attainment``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import duckdb
+import numpy as np
 
 from metrics.effective_rule import EffectiveRule
-from metrics.hysteresis import BreachStatus, Observation, Step, advance
+from metrics.hysteresis import BreachStatus, Observation
+from metrics.judge import FloatArray, Judged, Series, Track, judge, policy_indexes, segments
 from metrics.policy import Policy
+from metrics.policy_history import PolicyTimeline
 
-_OUTSIDE_SLA = (  # only responses that had a latency target count, as in sla_attainment
-    "count(*) FILTER (WHERE p.sla_latency_p95_ms IS NOT NULL"
-    " AND NOT (r.success AND r.latency_ms <= p.sla_latency_p95_ms))"
-)
-_PROFILE_JOIN = """LEFT JOIN profile_terms p ON p.vendor_id = r.vendor_id
-        AND r.occurred_at >= p.valid_from AND r.occurred_at < p.valid_to"""
 _WINDOW_FIGURES = """
 WITH
-hourly AS (
+ends AS (  -- the days rules.SERIES["day"] judges
+    SELECT v.vendor_id, v.day FROM vendor_daily v
+    WHERE v.complete AND EXISTS (
+        SELECT 1 FROM _rule_dirty r WHERE r.vendor_id = v.vendor_id AND v.day >= r.from_day)
+),
+running AS (  -- running totals from the earliest day a window reaches back to
+    SELECT v.vendor_id, v.day,
+        sum(v.responses) OVER w AS responses, sum(v.failures) OVER w AS failures,
+        sum(v.sla_responses - v.within_sla) OVER w AS outside_sla,
+        sum(v.sla_responses) OVER w AS with_target
+    FROM vendor_daily v JOIN _rule_dirty r ON r.vendor_id = v.vendor_id
+        AND v.day >= r.from_day - CAST($max_hours // 24 AS INTEGER)
+    WINDOW w AS (PARTITION BY v.vendor_id ORDER BY v.day ROWS UNBOUNDED PRECEDING)
+),
+tail_hours AS (  -- only the last hours of each day that a window's remainder needs
     SELECT r.vendor_id, epoch_us(r.occurred_at) // 3600000000 AS hour,
         count(*) AS responses,
         count(*) FILTER (WHERE NOT r.success) AS failures,
@@ -46,50 +64,59 @@ hourly AS (
     WHERE r.occurred_at < $as_of AND r.vendor_id IN (SELECT vendor_id FROM _rule_dirty)
         AND r.occurred_at >= (SELECT timezone('UTC', CAST(min(from_day) AS TIMESTAMP))
             - to_hours(CAST($max_hours AS BIGINT)) FROM _rule_dirty)
+        AND (epoch_us(r.occurred_at) // 3600000000) % 24 >= 24 - $max_tail
     GROUP BY ALL
 ),
-running AS (  -- running totals per vendor, so a window is a difference of two of them
-    SELECT vendor_id, hour,
-        sum(responses) OVER w AS responses, sum(failures) OVER w AS failures,
-        sum(outside_sla) OVER w AS outside_sla, sum(with_target) OVER w AS with_target
-    FROM hourly
-    WINDOW w AS (PARTITION BY vendor_id ORDER BY hour ROWS UNBOUNDED PRECEDING)
-),
-ends AS (
-    SELECT v.vendor_id, v.day, w.hours,
-        epoch_us(timezone('UTC', CAST(v.day + 1 AS TIMESTAMP))) // 3600000000 AS end_hour,
-        epoch_us(timezone('UTC', CAST(v.day + 1 AS TIMESTAMP))) // 3600000000 - w.hours
-            AS start_hour
-    FROM vendor_daily v
-    JOIN _rule_dirty d ON d.vendor_id = v.vendor_id AND v.day >= d.from_day
-    CROSS JOIN (SELECT unnest($hours) AS hours) w
-    WHERE v.complete
-),
-upto_end AS (
-    SELECT e.*, r.responses, r.failures, r.outside_sla, r.with_target
-    FROM ends e ASOF LEFT JOIN running r
-        ON r.vendor_id = e.vendor_id AND r.hour < e.end_hour
-),
-upto_start AS (
-    SELECT e.vendor_id, e.day, e.hours, r.responses, r.failures, r.outside_sla, r.with_target
-    FROM ends e ASOF LEFT JOIN running r
-        ON r.vendor_id = e.vendor_id AND r.hour < e.start_hour
+tails AS (
+    SELECT h.vendor_id, CAST(DATE '1970-01-01' + CAST(h.hour // 24 AS INTEGER) AS DATE) AS day,
+        t.tail, sum(h.responses) AS responses, sum(h.failures) AS failures,
+        sum(h.outside_sla) AS outside_sla, sum(h.with_target) AS with_target
+    FROM tail_hours h JOIN (SELECT unnest($tails) AS tail) t ON h.hour % 24 >= 24 - t.tail
+    GROUP BY ALL
 )
-SELECT a.vendor_id, a.day, a.hours,
-    coalesce(a.responses, 0) - coalesce(b.responses, 0),
-    coalesce(a.failures, 0) - coalesce(b.failures, 0),
-    coalesce(a.outside_sla, 0) - coalesce(b.outside_sla, 0),
-    coalesce(a.with_target, 0) - coalesce(b.with_target, 0)
-FROM upto_end a JOIN upto_start b USING (vendor_id, day, hours)
+SELECT e.vendor_id, e.day, w.hours,
+    CAST(upto.responses - coalesce(before.responses, 0) + coalesce(t.responses, 0) AS BIGINT),
+    CAST(upto.failures - coalesce(before.failures, 0) + coalesce(t.failures, 0) AS BIGINT),
+    CAST(upto.outside_sla - coalesce(before.outside_sla, 0) + coalesce(t.outside_sla, 0)
+        AS BIGINT),
+    CAST(upto.with_target - coalesce(before.with_target, 0) + coalesce(t.with_target, 0)
+        AS BIGINT)
+FROM ends e
+CROSS JOIN (SELECT unnest($hours) AS hours) w
+JOIN running upto ON upto.vendor_id = e.vendor_id AND upto.day = e.day
+LEFT JOIN running before ON before.vendor_id = e.vendor_id
+    AND before.day = e.day - CAST(w.hours // 24 AS INTEGER)
+LEFT JOIN tails t ON t.vendor_id = e.vendor_id AND t.tail = w.hours % 24
+    AND t.day = e.day - CAST(w.hours // 24 AS INTEGER)
+ORDER BY e.vendor_id, e.day, w.hours
 """
+_OUTSIDE_SLA = (  # only responses that had a latency target count, as in sla_attainment
+    "count(*) FILTER (WHERE p.sla_latency_p95_ms IS NOT NULL"
+    " AND NOT (r.success AND r.latency_ms <= p.sla_latency_p95_ms))"
+)
+_PROFILE_JOIN = """LEFT JOIN profile_terms p ON p.vendor_id = r.vendor_id
+        AND r.occurred_at >= p.valid_from AND r.occurred_at < p.valid_to"""
+
+Counts = tuple[list[int], list[int], list[int], list[int]]
 
 
-def window_figures(
-    con: duckdb.DuckDBPyConnection, policies: Iterable[Policy], as_of: Any
-) -> dict[tuple[str, Any, int], tuple[int, int, int, int]]:
-    """``(vendor, day, hours) -> (responses, failures, outside_sla, with_target)`` for every
-    window length any SLO of ``policies`` uses, for the days in ``_rule_dirty``."""
-    hours = sorted(
+@dataclass(frozen=True)
+class WindowFigures:
+    """``counts[hours]`` = (responses, failures, outside_sla, with_target) of the window of that
+    many hours ending at each day's end, one value per day in ``vendor_ids`` / ``days`` order
+    (the order of ``rules.SERIES["day"]``)."""
+
+    vendor_ids: list[str]
+    days: list[date]
+    counts: dict[int, Counts]
+
+    def aligned_with(self, series: Series) -> bool:
+        return self.vendor_ids == series.column("vendor_id") and self.days == series.column("day")
+
+
+def window_hours(policies: Iterable[Policy]) -> list[int]:
+    """Every window length (hours) any SLO of ``policies`` uses, ascending."""
+    return sorted(
         {
             h
             for policy in policies
@@ -98,9 +125,25 @@ def window_figures(
             for h in (window.long_hours, window.short_hours)
         }
     )
+
+
+def window_figures(
+    con: duckdb.DuckDBPyConnection, policies: Iterable[Policy], as_of: Any
+) -> WindowFigures:
+    """The figures of every window length any SLO of ``policies`` uses, for the complete days
+    of ``vendor_daily`` from ``_rule_dirty.from_day`` on (``vendor_daily`` must be current)."""
+    policies = list(policies)
+    hours = window_hours(policies)
     if not hours:
-        return {}
-    params = {"hours": hours, "max_hours": max(hours), "as_of": as_of}
+        return WindowFigures([], [], {})
+    tails = sorted({h % 24 for h in hours} - {0}) or [0]
+    params = {
+        "hours": hours,
+        "max_hours": max(hours),
+        "tails": tails,
+        "max_tail": max(tails),
+        "as_of": as_of,
+    }
     needs_target = any(
         slo.metric == "sla_attainment" for policy in policies for slo in policy.slo.values()
     )
@@ -109,10 +152,19 @@ def window_figures(
         with_target="count(p.sla_latency_p95_ms)" if needs_target else "0",
         profile_join=_PROFILE_JOIN if needs_target else "",
     )
-    return {
-        (vendor, day, h): (int(n), int(f), int(o), int(t))
-        for vendor, day, h, n, f, o, t in con.execute(sql, params).fetchall()
+    table = con.sql(sql, params=params).to_arrow_table()
+    width = len(hours)
+    columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
+    counts = {
+        h: (
+            columns[3][offset::width],
+            columns[4][offset::width],
+            columns[5][offset::width],
+            columns[6][offset::width],
+        )
+        for offset, h in enumerate(hours)
     }
+    return WindowFigures(columns[0][::width], columns[1][::width], counts)
 
 
 def _burn(figures: tuple[int, int, int, int] | None, metric: str, budget: float) -> float | None:
@@ -124,43 +176,48 @@ def _burn(figures: tuple[int, int, int, int] | None, metric: str, budget: float)
     return None if with_target == 0 else outside / with_target / budget
 
 
+def _burns(counts: Counts, metric: str, budget: float, start: int, stop: int) -> FloatArray:
+    """:func:`_burn` of rows ``[start, stop)`` in numpy, NaN where it is None."""
+    responses, failures, outside, with_target = (
+        np.asarray(c[start:stop], dtype=np.float64) for c in counts
+    )
+    errors, total = (failures, responses) if metric == "success_rate" else (outside, with_target)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(total > 0, errors / total / budget, np.nan)
+
+
 def evaluate_slos(
-    rows: Iterable[dict[str, Any]],
-    policy_at: Any,
-    figures: dict[tuple[str, Any, int], tuple[int, int, int, int]],
-    starts: dict[tuple[str, str], BreachStatus],
-) -> list[tuple[dict[str, Any], EffectiveRule, Step, str]]:
-    """Judge every SLO window for each daily row (ordered by vendor, day); same output shape as
-    :func:`metrics.rules.evaluate_rows`."""
-    status = dict(starts)
-    out = []
+    series: Series,
+    timeline: PolicyTimeline,
+    figures: WindowFigures,
+    starts: Mapping[tuple[str, str], BreachStatus],
+) -> list[Judged]:
+    """Judge every SLO window for each daily row of ``series`` (``rules.SERIES["day"]``, the
+    rows ``figures`` was computed for); same output as :func:`metrics.rules.evaluate_rows`."""
+    if not len(series) or not figures.counts:
+        return []
+    if not figures.aligned_with(series):
+        raise RuntimeError("SLO window figures do not match the daily series")
+    policy_at = policy_indexes(series.floats("period_end_epoch"), timeline.starts)
+    targets = series.column("sla_success_rate_min")
+    keys = list(zip(policy_at, series.column("vendor_id"), targets, strict=True))
+    days = series.column("day")
     rules: dict[tuple[int, str], EffectiveRule] = {}
-    versions: dict[int, str] = {}
-    objectives: dict[tuple[int, str, Any], float | None] = {}
-    for row in rows:
-        policy: Policy = policy_at(row["period_end_epoch"])
-        if id(policy) not in versions:
-            versions[id(policy)] = str(policy.version)
-        target = row.get("sla_success_rate_min")
+    tracks = []
+    for start, stop, (index, vendor, target) in segments(keys):
+        policy = timeline.policies[index]
+        version, order = str(policy.version), 0
         for name, slo in policy.slo.items():
-            objective_key = (id(policy), name, target)
-            if objective_key not in objectives:
-                objectives[objective_key] = slo.objective_for({"sla_success_rate_min": target})
-            objective = objectives[objective_key]
-            if objective is None:
-                continue
-            budget = 1 - objective
+            objective = slo.objective_for({"sla_success_rate_min": target})
             for window in slo.windows:
+                order += 1
+                if objective is None:
+                    continue
+                budget = 1 - objective
                 label = window.rule_name(name)
-                key = (row["vendor_id"], label)
-                burns = [
-                    _burn(figures.get((row["vendor_id"], row["day"], h)), slo.metric, budget)
-                    for h in (window.long_hours, window.short_hours)
-                ]
-                value = None if None in burns else min(b for b in burns if b is not None)
-                rule = rules.get((id(policy), label))
+                rule = rules.get((index, label))
                 if rule is None:
-                    rule = rules[(id(policy), label)] = EffectiveRule(
+                    rule = rules[(index, label)] = EffectiveRule(
                         name=label,
                         metric=f"{slo.metric}_burn_rate",
                         grain="day",
@@ -169,10 +226,35 @@ def evaluate_slos(
                         critical=window.burn_rate if window.severity == "critical" else None,
                         clear=window.burn_rate,
                     )
-                current = status.get(key, BreachStatus())
-                if current.state == "ok" and (value is None or value <= window.burn_rate):
-                    continue
-                step = advance(rule, current, Observation(row["day"], value, None))
-                status[key] = step.status
-                out.append((row, rule, step, versions[id(policy)]))
-    return out
+                long = figures.counts[window.long_hours]
+                short = figures.counts[window.short_hours]
+                fastest = np.minimum(
+                    _burns(long, slo.metric, budget, start, stop),
+                    _burns(short, slo.metric, budget, start, stop),
+                )
+                candidates = [int(i) + start for i in np.flatnonzero(fastest > window.burn_rate)]
+                observe = _observer(days, (long, short), slo.metric, budget)
+                tracks.append(
+                    Track((vendor, label), rule, start, stop, order, version, candidates, observe)
+                )
+    return judge(series, tracks, starts)
+
+
+def _observer(
+    days: list[date], windows: tuple[Counts, Counts], metric: str, budget: float
+) -> Callable[[int], Observation]:
+    """A row's observation: the smaller burn of the two windows (None if either has none)."""
+
+    def observe(index: int) -> Observation:
+        burns = [
+            _burn(
+                (counts[0][index], counts[1][index], counts[2][index], counts[3][index]),
+                metric,
+                budget,
+            )
+            for counts in windows
+        ]
+        value = None if None in burns else min(b for b in burns if b is not None)
+        return Observation(days[index], value, None)
+
+    return observe

@@ -9,7 +9,10 @@ import orjson
 
 from ingest.records import Record
 from ingest.store import EventStore
+from metrics import slo
 from metrics.job import MetricsJob
+from metrics.policy import parse_policy
+from tests.metrics.conftest import END as AS_OF_HISTORY
 from tests.metrics.conftest import History
 from vendorwatch.settings import MetricsSettings
 
@@ -91,3 +94,74 @@ def test_a_failure_burst_fires_the_burn_rate_alert_and_then_it_resolves() -> Non
     assert evidence["events"]["table"] == "response_times"
     assert all(not e["success"] for e in evidence["events"]["sample"])
     store.close()
+
+
+# Window figures by a plain scan: for each judged day's end E and window H, count the
+# responses in [E - H hours, E) (what the windows meant before they were summed from the
+# daily projection plus a tail of hours).
+_SCAN = """
+SELECT v.vendor_id, v.day, w.hours, count(r.vendor_id),
+    count(r.vendor_id) FILTER (WHERE NOT r.success),
+    count(r.vendor_id) FILTER (WHERE p.sla_latency_p95_ms IS NOT NULL
+        AND NOT (r.success AND r.latency_ms <= p.sla_latency_p95_ms)),
+    count(p.sla_latency_p95_ms)
+FROM vendor_daily v
+JOIN _rule_dirty d ON d.vendor_id = v.vendor_id AND v.day >= d.from_day
+CROSS JOIN (SELECT unnest(?) AS hours) w
+LEFT JOIN response_times r ON r.vendor_id = v.vendor_id AND r.occurred_at < ?
+    AND r.occurred_at >= timezone('UTC', CAST(v.day + 1 AS TIMESTAMP)) - to_hours(w.hours)
+    AND r.occurred_at < timezone('UTC', CAST(v.day + 1 AS TIMESTAMP))
+LEFT JOIN profile_terms p ON p.vendor_id = r.vendor_id
+    AND r.occurred_at >= p.valid_from AND r.occurred_at < p.valid_to
+WHERE v.complete
+GROUP BY ALL ORDER BY ALL
+"""
+WINDOWS = """
+label = "windows"
+[weights]
+quality = 0.45
+security = 0.25
+cost = 0.30
+[slo.errors]
+metric = "success_rate"
+objective = 0.99
+budget_days = 30
+[[slo.errors.windows]]
+long_hours = 51
+short_hours = 5
+burn_rate = 2.0
+severity = "warn"
+[slo.latency]
+metric = "sla_attainment"
+objective = 0.9
+budget_days = 30
+[[slo.latency.windows]]
+long_hours = 24
+short_hours = 1
+burn_rate = 2.0
+severity = "warn"
+"""
+
+
+def test_window_figures_equal_a_scan_of_the_responses(
+    history: History, memory_store: EventStore
+) -> None:
+    """Whole days from vendor_daily plus a tail of hours count what a window covers, for
+    windows of whole days, of part of a day and of both, and for latency targets."""
+    policy = parse_policy(WINDOWS)
+    history.write(memory_store)
+    con = memory_store.connection
+    MetricsJob(con, MetricsSettings(), policy=policy).rebuild(AS_OF_HISTORY)
+    figures = slo.window_figures(con, [policy], AS_OF_HISTORY)
+    hours = sorted(figures.counts)
+    assert hours == [1, 5, 24, 51]
+    summed = sorted(
+        (vendor, day, h, *(column[index] for column in figures.counts[h]))
+        for index, (vendor, day) in enumerate(zip(figures.vendor_ids, figures.days, strict=True))
+        for h in hours
+    )
+    scanned = con.execute(_SCAN, [hours, AS_OF_HISTORY]).fetchall()
+    assert len(summed) == len(scanned) > 100
+    assert summed == [tuple(row) for row in scanned]
+    assert any(row[4] > 0 for row in scanned)  # failures
+    assert any(row[5] > 0 for row in scanned)  # responses outside the latency target
