@@ -94,6 +94,8 @@ class MetricsFigures:
     baseline_s: float
     rebuild_s: float
     incremental_s: float
+    first_rebuild_s: float
+    transitions: int
 
     @property
     def ratio(self) -> float:
@@ -107,7 +109,8 @@ class MetricsFigures:
             f"{self.baseline_s:.2f} s, rebuild {self.rebuild_s:.2f} s, ratio {self.ratio:.2f} "
             f"(target <= {RATIO_TARGET}); incremental cycle after 10,000 events "
             f"{self.incremental_s:.2f} s (target <= {INCREMENTAL_TARGET_S}) -> "
-            f"{'PASS' if meets else 'MISS'}"
+            f"{'PASS' if meets else 'MISS'}; the first rebuild, which also writes the evidence "
+            f"of {self.transitions:,} alert transitions, took {self.first_rebuild_s:.2f} s"
         )
 
 
@@ -149,6 +152,10 @@ def run(
         con.execute("CHECKPOINT")
         job = MetricsJob(con, MetricsSettings())
         baseline = _best_of(2, lambda: con.execute(_BASELINE))
+        # The first rebuild records every transition in alert_log with its evidence (once:
+        # alert ids are stable); later rebuilds recompute the same figures and find them known.
+        first_rebuild = _best_of(1, lambda: job.rebuild(AS_OF))
+        transitions = int(con.execute("SELECT count(*) FROM alert_log").fetchall()[0][0])
         rebuild = _best_of(2, lambda: job.rebuild(AS_OF))
         late_start = AS_OF - timedelta(minutes=59)
         con.execute(
@@ -159,4 +166,6 @@ def run(
         incremental = _best_of(1, lambda: job.run(AS_OF + timedelta(minutes=1)))
     finally:
         store.close()
-    return MetricsFigures(events, vendors, baseline, rebuild, incremental)
+    return MetricsFigures(
+        events, vendors, baseline, rebuild, incremental, first_rebuild, transitions
+    )

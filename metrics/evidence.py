@@ -87,16 +87,17 @@ def _events(
     for prefixes, table, columns, condition, order in _SOURCES:
         if metric.startswith(prefixes):
             where = f"vendor_id = ? AND occurred_at >= ? AND occurred_at < ? AND {condition}"
-            count = con.execute(
-                f"SELECT count(*) FROM {table} WHERE {where}", [vendor, start, end]
-            ).fetchall()[0][0]
+            # one scan: the window count is taken before LIMIT, so it counts every match
             telling = _rows(
                 con.execute(
-                    f"SELECT {_PROVENANCE}, {columns} FROM {table} WHERE {where} "
-                    f"ORDER BY {order} LIMIT {SAMPLE_SIZE}",
+                    f"SELECT {_PROVENANCE}, {columns}, count(*) OVER () AS _count "
+                    f"FROM {table} WHERE {where} ORDER BY {order} LIMIT {SAMPLE_SIZE}",
                     [vendor, start, end],
                 )
             )
+            count = telling[0]["_count"] if telling else 0
+            for event in telling:
+                del event["_count"]
             return {"table": table, "count": count, "sample": telling}
     return None
 

@@ -377,12 +377,12 @@ def _announce(
     }
     window = max(max(rule.for_periods, rule.clear_periods) + 2 for _, (_, rule, _, _) in fresh)
     run_ups = _run_ups(con, grain, firsts, window)
+    entries = []
     for identity, (row, rule, step, version) in fresh:
         key = (row["vendor_id"], rule.name)
         evidence = evidence_for(con, row, rule.metric, rule, run_ups[key] + history[key])
-        con.execute(
-            "INSERT INTO alert_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
+        entries.append(
+            (
                 identity,
                 row["vendor_id"],
                 rule.name,
@@ -399,6 +399,11 @@ def _announce(
                 version,
                 recorded_at,
                 orjson.dumps(evidence, default=str).decode(),
-            ],
+            )
         )
+    columns = [list(column) for column in zip(*entries, strict=True)]
+    con.execute(
+        f"INSERT INTO alert_log SELECT {', '.join(f'unnest(${i + 1})' for i in range(16))}",
+        columns,
+    )
     return len(fresh)
