@@ -211,7 +211,7 @@ class Settings(BaseSettings):
     max_record_bytes: int = Field(
         default=1_048_576, gt=0, description="Larger records are dead-lettered."
     )
-    batch_max_records: int = Field(default=20_000, gt=0, le=1_000_000)
+    batch_max_records: int = Field(default=50_000, gt=0, le=1_000_000)
     batch_max_wait_ms: int = Field(default=500, ge=1, le=60_000)
     ingest_memory_limit: str = Field(
         default="128MiB",
@@ -221,7 +221,9 @@ class Settings(BaseSettings):
         "engine, which also runs metrics, keeps DuckDB's default (80% of RAM).",
     )
     transaction_max_records: int = Field(
-        default=100_000,
+        # >= 2 of DuckDB's row groups (122,880 rows): a transaction that large is written
+        # straight to the table's blocks instead of through the WAL and a later checkpoint
+        default=250_000,
         gt=0,
         le=10_000_000,
         description="Batches waiting for the store writer are merged into one transaction "
