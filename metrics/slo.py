@@ -34,7 +34,7 @@ import numpy as np
 from metrics.effective_rule import EffectiveRule
 from metrics.hysteresis import BreachStatus, Observation
 from metrics.judge import FloatArray, Judged, Series, Track, judge, policy_indexes, segments
-from metrics.policy import Policy
+from metrics.policy import BurnWindow, Policy
 from metrics.policy_history import PolicyTimeline
 
 _WINDOW_FIGURES = """
@@ -112,6 +112,20 @@ class WindowFigures:
 
     def aligned_with(self, series: Series) -> bool:
         return self.vendor_ids == series.column("vendor_id") and self.days == series.column("day")
+
+
+def burn_window_rule(slo_name: str, metric: str, window: BurnWindow) -> EffectiveRule:
+    """The daily rule that judges one burn-rate window of an SLO on ``metric``: above the
+    window's burn rate it breaches at the window's severity, and clears at or below it."""
+    return EffectiveRule(
+        name=window.rule_name(slo_name),
+        metric=f"{metric}_burn_rate",
+        grain="day",
+        direction="above",
+        warn=window.burn_rate if window.severity == "warn" else None,
+        critical=window.burn_rate if window.severity == "critical" else None,
+        clear=window.burn_rate,
+    )
 
 
 def window_hours(policies: Iterable[Policy]) -> list[int]:
@@ -217,15 +231,7 @@ def evaluate_slos(
                 label = window.rule_name(name)
                 rule = rules.get((index, label))
                 if rule is None:
-                    rule = rules[(index, label)] = EffectiveRule(
-                        name=label,
-                        metric=f"{slo.metric}_burn_rate",
-                        grain="day",
-                        direction="above",
-                        warn=window.burn_rate if window.severity == "warn" else None,
-                        critical=window.burn_rate if window.severity == "critical" else None,
-                        clear=window.burn_rate,
-                    )
+                    rule = rules[(index, label)] = burn_window_rule(name, slo.metric, window)
                 long = figures.counts[window.long_hours]
                 short = figures.counts[window.short_hours]
                 fastest = np.minimum(

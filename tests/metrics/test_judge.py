@@ -262,17 +262,9 @@ def _reference_slos(
 
 
 def evaluate_rule_for(policy: Policy, name: str, window: Any) -> Any:
-    from metrics.effective_rule import EffectiveRule
+    from metrics.slo import burn_window_rule
 
-    return EffectiveRule(
-        name=window.rule_name(name),
-        metric=f"{policy.slo[name].metric}_burn_rate",
-        grain="day",
-        direction="above",
-        warn=window.burn_rate if window.severity == "warn" else None,
-        critical=window.burn_rate if window.severity == "critical" else None,
-        clear=window.burn_rate,
-    )
+    return burn_window_rule(name, policy.slo[name].metric, window)
 
 
 def _comparable(step: Step) -> tuple[Any, ...]:
