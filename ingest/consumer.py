@@ -130,8 +130,10 @@ class Ingestor:
         self.progress = IngestProgress()
         self.type_by_topic = settings.topics.event_topics()
         self._consumer: KafkaConsumer | None = None
-        waiting = max(1, settings.transaction_max_records // settings.batch_max_records - 1)
+        # room for the batches one transaction may merge behind the one being taken
+        waiting = max(1, -(-settings.transaction_max_records // settings.batch_max_records) - 1)
         self._batches: queue.Queue[list[pa.Table] | None] = queue.Queue(maxsize=waiting)
+        self._carried: list[list[pa.Table] | None] = []  # taken from _batches, not yet written
         self._done: queue.Queue[tuple[int, dict[tuple[str, int], int]]] = queue.Queue()
         self._writer_error: BaseException | None = None
         self._reassigned: set[tuple[str, int]] = set()
@@ -184,22 +186,26 @@ class Ingestor:
             self._done.put((0, {}))
 
     def _take_batches(self) -> tuple[list[pa.Table], int] | None:
-        """The next batch merged with every batch already waiting behind it (their count is
-        the second item), or None once the poller has finished."""
-        first = self._batches.get()
+        """The next batch merged with the batches already waiting behind it, as long as the
+        merge stays within ``transaction_max_records`` (their count is the second item), or
+        None once the poller has finished."""
+        first = self._carried.pop() if self._carried else self._batches.get()
         if first is None:
             return None
         chunks, handed = list(first), 1
+        rows = sum(chunk.num_rows for chunk in first)
         while True:
             try:
                 more = self._batches.get_nowait()
             except queue.Empty:
                 return chunks, handed
-            if more is None:  # finish after this one: put the end marker back
-                self._batches.put(None)
+            more_rows = 0 if more is None else sum(chunk.num_rows for chunk in more)
+            if more is None or rows + more_rows > self.settings.transaction_max_records:
+                self._carried.append(more)  # the end marker, or the next transaction's start
                 return chunks, handed
             chunks += more
             handed += 1
+            rows += more_rows
 
     # -- the polling loop ---------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -51,4 +52,25 @@ def test_the_queue_holds_what_one_transaction_may_merge(tmp_path: Path) -> None:
     store = EventStore(settings.db)
     ingestor = Ingestor(settings, store, now_getter=lambda: datetime.now(UTC), dead_letters=None)
     assert ingestor._batches.maxsize == 4  # 4 waiting + the one being taken = 50 records
+    store.close()
+
+
+def test_a_merge_stops_before_it_would_exceed_the_transaction_size(tmp_path: Path) -> None:
+    settings = Settings(db=tmp_path / "s.duckdb", batch_max_records=10, transaction_max_records=25)
+    store = EventStore(settings.db)
+    ingestor = Ingestor(settings, store, now_getter=lambda: datetime.now(UTC), dead_letters=None)
+    ingestor._batches = queue.Queue()  # unbounded: the merge rule is what is tested here
+    sizes = [10, 10, 10, 4]
+    offset = 0
+    for size in sizes:
+        records = [Record("rt", 0, offset + i, None, b"{}") for i in range(size)]
+        ingestor._batches.put([records_table(records)])
+        offset += size
+    merged = []
+    while (taken := ingestor._take_batches()) is not None:
+        chunks, handed = taken
+        merged.append((pa.concat_tables(chunks).num_rows, handed))
+        if not ingestor._carried and ingestor._batches.empty():
+            ingestor._batches.put(None)
+    assert merged == [(20, 2), (14, 2)]
     store.close()
