@@ -40,10 +40,6 @@ log = logging.getLogger(__name__)
 
 NowGetter = Callable[[], datetime]
 
-POLL_SLICE = 10_000
-"""Records taken per ``poll()``: each slice's ``ConsumerRecord`` objects (~640 bytes apiece)
-live only until they are turned into an Arrow chunk, so a 50k batch never holds them all."""
-
 
 def consumer_options(settings: Settings) -> dict[str, Any]:
     """The kafka-python consumer configuration ingest uses (raw bytes, manual offsets)."""
@@ -235,9 +231,7 @@ class Ingestor:
             while not stop.is_set():
                 self._raise_writer_error()
                 try:
-                    polled = consumer.poll(
-                        timeout_ms=100, max_records=min(POLL_SLICE, max_records - pending_rows)
-                    )
+                    polled = consumer.poll(timeout_ms=100, max_records=max_records - pending_rows)
                 except KafkaError as exc:  # a broker blip: DuckDB holds the positions, retry
                     log.warning("poll failed, retrying in 1 s: %s", exc)
                     time.sleep(1.0)
