@@ -1,6 +1,7 @@
 """The DuckDB event store: append a batch of Kafka records and their offsets in one transaction.
 
-Contract of :meth:`EventStore.write_batch`:
+Contract of :meth:`EventStore.write_table` (and :meth:`~EventStore.write_batch`, the same for a list
+of records):
 
 * Records at or after the stored ``next_offset`` of their partition are applied; older ones
   were already applied by an earlier transaction and are skipped, so replaying a batch after a
