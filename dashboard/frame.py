@@ -1,4 +1,5 @@
-"""What every page shares: settings, the viewer, the clock and the snapshot header.
+"""What every page shares: settings, the viewer, the clock, the snapshot header and the
+vendor picker.
 
 :func:`snapshot_header` is the honesty rule of the board: it says which instant the data
 describes ("data as of ... (published ...)"), warns when the snapshot is older than
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import duckdb
+import pandas as pd
 import streamlit as st
 
 from dashboard import data
@@ -68,3 +70,26 @@ def snapshot_header(ctx: PageContext) -> data.SnapshotInfo | None:
             icon="⚠️",
         )
     return snapshot
+
+
+def picked_vendor(board: pd.DataFrame, *, key: str) -> str:
+    """A vendor picker over ``board`` (``vendor_id``, ``name``), starting at the vendor the
+    ``vendor_id`` query parameter names (a warning if it names none; then the first). The pick
+    is written back to the query, so links and reloads keep it; a pick of another vendor drops
+    the ``alert_id`` that belonged to the previous one."""
+    ids = board["vendor_id"].tolist()
+    names = dict(zip(ids, board["name"], strict=True))
+    wanted = st.query_params.get("vendor_id")
+    if wanted is not None and wanted not in names:
+        st.warning(f"No vendor {wanted!r} in the read model; showing another.")
+    picked = st.selectbox(
+        "Vendor",
+        ids,
+        index=ids.index(wanted) if wanted in names else 0,
+        format_func=lambda v: f"{names[v]} ({v})" if isinstance(names[v], str) else v,
+        key=key,
+    )
+    if picked != wanted:
+        st.query_params["vendor_id"] = picked
+        st.query_params.pop("alert_id", None)
+    return str(picked)

@@ -18,7 +18,7 @@ import streamlit as st
 
 from dashboard import charts, data, data_reviews
 from dashboard.format import day, money, number, vendor_link
-from dashboard.frame import PageContext, snapshot_header
+from dashboard.frame import PageContext, picked_vendor, snapshot_header
 from metrics.backsourcing import ACCEPTABLE, BacksourcingCase
 
 HINTS = {
@@ -47,7 +47,7 @@ def render(ctx: PageContext) -> None:
     if board.empty or as_of_day is None:
         st.info("No vendors yet: nothing to make a case for until events are ingested.", icon="⏳")
         return
-    vendor_id = _picked_vendor(board)
+    vendor_id = picked_vendor(board, key="case_vendor")
     case = data_reviews.case(snapshot.path, vendor_id, as_of_day)
     if case is None:
         st.info(
@@ -66,23 +66,6 @@ def render(ctx: PageContext) -> None:
     )
     _factors(snapshot.path, case)
     _cost_paths(case)
-
-
-def _picked_vendor(board: pd.DataFrame) -> str:
-    ids = board["vendor_id"].tolist()
-    names = dict(zip(ids, board["name"], strict=True))
-    wanted = st.query_params.get("vendor_id")
-    if wanted is not None and wanted not in names:
-        st.warning(f"No vendor {wanted!r} in the read model; showing another.")
-    picked = st.selectbox(
-        "Vendor",
-        ids,
-        index=ids.index(wanted) if wanted in names else 0,
-        format_func=lambda v: f"{names[v]} ({v})" if isinstance(names[v], str) else v,
-        key="case_vendor",
-    )
-    st.query_params["vendor_id"] = picked
-    return str(picked)
 
 
 def _factor(title: str, finding: str, evidence: str) -> None:

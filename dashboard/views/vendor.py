@@ -17,7 +17,7 @@ import streamlit as st
 from dashboard import charts, data, evidence
 from dashboard.charts import Threshold
 from dashboard.format import BADGES, day, money, number
-from dashboard.frame import PageContext, snapshot_header
+from dashboard.frame import PageContext, picked_vendor, snapshot_header
 
 PERIODS = {"90 days": 90, "1 year": 365, "all": None}
 HISTORY_LIMIT = 200
@@ -34,7 +34,7 @@ def render(ctx: PageContext) -> None:
     if board.empty:
         st.info("No vendors yet: nothing to show until events are ingested.", icon="⏳")
         return
-    vendor_id = _picked_vendor(board)
+    vendor_id = picked_vendor(board, key="vendor_page_vendor")
     row = board[board["vendor_id"] == vendor_id].iloc[0].to_dict()
     profiles = data.vendor_profile(snapshot.path, vendor_id)
     _profile(row, profiles)
@@ -45,25 +45,6 @@ def render(ctx: PageContext) -> None:
     since = as_of_day - timedelta(days=days) if days and as_of_day else None
     _charts(snapshot.path, vendor_id, since, profiles)
     _alerts(snapshot.path, vendor_id)
-
-
-def _picked_vendor(board: pd.DataFrame) -> str:
-    ids = board["vendor_id"].tolist()
-    names = dict(zip(ids, board["name"], strict=True))
-    wanted = st.query_params.get("vendor_id")
-    if wanted is not None and wanted not in names:
-        st.warning(f"No vendor {wanted!r} in the read model; showing another.")
-    index = ids.index(wanted) if wanted in names else 0
-    picked = st.selectbox(
-        "Vendor",
-        ids,
-        index=index,
-        format_func=lambda v: f"{names[v]} ({v})" if isinstance(names[v], str) else v,
-    )
-    if picked != wanted:
-        st.query_params["vendor_id"] = picked
-        st.query_params.pop("alert_id", None)
-    return str(picked)
 
 
 def _profile(row: dict[str, Any], profiles: pd.DataFrame) -> None:
