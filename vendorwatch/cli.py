@@ -8,11 +8,14 @@ import sys
 import threading
 from datetime import UTC, datetime
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from vendorwatch.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:  # the read model (duckdb) is imported only by the commands that read it
+    from vendorwatch.readmodel import Snapshot
 
 app = typer.Typer(
     help="vendorwatch: evidence-based vendor performance monitoring.",
@@ -35,6 +38,18 @@ def settings_or_exit() -> Settings:
     except SettingsError as exc:
         typer.echo(f"vendorwatch: {exc}", err=True)
         raise typer.Exit(2) from None
+
+
+def snapshot_or_exit(settings: Settings) -> Snapshot:
+    """The current read-model snapshot, or stop with the reason and exit status 1. The caller
+    closes ``snapshot.connection``."""
+    from vendorwatch.readmodel import NoSnapshot, open_current
+
+    try:
+        return open_current(settings.read_model.dir)
+    except NoSnapshot as exc:
+        typer.echo(f"vendorwatch: {exc}", err=True)
+        raise typer.Exit(1) from None
 
 
 def configure_logging(verbose: bool) -> None:

@@ -140,15 +140,10 @@ def unsilence(
 
 
 def _print_rows(sql: str, params: list[Any]) -> None:
-    from vendorwatch.cli import settings_or_exit
-    from vendorwatch.readmodel import NoSnapshot, open_current
+    from vendorwatch.cli import settings_or_exit, snapshot_or_exit
 
     settings = settings_or_exit()
-    try:
-        snapshot = open_current(settings.read_model.dir)
-    except NoSnapshot as exc:
-        typer.echo(f"vendorwatch: {exc}", err=True)
-        raise typer.Exit(1) from None
+    snapshot = snapshot_or_exit(settings)
     try:
         published = snapshot.published_at.isoformat()
         typer.echo(f"(read model as of {snapshot.as_of}, published {published})", err=True)

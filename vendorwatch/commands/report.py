@@ -45,8 +45,7 @@ def report(
     """The monthly vendor review: each vendor's month next to the one before, with trends."""
     from dashboard.report import NoFigures, monthly_review, parse_month
     from dashboard.report_render import render
-    from vendorwatch.cli import settings_or_exit
-    from vendorwatch.readmodel import NoSnapshot, open_current
+    from vendorwatch.cli import settings_or_exit, snapshot_or_exit
 
     try:
         first_day = parse_month(month)
@@ -54,11 +53,7 @@ def report(
         typer.echo(f"vendorwatch: --month: {exc}", err=True)
         raise typer.Exit(2) from None
     settings = settings_or_exit()
-    try:
-        snapshot = open_current(settings.read_model.dir)
-    except NoSnapshot as exc:
-        typer.echo(f"vendorwatch: {exc}", err=True)
-        raise typer.Exit(1) from None
+    snapshot = snapshot_or_exit(settings)
     try:
         review = monthly_review(snapshot.connection, first_day, vendor)
     except NoFigures as exc:
