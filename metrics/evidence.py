@@ -64,41 +64,47 @@ def _rows(result: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return [dict(zip(names, r, strict=True)) for r in result.fetchall()]
 
 
+def _counted_sample(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: str,
+    where: str,
+    order: str,
+    params: list[Any],
+) -> dict[str, Any]:
+    """``count`` of the rows of ``table`` matching ``where`` and a ``sample`` of the first
+    :data:`SAMPLE_SIZE` by ``order``, in one scan (the window count is taken before LIMIT)."""
+    sample = _rows(
+        con.execute(
+            f"SELECT {_PROVENANCE}, {columns}, count(*) OVER () AS _count FROM {table} "
+            f"WHERE {where} ORDER BY {order} LIMIT {SAMPLE_SIZE}",
+            params,
+        )
+    )
+    count = sample[0]["_count"] if sample else 0
+    for event in sample:
+        del event["_count"]
+    return {"table": table, "count": count, "sample": sample}
+
+
 def _events(
     con: duckdb.DuckDBPyConnection, metric: str, row: Mapping[str, Any]
 ) -> dict[str, Any] | None:
     vendor, start, end = row["vendor_id"], *_bounds(row)
     if metric in _COST_METRICS:
-        month = row["day"]
-        sample = _rows(
-            con.execute(
-                f"""SELECT {_PROVENANCE}, invoice_id, amount, currency FROM cost_invoices
-                WHERE vendor_id = ? AND CAST(date_trunc('month', period_start) AS DATE) = ?
-                ORDER BY occurred_at LIMIT {SAMPLE_SIZE}""",
-                [vendor, month],
-            )
+        month_of_invoice = "CAST(date_trunc('month', period_start) AS DATE)"
+        return _counted_sample(
+            con,
+            "cost_invoices",
+            "invoice_id, amount, currency",
+            f"vendor_id = ? AND {month_of_invoice} = ?",
+            "occurred_at",
+            [vendor, row["day"]],
         )
-        total = con.execute(
-            """SELECT count(*) FROM cost_invoices WHERE vendor_id = ?
-            AND CAST(date_trunc('month', period_start) AS DATE) = ?""",
-            [vendor, month],
-        ).fetchall()[0][0]
-        return {"table": "cost_invoices", "count": total, "sample": sample}
     for prefixes, table, columns, condition, order in _SOURCES:
         if metric.startswith(prefixes):
             where = f"vendor_id = ? AND occurred_at >= ? AND occurred_at < ? AND {condition}"
-            # one scan: the window count is taken before LIMIT, so it counts every match
-            telling = _rows(
-                con.execute(
-                    f"SELECT {_PROVENANCE}, {columns}, count(*) OVER () AS _count "
-                    f"FROM {table} WHERE {where} ORDER BY {order} LIMIT {SAMPLE_SIZE}",
-                    [vendor, start, end],
-                )
-            )
-            count = telling[0]["_count"] if telling else 0
-            for event in telling:
-                del event["_count"]
-            return {"table": table, "count": count, "sample": telling}
+            return _counted_sample(con, table, columns, where, order, [vendor, start, end])
     return None
 
 
