@@ -31,11 +31,13 @@ from fpdf.enums import XPos, YPos
 from dashboard.report import (
     ARROW_DOWN,
     ARROW_UP,
+    DISPLAY_DECIMALS,
     METRICS,
     Figure,
     Metric,
     MonthlyReview,
     Number,
+    Unit,
     VendorReview,
 )
 
@@ -50,9 +52,16 @@ CSV_COLUMNS = (
     *("section", "metric", "label", "unit", "current", "previous", "change", "change_unit"),
     *("trend", "verdict"),
 )
-_SHOW = {"count": (1, 0, ""), "fraction": (100, 2, "%"), "percent": (1, 2, "%")}
-_SHOW |= {"ms": (1, 1, " ms"), "per_1k": (1, 2, ""), "points": (1, 1, ""), "money": (1, 2, "")}
-"""unit -> (scale, decimals, suffix) of a shown value."""
+_SHOW = {"count": (1, ""), "fraction": (100, "%"), "percent": (1, "%")}
+_SHOW |= {"ms": (1, " ms"), "per_1k": (1, ""), "points": (1, ""), "money": (1, "")}
+"""unit -> (scale, suffix) of a shown value; its decimals are the review's rounding
+(:data:`~dashboard.report.DISPLAY_DECIMALS`) less the digits the scale moves (a fraction
+kept to 4 places is a percentage with 2)."""
+
+
+def _places(unit: Unit) -> int:
+    scale = _SHOW[unit][0]
+    return DISPLAY_DECIMALS[unit] - (len(str(scale)) - 1)
 
 
 def status_text(status: str | None) -> str:
@@ -66,7 +75,7 @@ def show(
     half-up, percentages with 2 decimals and their changes in points, money with its currency."""
     if value is None:
         return MISSING
-    scale, places, suffix = _SHOW[metric.unit]
+    (scale, suffix), places = _SHOW[metric.unit], _places(metric.unit)
     if change and metric.unit in ("fraction", "percent"):
         suffix = " pp"
     if metric.unit == "money" and currency:
