@@ -185,6 +185,8 @@ def test_environment_beats_toml_and_arguments_beat_both(
         ("VENDORWATCH_KAFKA_BOOTSTRAP", "a:9092,b:70000", ["kafka_bootstrap", "b:70000"]),
         ("VENDORWATCH_BATCH_MAX_RECORDS", "0", ["batch_max_records", "greater than 0"]),
         ("VENDORWATCH_BATCH_MAX_RECORDS", "many", ["batch_max_records", "integer"]),
+        ("VENDORWATCH_TRANSACTION_MAX_RECORDS", "0", ["transaction_max_records", "greater"]),
+        ("VENDORWATCH_INGEST_MEMORY_LIMIT", "lots", ["ingest_memory_limit", "pattern"]),
         ("VENDORWATCH_KAFKA_SECURITY_PROTOCOL", "PLAIN", ["kafka_security_protocol"]),
         ("VENDORWATCH_MAX_FUTURE_SKEW", "-PT1H", ["max_future_skew", "negative"]),
         ("VENDORWATCH_TOPICS__DEFECTS", "no spaces allowed", ["topics.defects", "letters"]),

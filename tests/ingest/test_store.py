@@ -180,3 +180,10 @@ def test_dead_letters_keep_the_raw_bytes(store: EventStore) -> None:
         raw,
         b"k",
     )
+
+
+def test_the_memory_limit_reaches_duckdb(tmp_path: Path) -> None:
+    capped = EventStore(tmp_path / "capped.duckdb", memory_limit="64MiB")
+    limit = capped.connection.execute("SELECT current_setting('memory_limit')").fetchall()
+    assert limit == [("64.0 MiB",)]
+    capped.close()
