@@ -1,11 +1,13 @@
 """The ingest loop: Kafka → contract → DuckDB, exactly once.
 
 Two threads share the work: the caller's thread polls Kafka and cuts batches (Arrow chunks,
-see :mod:`ingest.chunks`); a writer thread validates and commits them to the
-:class:`~ingest.store.EventStore` together with the offsets they cover, so polling overlaps
-storing. Batches that queue up while the writer is busy are merged into one transaction (up to
-``transaction_max_records``): a transaction's fixed cost is paid once per merge, which is what
-lets the writer catch up instead of falling further behind. DuckDB, not
+see :mod:`ingest.chunks`); a writer thread validates and stages each batch in DuckDB
+(:meth:`~ingest.store.EventStore.stage`, after which the batch is dropped) and commits what it
+staged together with the offsets it covers, so polling overlaps storing. While batches keep
+arriving faster than the writer stages them, it goes on staging into the same transaction (up
+to ``transaction_max_records``): a commit's fixed cost is paid once for all of them, which lets
+the writer catch up instead of falling further behind, and the records in Python memory stay
+a batch or two however large the transaction grows. DuckDB, not
 Kafka's group coordinator, is the source of truth for positions: on every partition assignment
 the consumer seeks to the offsets stored in DuckDB (or to the beginning of a partition the store
 has never seen). Kafka's committed group offsets are written afterwards, best effort, only so
@@ -39,6 +41,11 @@ from vendorwatch.settings import Settings, kafka_client_options
 log = logging.getLogger(__name__)
 
 NowGetter = Callable[[], datetime]
+
+BATCHES_WAITING = 1
+"""Batches the poller may cut ahead of the one the writer is staging."""
+GC_THRESHOLDS = (20_000, 10, 100)
+"""The cycle collector's thresholds while ingest runs (see :meth:`Ingestor.run`)."""
 
 
 def consumer_options(settings: Settings) -> dict[str, Any]:
@@ -126,10 +133,10 @@ class Ingestor:
         self.progress = IngestProgress()
         self.type_by_topic = settings.topics.event_topics()
         self._consumer: KafkaConsumer | None = None
-        # room for the batches one transaction may merge behind the one being taken
-        waiting = max(1, -(-settings.transaction_max_records // settings.batch_max_records) - 1)
-        self._batches: queue.Queue[list[pa.Table] | None] = queue.Queue(maxsize=waiting)
-        self._carried: list[list[pa.Table] | None] = []  # taken from _batches, not yet written
+        # The writer stages each batch and drops it before taking the next, so one batch
+        # waiting keeps it busy; more would only hold records in memory (make bench: RSS).
+        self._batches: queue.Queue[list[pa.Table] | None] = queue.Queue(maxsize=BATCHES_WAITING)
+        self._carried: list[list[pa.Table] | None] = []  # taken from _batches, not yet staged
         self._done: queue.Queue[tuple[int, dict[tuple[str, int], int]]] = queue.Queue()
         self._writer_error: BaseException | None = None
         self._reassigned: set[tuple[str, int]] = set()
@@ -168,10 +175,15 @@ class Ingestor:
             max_record_bytes=settings.max_record_bytes,
         )
         try:
-            while (merged := self._take_batches()) is not None:
-                chunks, handed = merged
-                outcome = self.store.write_table(
-                    concat(chunks), checks, received_at=self.now_getter(), before_commit=publish
+            while (batch := self._next_batch(room=None)) is not None:
+                handed = rows = 0
+                while batch is not None:  # stage what is waiting, up to one transaction
+                    self.store.stage(concat(batch), checks, received_at=self.now_getter())
+                    handed += 1
+                    rows += sum(chunk.num_rows for chunk in batch)
+                    batch = self._next_batch(room=settings.transaction_max_records - rows)
+                outcome = self.store.commit_staged(
+                    received_at=self.now_getter(), before_commit=publish
                 )
                 self.progress.add(outcome)
                 self._done.put((handed, self.store.next_offsets()))
@@ -181,27 +193,21 @@ class Ingestor:
             self._writer_error = exc
             self._done.put((0, {}))
 
-    def _take_batches(self) -> tuple[list[pa.Table], int] | None:
-        """The next batch merged with the batches already waiting behind it, as long as the
-        merge stays within ``transaction_max_records`` (their count is the second item), or
-        None once the poller has finished."""
-        first = self._carried.pop() if self._carried else self._batches.get()
-        if first is None:
+    def _next_batch(self, *, room: int | None) -> list[pa.Table] | None:
+        """The next batch for the writer. With ``room`` None: the first of a transaction,
+        waited for, or None once the poller has finished. Otherwise: a batch already waiting
+        that fits in ``room`` more records, or None (one that does not fit, or the poller's
+        end marker, is kept for the next call with ``room`` None)."""
+        if room is None:
+            return self._carried.pop() if self._carried else self._batches.get()
+        try:
+            batch = self._batches.get_nowait()
+        except queue.Empty:
             return None
-        chunks, handed = list(first), 1
-        rows = sum(chunk.num_rows for chunk in first)
-        while True:
-            try:
-                more = self._batches.get_nowait()
-            except queue.Empty:
-                return chunks, handed
-            more_rows = 0 if more is None else sum(chunk.num_rows for chunk in more)
-            if more is None or rows + more_rows > self.settings.transaction_max_records:
-                self._carried.append(more)  # the end marker, or the next transaction's start
-                return chunks, handed
-            chunks += more
-            handed += 1
-            rows += more_rows
+        if batch is None or sum(chunk.num_rows for chunk in batch) > room:
+            self._carried.append(batch)
+            return None
+        return batch
 
     # -- the polling loop ---------------------------------------------------------------------
 
@@ -209,14 +215,16 @@ class Ingestor:
         """Ingest until ``stop`` is set, or with ``drain`` until every partition is consumed
         to the end offset it had when draining began. Raises if storing a batch failed."""
         stop = stop or threading.Event()
-        # Batches create millions of short-lived objects that are never cyclic; the default
-        # generation-0 threshold would run the cycle collector thousands of times per batch.
+        # A poll creates ~50k short-lived objects; the default generation-0 threshold (700)
+        # would run the cycle collector ~70 times per poll, and freezing what start-up made
+        # keeps those runs from walking it. Much higher thresholds (200k, as before) left
+        # ~30 MB of kafka-python's cyclic garbage waiting between collections (make bench).
         # Both settings are undone on the way out: objects left frozen are never collected,
         # not even at interpreter exit, which duckdb's binding layer reports as leaks.
         gc.collect()
         gc.freeze()
         previous_thresholds = gc.get_threshold()
-        gc.set_threshold(200_000, 50, 1_000)
+        gc.set_threshold(*GC_THRESHOLDS)
         consumer = self._consumer = self._open_consumer()
         writer = threading.Thread(target=self._write_batches, name="ingest-writer", daemon=True)
         writer.start()
@@ -266,8 +274,7 @@ class Ingestor:
                 self._collect_done(consumer, block=True)
                 self._raise_writer_error()
         finally:
-            self._batches.put(None)
-            writer.join(timeout=60)
+            self._end_writer(writer)
             self._print_progress(consumer, max(time.monotonic() - last_report, 1e-9), final=True)
             consumer.close(autocommit=False)
             gc.set_threshold(*previous_thresholds)
@@ -276,6 +283,17 @@ class Ingestor:
                 self.dead_letter_publisher.close()
         self._raise_writer_error()
         return self.progress
+
+    def _end_writer(self, writer: threading.Thread) -> None:
+        """Let the writer finish what it was handed and stop; a writer that already died
+        (its error is raised by the caller) takes nothing more, so the queue may stay full."""
+        while writer.is_alive():
+            try:
+                self._batches.put(None, timeout=0.5)
+                break
+            except queue.Full:
+                continue
+        writer.join(timeout=60)
 
     def _hand_over(self, chunks: list[pa.Table]) -> None:
         with self._lock:

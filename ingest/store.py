@@ -1,7 +1,9 @@
 """The DuckDB event store: append a batch of Kafka records and their offsets in one transaction.
 
 Contract of :meth:`EventStore.write_table` (and :meth:`~EventStore.write_batch`, the same for a list
-of records):
+of records), and of several batches staged with :meth:`~EventStore.stage` and committed together
+by :meth:`~EventStore.commit_staged` (what the consumer does; a staged batch is dropped from
+Python memory at once, its events wait in connection-local temporary tables):
 
 * Records at or after the stored ``next_offset`` of their partition are applied; older ones
   were already applied by an earlier transaction and are skipped, so replaying a batch after a
@@ -33,12 +35,14 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ingest.batch import RecordChecks, classify
 from ingest.chunks import records_at, records_table
 from ingest.contract import EventBase
 from ingest.fastpath import surely_valid_response_times
-from ingest.records import AcceptedEvent, ConsumedRecord, DeadLetter
+from ingest.memory import WorkingMemoryLimit
+from ingest.records import AcceptedEvent, ConsumedRecord, DeadLetter, Record
 from ingest.repeats import Repeats, find_repeats, staged_table, staging_ddl
 from ingest.schema import DDL, SCHEMA_VERSION, TABLE_BY_TYPE, Column, table_columns
 
@@ -98,15 +102,28 @@ def _not_yet_applied(incoming: pa.Table, next_offsets: dict[PartitionKey, int]) 
 
 
 class _RepeatedEventIds(Exception):
-    """The batch repeats an ``event_id``: apply it again the careful way."""
+    """The transaction repeats an ``event_id``: apply it again the careful way."""
+
+
+@dataclass
+class _Staging:
+    """What the open transaction has staged so far (see :meth:`EventStore.stage`)."""
+
+    rows: int = 0  # records staged, dead letters included: the next record's ``ord``
+    counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    skipped_replayed: int = 0
+    rejected: list[DeadLetter] = field(default_factory=list)
+    next_offsets: dict[PartitionKey, int] = field(default_factory=dict)
+    keys: list[pa.Table] = field(default_factory=list)  # ``ord`` and ``key`` of each record
 
 
 class EventStore:
     """Owner of the engine's DuckDB file (see module docstring for the write contract)."""
 
     def __init__(self, path: Path | str, *, memory_limit: str | None = None) -> None:
-        """Open (or create) the store. ``memory_limit`` caps DuckDB's buffer memory (e.g.
-        ``"128MiB"``; beyond it DuckDB evicts cached blocks and spills to ``<file>.tmp``);
+        """Open (or create) the store. ``memory_limit`` caps DuckDB's working memory (e.g.
+        ``"64MiB"``; beyond it DuckDB evicts cached blocks and spills to ``<file>.tmp``) on
+        top of what the event-id index needs (:class:`ingest.memory.WorkingMemoryLimit`);
         None leaves DuckDB's default, 80% of RAM."""
         self.path = Path(path)
         if str(path) != ":memory:":
@@ -123,7 +140,9 @@ class EventStore:
         for statement in map(staging_ddl, TABLE_BY_TYPE):
             self.connection.execute(statement)
         self._next_offsets: dict[PartitionKey, int] = {}
+        self._staging = _Staging()
         self._load_next_offsets()
+        self._memory = WorkingMemoryLimit(self.connection, memory_limit) if memory_limit else None
 
     def close(self) -> None:
         self.connection.close()
@@ -162,39 +181,96 @@ class EventStore:
         before_commit: Callable[[list[DeadLetter]], None] | None = None,
     ) -> BatchOutcome:
         """Apply one batch (a :data:`ingest.chunks.RECORD_SCHEMA` table, in consumption order)
-        atomically; see the module docstring for the contract."""
-        outcome = BatchOutcome()
+        atomically; see the module docstring for the contract. The same as :meth:`stage`
+        followed by :meth:`commit_staged`."""
+        self.stage(batch, checks, received_at=received_at)
+        return self.commit_staged(received_at=received_at, before_commit=before_commit)
+
+    def stage(self, batch: pa.Table, checks: RecordChecks, *, received_at: datetime) -> None:
+        """Check and stage one batch (in consumption order, after any batch staged before it)
+        for the next :meth:`commit_staged`; nothing is stored until then.
+
+        The caller may drop ``batch`` once this returns: the staged events live in DuckDB's
+        connection-local temporary tables, and only the few records that may become dead
+        letters are kept in Python. Records before their partition's next offset (as stored,
+        or as staged earlier in the same transaction) are skipped as replays."""
+        staging = self._staging
         if not batch.num_rows:
-            return outcome
+            return
+        base = staging.rows
+        numbered = batch.append_column(
+            "ord", pa.array(range(base, base + batch.num_rows), pa.int32())
+        )
+        staging.rows += batch.num_rows
+        fresh = _not_yet_applied(numbered, self._next_offsets | staging.next_offsets)
+        staging.skipped_replayed += batch.num_rows - fresh.num_rows
+        if not fresh.num_rows:
+            return
         con = self.connection
-        numbered = batch.append_column("ord", pa.array(range(batch.num_rows), pa.int32()))
-        fresh = _not_yet_applied(numbered, self._next_offsets)
-        outcome.skipped_replayed = batch.num_rows - fresh.num_rows
         con.register("raw_records", fresh)
         try:
-            try:
-                self._transaction(numbered, checks, received_at, outcome, before_commit, True)
-            except _RepeatedEventIds:
-                outcome = BatchOutcome(skipped_replayed=outcome.skipped_replayed)
-                self._transaction(numbered, checks, received_at, outcome, before_commit, False)
+            self._stage_records(numbered, base, checks, received_at)
+        except BaseException:
+            self._clear_staged()
+            self._staging = _Staging()
+            raise
         finally:
             con.unregister("raw_records")
+        ends = fresh.group_by(["topic", "partition"]).aggregate([("offset", "max")])
+        for topic, partition, last in zip(
+            ends["topic"].to_pylist(),
+            ends["partition"].to_pylist(),
+            ends["offset_max"].to_pylist(),
+            strict=True,
+        ):
+            staging.next_offsets[(topic, partition)] = last + 1
+        staging.keys.append(fresh.select(["ord", "key"]))
+
+    def commit_staged(
+        self,
+        *,
+        received_at: datetime,
+        before_commit: Callable[[list[DeadLetter]], None] | None = None,
+    ) -> BatchOutcome:
+        """Store everything staged since the last commit, with its dead letters and the new
+        offsets, in one transaction (see the module docstring for the contract)."""
+        staging = self._staging
+        outcome = BatchOutcome(skipped_replayed=staging.skipped_replayed)
+        if not staging.next_offsets:  # nothing new: every record was a replay
+            self._staging = _Staging()
+            return outcome
+        try:
+            try:
+                self._transaction(received_at, outcome, before_commit, assume_new=True)
+            except _RepeatedEventIds:
+                outcome = BatchOutcome(skipped_replayed=staging.skipped_replayed)
+                self._transaction(received_at, outcome, before_commit, assume_new=False)
+        except BaseException:
+            self._clear_staged()
+            raise
+        finally:
+            self._staging = _Staging()
         self._load_next_offsets()
+        if self._memory is not None:
+            self._memory.fit()
         return outcome
+
+    def _clear_staged(self) -> None:
+        for event_type in TABLE_BY_TYPE:
+            self._run(f"DELETE FROM {staged_table(event_type)}")
 
     def _transaction(
         self,
-        batch: pa.Table,
-        checks: RecordChecks,
         received_at: datetime,
         outcome: BatchOutcome,
         before_commit: Callable[[list[DeadLetter]], None] | None,
+        *,
         assume_new: bool,
     ) -> None:
         con = self.connection
         con.begin()
         try:
-            self._apply(batch, checks, received_at, outcome, assume_new=assume_new)
+            self._apply(received_at, outcome, assume_new=assume_new)
             if before_commit is not None:
                 before_commit(outcome.dead_letters)
             con.commit()
@@ -202,19 +278,12 @@ class EventStore:
             con.rollback()
             raise
 
-    def _apply(
-        self,
-        batch: pa.Table,
-        checks: RecordChecks,
-        received_at: datetime,
-        outcome: BatchOutcome,
-        *,
-        assume_new: bool,
+    def _stage_records(
+        self, numbered: pa.Table, base: int, checks: RecordChecks, received_at: datetime
     ) -> None:
-        """Stage, classify and store the batch in the open transaction. With ``assume_new``
-        the batch's ids are claimed first and :class:`_RepeatedEventIds` is raised (leaving
-        the transaction to be rolled back) if any of them is a repeat."""
-        con = self.connection
+        """Stage the records of ``raw_records`` (the fresh rows of ``numbered``): surely valid
+        response times by DuckDB, every other record through the contract's models."""
+        staging = self._staging
         query, params = surely_valid_response_times(
             topics=checks.topics_of("response_time"),
             received_at=received_at,
@@ -222,15 +291,17 @@ class EventStore:
             max_record_bytes=checks.max_record_bytes,
         )
         fast = self._run(f"INSERT INTO {staged_table('response_time')} {query}", params)
-        counts = {"response_time": int(fast[0][0])}
+        staging.counts["response_time"] += int(fast[0][0])
         slow_ords = [
             int(row[0])
             for row in self._run(
                 "SELECT ord FROM raw_records WHERE ord NOT IN "
-                f"(SELECT ord FROM {staged_table('response_time')}) ORDER BY ord"
+                f"(SELECT ord FROM {staged_table('response_time')} WHERE ord >= $base) "
+                "ORDER BY ord",
+                {"base": base},
             )
         ]
-        slow = records_at(batch, slow_ords)
+        slow = records_at(numbered, [ord_ - base for ord_ in slow_ords])
         ord_of = {id(r): o for r, o in zip(slow, slow_ords, strict=True)}
         accepted, rejected = classify(
             slow,
@@ -244,24 +315,29 @@ class EventStore:
             by_type[item.event.type].append(item)
         for event_type, items in by_type.items():
             self._stage(event_type, items, [ord_of[id(i.record)] for i in items], received_at)
-            counts[event_type] = counts.get(event_type, 0) + len(items)
-        staged_types = [event_type for event_type in TABLE_BY_TYPE if counts.get(event_type)]
+            staging.counts[event_type] += len(items)
+        staging.rejected += rejected
+
+    def _apply(self, received_at: datetime, outcome: BatchOutcome, *, assume_new: bool) -> None:
+        """Store the staged events in the open transaction. With ``assume_new`` their ids are
+        claimed first and :class:`_RepeatedEventIds` is raised (leaving the transaction to be
+        rolled back, the staged events still staged) if any of them is a repeat."""
+        con = self.connection
+        staging = self._staging
+        staged_types = [event_type for event_type in TABLE_BY_TYPE if staging.counts[event_type]]
         if assume_new:
             self._claim_event_ids(staged_types)
             repeats = Repeats()
         else:
             repeats = find_repeats(con)
         outcome.duplicates = len(repeats.duplicates)
-        conflicts = sorted(repeats.conflicts.items())
-        outcome.dead_letters = rejected + [
+        outcome.dead_letters = staging.rejected + [
             DeadLetter(
                 record,
                 f"event_id: {event_id!r} was already received with different "
                 "content (conflicting duplicate; the first version is kept)",
             )
-            for record, (_, event_id) in zip(
-                records_at(batch, [ord_ for ord_, _ in conflicts]), conflicts, strict=True
-            )
+            for record, event_id in self._staged_records(repeats.conflicts)
         ]
         for event_type in staged_types:
             table, staged = TABLE_BY_TYPE[event_type], staged_table(event_type)
@@ -278,14 +354,41 @@ class EventStore:
                     )
             self._run(f"DELETE FROM {staged}")
         self._insert_dead_letters(outcome.dead_letters, received_at)
+        positions = sorted(staging.next_offsets.items())
         self._run(
-            'INSERT INTO consumer_offsets SELECT topic, "partition", max("offset") + 1, ? '
-            "FROM raw_records GROUP BY ALL "
+            "INSERT INTO consumer_offsets SELECT unnest($topics), unnest($partitions), "
+            "unnest($next_offsets), $at "
             'ON CONFLICT (topic, "partition") DO UPDATE SET '
             "next_offset = greatest(consumer_offsets.next_offset, excluded.next_offset), "
             "updated_at = excluded.updated_at",
-            [received_at],
+            {
+                "topics": [topic for (topic, _), _ in positions],
+                "partitions": [partition for (_, partition), _ in positions],
+                "next_offsets": [next_offset for _, next_offset in positions],
+                "at": received_at,
+            },
         )
+
+    def _staged_records(self, conflicts: dict[int, str]) -> list[tuple[Record, str]]:
+        """The staged records of the ``conflicts`` (ord -> event_id), in ``ord`` order, rebuilt
+        from their staged ``raw`` text (their exact bytes: it was decoded from valid UTF-8)
+        and the key kept by :meth:`stage`."""
+        if not conflicts:
+            return []
+        ords = sorted(conflicts)
+        keys = pa.concat_tables(self._staging.keys)
+        picked = keys.filter(pc.is_in(keys["ord"], value_set=pa.array(ords, pa.int32())))
+        key_of = dict(zip(picked["ord"].to_pylist(), picked["key"].to_pylist(), strict=True))
+        union = " UNION ALL ".join(
+            f'SELECT ord, topic, "partition", "offset", raw FROM {staged_table(t)} '
+            "WHERE list_contains($ords, ord)"
+            for t in TABLE_BY_TYPE
+        )
+        rows = self._run(f"SELECT * FROM ({union}) ORDER BY ord", {"ords": ords})
+        return [
+            (Record(topic, partition, offset, key_of[ord_], raw.encode()), conflicts[ord_])
+            for ord_, topic, partition, offset, raw in rows
+        ]
 
     def _claim_event_ids(self, event_types: list[str]) -> None:
         """Insert every staged id into ``event_ids``; raises :class:`_RepeatedEventIds` when

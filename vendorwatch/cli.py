@@ -82,10 +82,12 @@ def ingest(
     """Consume the vendor event topics into the event store, exactly once."""
     from ingest.consumer import Ingestor
     from ingest.deadletter import DeadLetterPublisher
+    from ingest.memory import lean_ingest_process
     from ingest.store import EventStore
 
     settings = settings_or_exit()
     configure_logging(verbose)
+    lean_ingest_process()
     stop = stop_on_signals()
     store = EventStore(settings.db, memory_limit=settings.ingest_memory_limit)
     try:

@@ -214,11 +214,12 @@ class Settings(BaseSettings):
     batch_max_records: int = Field(default=50_000, gt=0, le=1_000_000)
     batch_max_wait_ms: int = Field(default=500, ge=1, le=60_000)
     ingest_memory_limit: str = Field(
-        default="128MiB",
+        default="64MiB",
         pattern=r"^[0-9]+(\.[0-9]+)? ?(KB|MB|GB|KiB|MiB|GiB)$",
-        description="DuckDB memory limit of a standalone `vendorwatch ingest` (its work is "
-        "one batch at a time; cached blocks are evicted and overflow spills to disk). The "
-        "engine, which also runs metrics, keeps DuckDB's default (80% of RAM).",
+        description="DuckDB memory limit of a standalone `vendorwatch ingest` (it stages a "
+        "transaction's events in temporary tables that spill to disk beyond the limit; "
+        "cached blocks are evicted). The engine, which also runs metrics, keeps DuckDB's "
+        "default (80% of RAM).",
     )
     transaction_max_records: int = Field(
         # >= 2 of DuckDB's row groups (122,880 rows): a transaction that large is written
@@ -226,8 +227,9 @@ class Settings(BaseSettings):
         default=250_000,
         gt=0,
         le=10_000_000,
-        description="Batches waiting for the store writer are merged into one transaction "
-        "of up to about this many records (fewer, larger commits when ingest falls behind).",
+        description="While batches keep arriving faster than the store writer stages them, "
+        "it goes on staging into one transaction of up to this many records (fewer, larger "
+        "commits when ingest falls behind; staged events wait in DuckDB, not in Python).",
     )
     progress_interval_s: float = Field(default=5.0, gt=0)
     metrics: MetricsSettings = MetricsSettings()

@@ -30,47 +30,54 @@ def test_chunks_keep_every_field_and_come_back_as_records() -> None:
     assert concat([]).num_rows == 0
 
 
-def test_waiting_batches_are_merged_and_the_end_marker_is_kept(tmp_path: Path) -> None:
-    settings = Settings(db=tmp_path / "s.duckdb", batch_max_records=10, transaction_max_records=50)
+def _ingestor(tmp_path: Path, transaction_max_records: int) -> Ingestor:
+    settings = Settings(
+        db=tmp_path / "s.duckdb",
+        batch_max_records=10,
+        transaction_max_records=transaction_max_records,
+    )
     store = EventStore(settings.db)
-    ingestor = Ingestor(settings, store, now_getter=lambda: datetime.now(UTC), dead_letters=None)
-    batches = [[records_table([Record("rt", 0, i, None, b"{}")])] for i in range(3)]
-    for batch in batches:
-        ingestor._batches.put(batch)
+    return Ingestor(settings, store, now_getter=lambda: datetime.now(UTC), dead_letters=None)
+
+
+def _transactions(ingestor: Ingestor) -> list[list[int]]:
+    """The batch sizes the writer would stage per transaction, draining the queue."""
+    transactions = []
+    while (batch := ingestor._next_batch(room=None)) is not None:
+        sizes: list[int] = []
+        while batch is not None:
+            sizes.append(pa.concat_tables(batch).num_rows)
+            room = ingestor.settings.transaction_max_records - sum(sizes)
+            batch = ingestor._next_batch(room=room)
+        transactions.append(sizes)
+    return transactions
+
+
+def test_waiting_batches_join_the_transaction_and_the_end_marker_is_kept(tmp_path: Path) -> None:
+    ingestor = _ingestor(tmp_path, transaction_max_records=50)
+    ingestor._batches = queue.Queue()  # unbounded: the joining rule is what is tested here
+    for i in range(3):
+        ingestor._batches.put([records_table([Record("rt", 0, i, None, b"{}")])])
     ingestor._batches.put(None)
-    taken = ingestor._take_batches()
-    assert taken is not None
-    chunks, handed = taken
-    assert handed == 3
-    assert pa.concat_tables(chunks).column("offset").to_pylist() == [0, 1, 2]
-    assert ingestor._take_batches() is None
-    store.close()
+    # the end marker is not swallowed by the transaction: it ends the writer afterwards
+    assert _transactions(ingestor) == [[1, 1, 1]]
+    ingestor.store.close()
 
 
-def test_the_queue_holds_what_one_transaction_may_merge(tmp_path: Path) -> None:
-    settings = Settings(db=tmp_path / "s.duckdb", batch_max_records=10, transaction_max_records=50)
-    store = EventStore(settings.db)
-    ingestor = Ingestor(settings, store, now_getter=lambda: datetime.now(UTC), dead_letters=None)
-    assert ingestor._batches.maxsize == 4  # 4 waiting + the one being taken = 50 records
-    store.close()
+def test_one_batch_waits_behind_the_one_being_staged(tmp_path: Path) -> None:
+    ingestor = _ingestor(tmp_path, transaction_max_records=50)
+    assert ingestor._batches.maxsize == 1
+    ingestor.store.close()
 
 
-def test_a_merge_stops_before_it_would_exceed_the_transaction_size(tmp_path: Path) -> None:
-    settings = Settings(db=tmp_path / "s.duckdb", batch_max_records=10, transaction_max_records=25)
-    store = EventStore(settings.db)
-    ingestor = Ingestor(settings, store, now_getter=lambda: datetime.now(UTC), dead_letters=None)
-    ingestor._batches = queue.Queue()  # unbounded: the merge rule is what is tested here
-    sizes = [10, 10, 10, 4]
+def test_a_transaction_stops_before_it_would_exceed_its_size(tmp_path: Path) -> None:
+    ingestor = _ingestor(tmp_path, transaction_max_records=25)
+    ingestor._batches = queue.Queue()
     offset = 0
-    for size in sizes:
+    for size in [10, 10, 10, 4]:
         records = [Record("rt", 0, offset + i, None, b"{}") for i in range(size)]
         ingestor._batches.put([records_table(records)])
         offset += size
-    merged = []
-    while (taken := ingestor._take_batches()) is not None:
-        chunks, handed = taken
-        merged.append((pa.concat_tables(chunks).num_rows, handed))
-        if not ingestor._carried and ingestor._batches.empty():
-            ingestor._batches.put(None)
-    assert merged == [(20, 2), (14, 2)]
-    store.close()
+    ingestor._batches.put(None)
+    assert _transactions(ingestor) == [[10, 10], [10, 4]]
+    ingestor.store.close()

@@ -6,6 +6,7 @@ import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -183,6 +184,40 @@ def test_a_second_drain_stores_nothing_new(
     ).fetchone() == (300, 300)
     offsets = store.connection.execute("SELECT sum(next_offset) FROM consumer_offsets").fetchone()
     assert offsets == (300,)
+
+
+class _FailingStore(EventStore):
+    """A store whose disk fills up after the first staged batch."""
+
+    staged = 0
+
+    def stage(self, *args: Any, **kwargs: Any) -> None:
+        self.staged += 1
+        if self.staged > 1:
+            raise OSError("No space left on device")
+        super().stage(*args, **kwargs)
+
+
+@pytest.mark.timeout(60)
+def test_a_failing_writer_stops_ingest_with_its_error_instead_of_hanging(
+    settings_factory: SettingsFactory, producer: KafkaProducer
+) -> None:
+    # batches of 10 records: the poller fills the queue behind the dead writer
+    settings = settings_factory(partitions=1, batch_max_records=10)
+    for i in range(500):
+        producer.send(
+            settings.topics.response_times, key=b"v", value=dump(event("response_time", f"e{i}"))
+        )
+    producer.flush()
+    store = _FailingStore(settings.db)
+    OPEN_STORES.append(store)
+    ingestor = Ingestor(settings, store, now_getter=lambda: NOW, dead_letters=None)
+    with pytest.raises(RuntimeError, match="storing a batch failed") as failure:
+        ingestor.run(drain=True)
+    assert isinstance(failure.value.__cause__, OSError)
+    # nothing but a batch committed before the failing one (if the writer got to it alone)
+    stored = store.connection.execute("SELECT count(*) FROM response_times").fetchall()
+    assert stored[0][0] in (0, 10)
 
 
 def test_events_from_kcat_are_stored_with_exact_counts(

@@ -10,6 +10,7 @@ import orjson
 import pytest
 
 from ingest.batch import RecordChecks
+from ingest.chunks import records_table
 from ingest.records import DeadLetter, Record
 from ingest.store import BatchOutcome, EventStore
 
@@ -187,3 +188,81 @@ def test_the_memory_limit_reaches_duckdb(tmp_path: Path) -> None:
     limit = capped.connection.execute("SELECT current_setting('memory_limit')").fetchall()
     assert limit == [("64.0 MiB",)]
     capped.close()
+
+
+CHECKS = RecordChecks(TOPICS, max_future_skew=timedelta(hours=24), max_record_bytes=10_000)
+
+
+def stage(store: EventStore, records: list[Record]) -> None:
+    store.stage(records_table(records), CHECKS, received_at=NOW)
+
+
+def test_batches_staged_together_commit_as_one_transaction(store: EventStore) -> None:
+    stage(store, [Record("rt", 0, i, None, response(f"e{i}")) for i in range(3)])
+    stage(store, [Record("rt", 1, 0, None, b"not json")])
+    assert count(store, "response_times") == 0  # staged, not stored
+    assert store.next_offsets() == {}
+    stage(store, [Record("rt", 0, 3, None, response("e3"))])
+    outcome = store.commit_staged(received_at=NOW)
+    assert outcome.stored == {"response_time": 4}
+    assert [d.record.offset for d in outcome.dead_letters] == [0]
+    assert count(store, "response_times") == 4
+    assert store.next_offsets() == {("rt", 0): 4, ("rt", 1): 1}
+    assert store.commit_staged(received_at=NOW).stored_total == 0  # nothing left staged
+
+
+def test_a_repeat_across_staged_batches_is_found_with_its_key_and_bytes(
+    store: EventStore,
+) -> None:
+    """A conflict's dead letter is rebuilt from what was staged: the caller dropped its
+    batch long before the careful pass needed the record."""
+    conflicting = response("e1", latency=999.0)
+    stage(store, [Record("rt", 0, 0, b"k0", response("e1")), Record("rt", 0, 1, None, b"[]")])
+    stage(store, [Record("rt", 0, 2, b"k2", response("e1"))])  # identical: a duplicate
+    stage(store, [Record("rt", 1, 0, b"k-conflict", conflicting)])
+    outcome = store.commit_staged(received_at=NOW)
+    assert outcome.stored == {"response_time": 1}
+    assert outcome.duplicates == 1
+    assert [(d.record.offset, d.record.key) for d in outcome.dead_letters] == [
+        (1, None),  # the contract's refusal comes first, then the conflict
+        (0, b"k-conflict"),
+    ]
+    conflict = outcome.dead_letters[1]
+    assert conflict.record == Record("rt", 1, 0, b"k-conflict", conflicting)
+    assert "conflicting duplicate" in conflict.reason
+    stored = store.connection.execute(
+        "SELECT raw, key FROM dead_letters WHERE reason LIKE '%conflicting%'"
+    ).fetchall()
+    assert [(bytes(raw), bytes(key)) for raw, key in stored] == [(conflicting, b"k-conflict")]
+    assert store.next_offsets() == {("rt", 0): 3, ("rt", 1): 1}
+
+
+def test_records_fetched_again_before_the_commit_are_replays(store: EventStore) -> None:
+    """After a rebalance the consumer re-reads from the stored offsets, which may re-deliver
+    records already staged in the open transaction: they are skipped, not stored twice and
+    not dead-lettered twice."""
+    records = [Record("rt", 0, i, None, response(f"e{i}")) for i in range(3)]
+    records.append(Record("rt", 0, 3, None, b"not json"))
+    stage(store, records)
+    stage(store, [*records[1:], Record("rt", 0, 4, None, response("e4"))])
+    outcome = store.commit_staged(received_at=NOW)
+    assert outcome.skipped_replayed == 3
+    assert outcome.duplicates == 0
+    assert outcome.stored_total == 4
+    assert len(outcome.dead_letters) == 1
+    assert store.next_offsets() == {("rt", 0): 5}
+
+
+def test_a_failed_commit_leaves_nothing_staged(store: EventStore) -> None:
+    stage(store, [Record("rt", 0, 0, None, response("e0")), Record("rt", 0, 1, None, b"{")])
+
+    def refuse(dead: list[DeadLetter]) -> None:
+        raise ConnectionError("dead-letter topic unreachable")
+
+    with pytest.raises(ConnectionError):
+        store.commit_staged(received_at=NOW, before_commit=refuse)
+    assert count(store, "response_times") == 0
+    assert count(store, "staged_response_times") == 0
+    # the records are read again from the stored offsets and applied then
+    stage(store, [Record("rt", 0, 0, None, response("e0")), Record("rt", 0, 1, None, b"{")])
+    assert store.commit_staged(received_at=NOW).stored_total == 1
