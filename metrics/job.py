@@ -29,6 +29,7 @@ from metrics import control, policy_history, rules, scores
 from metrics.policy import Policy, default_policy, load_policy
 from metrics.projections import DELETE_DIRTY, INSERT_BY_TABLE
 from metrics.scores import ScoreWeights
+from metrics.service import DAILY, MONTHLY, response_period_params
 from metrics.tables import DDL, PROJECTION_TABLES
 from vendorwatch.settings import MetricsSettings
 
@@ -217,13 +218,14 @@ class MetricsJob:
             _execute(con, _VENDOR_SPAN, params)
             _execute(con, _DIRTY_ALL if last is None else _DIRTY_SINCE_LAST_RUN, params)
             rows = {}
-            for table, minimum in (
-                ("vendor_daily", self.settings.min_daily_responses),
-                ("vendor_monthly", self.settings.min_monthly_responses),
+            for table, grain, minimum in (
+                ("vendor_daily", DAILY, self.settings.min_daily_responses),
+                ("vendor_monthly", MONTHLY, self.settings.min_monthly_responses),
             ):
                 _execute(con, DELETE_DIRTY[table], params)
+                periods = response_period_params(con, grain, params)
                 inserted = _execute(
-                    con, INSERT_BY_TABLE[table], params | {"min_responses": minimum}
+                    con, INSERT_BY_TABLE[table], params | periods | {"min_responses": minimum}
                 )
                 rows[table] = _count(inserted)
             timeline = policy_history.policy_timeline(con)  # parsed once per run
