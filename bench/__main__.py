@@ -51,6 +51,7 @@ def main() -> None:
             print(f"metrics benchmark: {args.metrics_events:,} stored responses")
             started = time.perf_counter()
             metrics = metrics_bench.run(workdir, events=args.metrics_events)
+            print(metrics.details())
             verdicts.append(f"{metrics.verdict}  [{time.perf_counter() - started:.0f}s]")
             print(verdicts[-1])
         if "alerts" in chosen:

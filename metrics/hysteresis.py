@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 from typing import Literal, Protocol
 
 Severity = Literal["warn", "critical"]
@@ -81,6 +82,20 @@ class Observation:
     period: date
     value: float | None
     sample: int | None = None
+
+
+class Status(Protocol):
+    """What :func:`advance` reads of the previous state: a :class:`BreachStatus`, or the last
+    :class:`Step` itself (no status object per step)."""
+
+    @property
+    def state(self) -> BreachState: ...
+    @property
+    def severity(self) -> Severity | None: ...
+    @property
+    def breaching_periods(self) -> int: ...
+    @property
+    def clearing_periods(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,16 +165,16 @@ def evaluate(
     return steps
 
 
-def advance(rule: Thresholds, status: BreachStatus, observation: Observation) -> Step:
+def advance(rule: Thresholds, status: Status, observation: Observation) -> Step:
     """The step that one observation takes from ``status`` (no period-order check)."""
-    value, period = observation.value, observation.period
+    value = observation.value
     if value is None or math.isnan(value):
         why = f"{rule.metric} has no value"
-        return _step(observation, status, False, _holding(rule, status, why))
+        return _held(observation, status, _holding(rule, status, why))
     if observation.sample is not None and observation.sample < rule.min_sample:
         why = f"{rule.metric} {_num(value)} from {observation.sample} responses, below min_sample "
         why += str(rule.min_sample)
-        return _step(observation, status, False, _holding(rule, status, why))
+        return _held(observation, status, _holding(rule, status, why))
     state, level = status.state, rule.level(value)
     if level != "ok":
         ongoing = state in (_PENDING, _FIRING)
@@ -168,54 +183,69 @@ def advance(rule: Thresholds, status: BreachStatus, observation: Observation) ->
         if state is _FIRING:
             was = status.severity
             text += f": firing {level}" + (f" (was {was})" if was != level else "")
-            new = BreachStatus(_FIRING, level, run, 0, period)
-            return _step(observation, new, level != was, text)
+            return _step(observation, _FIRING, level, run, 0, level != was, text)
         text += f" (dwell {rule.for_periods})"
         if run >= rule.for_periods:
-            new = BreachStatus(_FIRING, level, run, 0, period)
-            return _step(observation, new, True, f"{text}: firing {level}")
-        new = BreachStatus(_PENDING, None, run, 0, period)
-        return _step(observation, new, state is not _PENDING, f"{text}: pending")
+            return _step(observation, _FIRING, level, run, 0, True, f"{text}: firing {level}")
+        return _step(observation, _PENDING, None, run, 0, state is not _PENDING, f"{text}: pending")
     if state is _FIRING:
         severity = status.severity
         if rule.is_clear(value):
             count = status.clearing_periods + 1
             text = f"{_clear(rule, value)} for {_periods(count)}"
             if count >= rule.clear_periods:
-                new = BreachStatus(_RESOLVED, None, 0, count, period)
-                return _step(
-                    observation, new, True, f"{text} (needed {rule.clear_periods}): resolved"
-                )
-            new = BreachStatus(_FIRING, severity, 0, count, period)
+                why = f"{text} (needed {rule.clear_periods}): resolved"
+                return _step(observation, _RESOLVED, None, 0, count, True, why)
             text += f" of {rule.clear_periods} needed: still firing {severity}"
-            return _step(observation, new, False, text)
-        new = BreachStatus(_FIRING, severity, 0, 0, period)
+            return _step(observation, _FIRING, severity, 0, count, False, text)
         text = f"{rule.metric} {_num(value)} between clear {_num(rule.clear)} and {_bound(rule)}"
-        return _step(observation, new, False, f"{text}: still firing {severity}, not yet clear")
+        why = f"{text}: still firing {severity}, not yet clear"
+        return _step(observation, _FIRING, severity, 0, 0, False, why)
     text = _within(rule, value)
     if state is _PENDING:
         held = _periods(status.breaching_periods)
         text += f": back to ok, a run of {held} is short of dwell {rule.for_periods}"
     else:
         text += ": ok" + (" (alert closed)" if state is _RESOLVED else "")
-    new = BreachStatus(_OK, None, 0, 0, period)
-    return _step(observation, new, state is not _OK, text)
+    return _step(observation, _OK, None, 0, 0, state is not _OK, text)
 
 
-def _step(observation: Observation, new: BreachStatus, changed: bool, reason: str) -> Step:
+def _step(
+    observation: Observation,
+    state: BreachState,
+    severity: Severity | None,
+    breaching: int,
+    clearing: int,
+    changed: bool,
+    reason: str,
+) -> Step:
+    """The step to ``state`` (severity set exactly while firing, as every caller passes it)."""
     return Step(
-        period=observation.period,
-        state=new.state,
-        severity=new.severity,
-        value=observation.value,
-        breaching_periods=new.breaching_periods,
-        clearing_periods=new.clearing_periods,
-        changed=changed,
-        reason=reason,
+        observation.period,
+        state,
+        severity,
+        observation.value,
+        breaching,
+        clearing,
+        changed,
+        reason,
     )
 
 
-def _holding(rule: Thresholds, status: BreachStatus, why: str) -> str:
+def _held(observation: Observation, status: Status, reason: str) -> Step:
+    """Insufficient data: the state and both counters as they were."""
+    return _step(
+        observation,
+        status.state,
+        status.severity,
+        status.breaching_periods,
+        status.clearing_periods,
+        False,
+        reason,
+    )
+
+
+def _holding(rule: Thresholds, status: Status, why: str) -> str:
     if status.state is _PENDING:
         held = f"pending ({status.breaching_periods} of {rule.for_periods} periods)"
     elif status.state is _FIRING:
@@ -226,6 +256,12 @@ def _holding(rule: Thresholds, status: BreachStatus, why: str) -> str:
 
 
 def _num(value: float) -> str:
+    """The value to 10 significant digits, as Python prints a float (``-0.0`` kept)."""
+    return _num_text(value, math.copysign(1.0, value))
+
+
+@lru_cache(maxsize=65536)
+def _num_text(value: float, sign: float) -> str:  # sign: 0.0 == -0.0 as keys, not as text
     return repr(float(f"{value:.10g}"))
 
 

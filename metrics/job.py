@@ -29,6 +29,7 @@ from metrics import control, policy_history, rules, scores
 from metrics.policy import Policy, default_policy, load_policy
 from metrics.projections import DELETE_DIRTY, INSERT_BY_TABLE
 from metrics.scores import ScoreWeights
+from metrics.service import DAILY, MONTHLY, response_period_params
 from metrics.tables import DDL, PROJECTION_TABLES
 from vendorwatch.settings import MetricsSettings
 
@@ -132,6 +133,8 @@ class RunOutcome:
     alerts: int
     seconds: float
     notified: str = ""
+    stages: tuple[tuple[str, float], ...] = ()
+    """Seconds per stage of the run, in order (for benchmarks and profiling)."""
 
     def summary(self) -> str:
         notified = f", {self.notified}" if self.notified else ""
@@ -194,6 +197,7 @@ class MetricsJob:
         self, as_of: datetime, now: datetime, mode: RunMode, last: datetime | None
     ) -> RunOutcome:
         started = time.perf_counter()
+        laps = _Laps(started)
         con = self.connection
         params: dict[str, Any] = {
             "as_of": as_of,
@@ -214,31 +218,40 @@ class MetricsJob:
                 policy_history.record_policy(
                     con, self.policy, effective_from=now, source="file", skip_if_latest=False
                 )
+            laps.lap("setup")
             _execute(con, _VENDOR_SPAN, params)
             _execute(con, _DIRTY_ALL if last is None else _DIRTY_SINCE_LAST_RUN, params)
+            laps.lap("dirty vendors")
             rows = {}
-            for table, minimum in (
-                ("vendor_daily", self.settings.min_daily_responses),
-                ("vendor_monthly", self.settings.min_monthly_responses),
+            for table, grain, minimum in (
+                ("vendor_daily", DAILY, self.settings.min_daily_responses),
+                ("vendor_monthly", MONTHLY, self.settings.min_monthly_responses),
             ):
                 _execute(con, DELETE_DIRTY[table], params)
+                periods = response_period_params(con, grain, params)
                 inserted = _execute(
-                    con, INSERT_BY_TABLE[table], params | {"min_responses": minimum}
+                    con, INSERT_BY_TABLE[table], params | periods | {"min_responses": minimum}
                 )
                 rows[table] = _count(inserted)
+                laps.lap(table)
             timeline = policy_history.policy_timeline(con)  # parsed once per run
             self._score(params, timeline)
+            laps.lap("scores")
             _execute(con, _VENDOR_STATUS, params | {"silent_after": self.settings.silent_after})
+            laps.lap("vendor_status")
             alerts = rules.evaluate_rules(
                 con, tz=self.settings.reporting_tz, as_of=as_of, recorded_at=now, timeline=timeline
             )
+            laps.lap("rules")
             in_force = timeline.at(now.timestamp())
             notified = self.notify(con, now, in_force) if self.notify else ""
+            laps.lap("notify")
             vendors = _count(con.execute("SELECT count(*) FROM _dirty"))
             con.execute(_SAVE_WATERMARKS)
             self._set_state("as_of", as_of.isoformat())
             self._set_state("period_config", self._period_config)
             con.commit()
+            laps.lap("watermarks, commit")
         except BaseException:
             con.rollback()
             raise
@@ -251,6 +264,7 @@ class MetricsJob:
             alerts=alerts,
             seconds=time.perf_counter() - started,
             notified=notified,
+            stages=tuple(laps.seconds.items()),
         )
 
     def _score(self, params: dict[str, Any], history: policy_history.PolicyTimeline) -> None:
@@ -276,6 +290,19 @@ class MetricsJob:
 
     def _set_state(self, key: str, value: str) -> None:
         self.connection.execute("INSERT OR REPLACE INTO metrics_state VALUES (?, ?)", [key, value])
+
+
+class _Laps:
+    """Seconds spent per named stage, each measured from the end of the one before."""
+
+    def __init__(self, started: float) -> None:
+        self.last = started
+        self.seconds: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = self.seconds.get(name, 0.0) + now - self.last
+        self.last = now
 
 
 def _execute(

@@ -26,7 +26,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from metrics.effective_rule import EffectiveRule, Severity
-from metrics.hysteresis import BreachState, BreachStatus, Observation, Step, advance
+from metrics.hysteresis import BreachState, BreachStatus, Observation, Status, Step, advance
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -175,7 +175,7 @@ def judge(
         by_key.setdefault(track.key, []).append(track)
     found: list[tuple[int, int, Judged]] = []
     for key, chain in by_key.items():
-        previous = starts.get(key)
+        previous: Status | None = starts.get(key)
         for track in sorted(chain, key=lambda t: t.start):
             previous = _walk(series, track, previous, found)
     found.sort(key=lambda item: (item[0], item[1]))
@@ -185,9 +185,9 @@ def judge(
 def _walk(
     series: Series,
     track: Track,
-    previous: BreachStatus | None,
+    previous: Status | None,
     found: list[tuple[int, int, Judged]],
-) -> BreachStatus | None:
+) -> Status | None:
     rule, candidates = track.rule, track.candidates
     index, next_candidate = track.start, 0
     while index < track.stop:
@@ -210,12 +210,12 @@ def _walk(
             if escalated != step.severity:
                 step = _with_severity(step, escalated, previous)
         found.append((index, track.order, (series.row(index), rule, step, track.version)))
-        previous = step.status
+        previous = step  # a step is the status it leaves (no BreachStatus per step)
         index += 1
     return previous
 
 
-def _with_severity(step: Step, severity: Severity, previous: BreachStatus | None) -> Step:
+def _with_severity(step: Step, severity: Severity, previous: Status | None) -> Step:
     changed = previous is None or previous.severity != severity or previous.state != step.state
     reason = f"{step.reason}; escalated to {severity}: the act-by date is near"
     return replace(step, severity=severity, changed=changed, reason=reason)

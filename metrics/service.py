@@ -4,7 +4,8 @@
 ``service`` has one row per vendor and period of the grid, for the vendors in the temporary
 table ``_dirty(vendor_id, touched_at)`` and periods from the one containing ``touched_at`` to
 the one containing ``$as_of``. Only events with ``occurred_at < $as_of`` count. Parameters:
-``$as_of`` (TIMESTAMPTZ), ``$tz`` (reporting time zone), ``$min_responses``.
+``$as_of`` (TIMESTAMPTZ), ``$tz`` (reporting time zone), ``$min_responses``, and those of
+:func:`response_period_params`.
 
 Definitions (see docs/metrics.md):
 
@@ -23,7 +24,12 @@ Definitions (see docs/metrics.md):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import duckdb
 
 from metrics.tables import DEFECT_SEVERITIES, INCIDENT_SEVERITIES
 
@@ -39,7 +45,8 @@ class Grain:
     step: str
     response_period_of: str = ""
     """The period of every response, ``{x}``: the same value as ``period_of``, by cheaper means
-    where there are some (default: ``period_of``)."""
+    where there are some (default: ``period_of``); it may use the parameters that
+    :func:`response_period_params` returns."""
 
     def of(self, timestamp_sql: str) -> str:
         return self.period_of.format(x=timestamp_sql)
@@ -76,13 +83,78 @@ DAILY = Grain(
         f"CAST(DATE '1970-01-01' + CAST({floor_div('epoch_us({x})', DAY_US)} AS INTEGER) AS DATE)"
     ),
 )
+_MONTH_OF = "CAST(date_trunc('month', timezone($tz, {x})) AS DATE)"
+_MONTH_START = "timezone($tz, CAST({p} AS TIMESTAMP))"
+
+
+def _utc_day(timestamp_sql: str) -> str:
+    return floor_div(f"epoch_us({timestamp_sql})", DAY_US)
+
+
+def _by_utc_day(list_parameter: str, timestamp_sql: str) -> str:
+    index = f"{_utc_day(timestamp_sql)} - $utc_day_first + 1"
+    return f"(${list_parameter})[CAST({index} AS INTEGER)]"
+
+
+# Per UTC day from the first one a response of the pass can fall on (``$utc_day_first``): the
+# month of its first microsecond, of its last one, and the start of the latter (epoch
+# microseconds). A month starts at most once a day, so an instant of the day is in the later
+# month from that start on and in the earlier one before it.
+_FIRST_READ = _MONTH_START.format(p=_MONTH_OF.format(x="touched_at"))
+_DAY_START, _DAY_END = (
+    f"timezone('UTC', make_timestamp(utc_day * {DAY_US} + {offset}))" for offset in (0, DAY_US - 1)
+)
+_UTC_DAY_MONTHS = f"""
+WITH days AS (
+    SELECT unnest(range(first_day, last_day + 1)) AS utc_day FROM (
+        SELECT {_utc_day(f"min({_FIRST_READ})")} AS first_day,
+            {_utc_day("$as_of - INTERVAL 1 MICROSECOND")} AS last_day
+        FROM _dirty)
+),
+months AS (
+    SELECT utc_day, {_MONTH_OF.format(x=_DAY_START)} AS first,
+        {_MONTH_OF.format(x=_DAY_END)} AS last
+    FROM days
+)
+SELECT min(utc_day), list(first ORDER BY utc_day), list(last ORDER BY utc_day),
+    list(epoch_us({_MONTH_START.format(p="last")}) ORDER BY utc_day)
+FROM months
+"""
+
 MONTHLY = Grain(
     name="month",
     table="vendor_monthly",
-    period_of="CAST(date_trunc('month', timezone($tz, {x})) AS DATE)",
-    start_of="timezone($tz, CAST({p} AS TIMESTAMP))",
+    period_of=_MONTH_OF,
+    start_of=_MONTH_START,
     step="INTERVAL 1 MONTH",
+    # a time zone conversion per response was half the monthly pass: one per UTC day instead
+    response_period_of=(
+        f"CASE WHEN epoch_us({{x}}) >= {_by_utc_day('utc_day_month_start_us', '{x}')}"
+        f" THEN {_by_utc_day('utc_day_last_month', '{x}')}"
+        f" ELSE {_by_utc_day('utc_day_first_month', '{x}')} END"
+    ),
 )
+
+
+def response_period_params(
+    con: duckdb.DuckDBPyConnection, grain: Grain, params: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The parameters ``grain.response_period_of`` needs for the vendors and periods of
+    ``_dirty`` up to ``params["as_of"]`` (in ``params["tz"]``): none for days; for months, the
+    months of each UTC day (a few hundred values, computed once per pass)."""
+    if grain is not MONTHLY:
+        return {}
+    row = con.execute(_UTC_DAY_MONTHS, {"tz": params["tz"], "as_of": params["as_of"]}).fetchone()
+    first, firsts, lasts, starts = (
+        row if row is not None and row[0] is not None else (0, [], [], [])
+    )
+    return {
+        "utc_day_first": first,
+        # never empty (DuckDB types an empty list's elements NULL); no response reads it then
+        "utc_day_first_month": firsts or [date(1970, 1, 1)],
+        "utc_day_last_month": lasts or [date(1970, 1, 1)],
+        "utc_day_month_start_us": starts or [0],
+    }
 
 
 def _rank(column: str, levels: tuple[str, ...]) -> str:
@@ -115,8 +187,12 @@ def _lifecycle_cte(name: str, table: str, key: str, levels: tuple[str, ...], ext
 def service_figures_sql(grain: Grain) -> str:
     """The ``WITH`` clause computing CTE ``service`` for ``grain`` (see module docstring)."""
     g = grain
+    responses_from = g.start(g.of("d.touched_at"))
     return f"""
 WITH
+read_from AS (  -- per vendor, once: a condition per response would convert per response
+    SELECT vendor_id, {responses_from} AS responses_from FROM _dirty d
+),
 grid AS (
     SELECT vendor_id, CAST(unnest(generate_series(
             greatest({g.of("s.first_at")}, {g.of("d.touched_at")}),
@@ -138,8 +214,7 @@ responses AS (
         count(*) FILTER (WHERE r.success AND r.latency_ms <= p.sla_latency_p95_ms) AS within_sla,
         quantile_cont(r.latency_ms, [0.5, 0.95, 0.99]) AS q
     FROM response_times r
-    JOIN _dirty d ON d.vendor_id = r.vendor_id
-        AND r.occurred_at >= {g.start(g.of("d.touched_at"))}
+    JOIN read_from d ON d.vendor_id = r.vendor_id AND r.occurred_at >= d.responses_from
     LEFT JOIN profile_terms p ON p.vendor_id = r.vendor_id
         AND r.occurred_at >= p.valid_from AND r.occurred_at < p.valid_to
     WHERE r.occurred_at < $as_of

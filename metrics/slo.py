@@ -23,13 +23,15 @@ of two), plus the last H % 24 hours of the day before those, from the responses 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import duckdb
 import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
 
 from metrics.effective_rule import EffectiveRule
 from metrics.hysteresis import BreachStatus, Observation
@@ -97,7 +99,8 @@ _OUTSIDE_SLA = (  # only responses that had a latency target count, as in sla_at
 _PROFILE_JOIN = """LEFT JOIN profile_terms p ON p.vendor_id = r.vendor_id
         AND r.occurred_at >= p.valid_from AND r.occurred_at < p.valid_to"""
 
-Counts = tuple[list[int], list[int], list[int], list[int]]
+IntColumn = Sequence[int] | npt.NDArray[np.int64]
+Counts = tuple[IntColumn, IntColumn, IntColumn, IntColumn]
 
 
 @dataclass(frozen=True)
@@ -168,17 +171,20 @@ def window_figures(
     )
     table = con.sql(sql, params=params).to_arrow_table()
     width = len(hours)
-    columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
-    counts = {
+    # counts as numpy (no Python int per figure); vendor and day once per row, not per window
+    figures = [np.asarray(table.column(i).to_numpy(), dtype=np.int64) for i in range(3, 7)]
+    counts: dict[int, Counts] = {
         h: (
-            columns[3][offset::width],
-            columns[4][offset::width],
-            columns[5][offset::width],
-            columns[6][offset::width],
+            figures[0][offset::width],
+            figures[1][offset::width],
+            figures[2][offset::width],
+            figures[3][offset::width],
         )
         for offset, h in enumerate(hours)
     }
-    return WindowFigures(columns[0][::width], columns[1][::width], counts)
+    firsts = pa.array(range(0, table.num_rows, width), type=pa.int64())
+    keys = table.select([0, 1]).take(firsts)
+    return WindowFigures(keys.column(0).to_pylist(), keys.column(1).to_pylist(), counts)
 
 
 def _burn(figures: tuple[int, int, int, int] | None, metric: str, budget: float) -> float | None:
@@ -254,7 +260,12 @@ def _observer(
     def observe(index: int) -> Observation:
         burns = [
             _burn(
-                (counts[0][index], counts[1][index], counts[2][index], counts[3][index]),
+                (
+                    int(counts[0][index]),
+                    int(counts[1][index]),
+                    int(counts[2][index]),
+                    int(counts[3][index]),
+                ),
                 metric,
                 budget,
             )

@@ -319,3 +319,11 @@ def test_severity_is_set_exactly_while_firing(
     for step in evaluate(rule, observations):
         assert (step.severity is not None) == (step.state is FIRING)
         assert step.reason
+
+
+def test_reason_numbers_are_cached_without_mixing_up_signed_zeros() -> None:
+    """The reason's figures are cached by value: 0.0 and -0.0 are equal keys, not equal text."""
+    from metrics.hysteresis import _num
+
+    assert [_num(0.0), _num(-0.0), _num(0.0)] == ["0.0", "-0.0", "0.0"]
+    assert [_num(1500), _num(1500.0), _num(0.1 + 0.2)] == ["1500.0", "1500.0", "0.3"]

@@ -204,3 +204,37 @@ def test_a_late_lifecycle_event_corrects_the_periods_its_lifecycle_spans(tmp_pat
     daily = table(incremental, "vendor_daily", "day")
     assert daily[("acme", date(2026, 3, 2))]["records_exposed"] == 5000
     assert daily[("acme", date(2026, 3, 5))]["open_critical_incidents"] == 1
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "America/Adak"])
+def test_incremental_cost_trends_across_month_starts_equal_a_rebuild(
+    history: History, tmp_path: Any, zone: str
+) -> None:
+    """Cost trends are recomputed from touched_at's UTC month on: runs whose last as_of sits
+    just before or after a month start, in zones far ahead of and behind UTC."""
+    settings = SETTINGS.model_copy(update={"reporting_tz": zone})
+    incremental = EventStore(tmp_path / "incremental.duckdb")
+    job = MetricsJob(incremental.connection, settings)
+    for batch, instant in zip(
+        history.batches,
+        (
+            "2026-02-27T12:00:00Z",
+            "2026-02-28T20:00:00Z",
+            "2026-03-01T03:00:00Z",
+            "2026-03-01T15:00:00Z",
+            "2026-03-31T09:00:00Z",
+            "2026-04-01T11:00:00Z",
+            "2026-04-01T13:00:00Z",
+        ),
+        strict=False,
+    ):  # late events, invoices among them, arrive in the last batches
+        history.write(incremental, [batch])
+        job.run(datetime.fromisoformat(instant))
+    history.write(incremental, history.batches[7:])
+    job.run(END)
+    rebuilt = EventStore(tmp_path / "rebuilt.duckdb")
+    history.write(rebuilt)
+    MetricsJob(rebuilt.connection, settings).rebuild(END)
+    for name, period in (("vendor_monthly", "month"), ("vendor_cost_trends", "month")):
+        assert table(incremental, name, period) == table(rebuilt, name, period), name
+    assert len(table(rebuilt, "vendor_cost_trends", "month")) > 10
