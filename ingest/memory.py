@@ -34,6 +34,8 @@ from types import ModuleType
 import duckdb
 import pyarrow as pa
 
+from vendorwatch.settings import MEMORY_SIZE
+
 log = logging.getLogger(__name__)
 
 MMAP_THRESHOLD_BYTES = 128 * 1024
@@ -90,7 +92,7 @@ def _pin_mmap_threshold() -> None:
 
 
 _UNITS = {"KB": 10**3, "MB": 10**6, "GB": 10**9, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30}
-_SIZE = re.compile(r"^([0-9]+(?:\.[0-9]+)?) ?(KB|MB|GB|KiB|MiB|GiB)$")
+_SIZE = re.compile(MEMORY_SIZE)
 INDEX_GROWTH = 0.25
 """Headroom over the event-id index's current size, for the ids the next transaction adds."""
 

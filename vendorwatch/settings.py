@@ -181,6 +181,10 @@ class DashboardSettings(BaseModel):
         return self
 
 
+MEMORY_SIZE = r"^([0-9]+(?:\.[0-9]+)?) ?(KB|MB|GB|KiB|MiB|GiB)$"
+"""A memory size as DuckDB reads one (``64MiB``, ``1.5 GB``): amount, then unit."""
+
+
 class Settings(BaseSettings):
     """Everything the engine needs to run; see README "Configuration"."""
 
@@ -215,7 +219,7 @@ class Settings(BaseSettings):
     batch_max_wait_ms: int = Field(default=500, ge=1, le=60_000)
     ingest_memory_limit: str = Field(
         default="64MiB",
-        pattern=r"^[0-9]+(\.[0-9]+)? ?(KB|MB|GB|KiB|MiB|GiB)$",
+        pattern=MEMORY_SIZE,
         description="DuckDB memory limit of a standalone `vendorwatch ingest` (it stages a "
         "transaction's events in temporary tables that spill to disk beyond the limit; "
         "cached blocks are evicted). The engine, which also runs metrics, keeps DuckDB's "
