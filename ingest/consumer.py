@@ -21,7 +21,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -46,6 +46,10 @@ BATCHES_WAITING = 1
 """Batches the poller may cut ahead of the one the writer is staging."""
 GC_THRESHOLDS = (20_000, 10, 100)
 """The cycle collector's thresholds while ingest runs (see :meth:`Ingestor.run`)."""
+
+
+def _rows(batch: list[pa.Table]) -> int:
+    return sum(chunk.num_rows for chunk in batch)
 
 
 def consumer_options(settings: Settings) -> dict[str, Any]:
@@ -175,13 +179,11 @@ class Ingestor:
             max_record_bytes=settings.max_record_bytes,
         )
         try:
-            while (batch := self._next_batch(room=None)) is not None:
-                handed = rows = 0
-                while batch is not None:  # stage what is waiting, up to one transaction
+            while (first := self._next_batch(room=None)) is not None:
+                handed = 0
+                for batch in self._one_transaction(first):
                     self.store.stage(concat(batch), checks, received_at=self.now_getter())
                     handed += 1
-                    rows += sum(chunk.num_rows for chunk in batch)
-                    batch = self._next_batch(room=settings.transaction_max_records - rows)
                 outcome = self.store.commit_staged(
                     received_at=self.now_getter(), before_commit=publish
                 )
@@ -192,6 +194,16 @@ class Ingestor:
         except BaseException as exc:
             self._writer_error = exc
             self._done.put((0, {}))
+
+    def _one_transaction(self, first: list[pa.Table]) -> Iterator[list[pa.Table]]:
+        """``first``, then each batch already waiting when the one before it is staged, as long
+        as they fit in ``transaction_max_records`` together (each is dropped once staged)."""
+        rows = 0
+        batch: list[pa.Table] | None = first
+        while batch is not None:
+            yield batch
+            rows += _rows(batch)
+            batch = self._next_batch(room=self.settings.transaction_max_records - rows)
 
     def _next_batch(self, *, room: int | None) -> list[pa.Table] | None:
         """The next batch for the writer. With ``room`` None: the first of a transaction,
@@ -204,7 +216,7 @@ class Ingestor:
             batch = self._batches.get_nowait()
         except queue.Empty:
             return None
-        if batch is None or sum(chunk.num_rows for chunk in batch) > room:
+        if batch is None or _rows(batch) > room:
             self._carried.append(batch)
             return None
         return batch

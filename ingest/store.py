@@ -211,8 +211,7 @@ class EventStore:
         try:
             self._stage_records(numbered, base, checks, received_at)
         except BaseException:
-            self._clear_staged()
-            self._staging = _Staging()
+            self._discard_staged()
             raise
         finally:
             con.unregister("raw_records")
@@ -236,28 +235,28 @@ class EventStore:
         offsets, in one transaction (see the module docstring for the contract)."""
         staging = self._staging
         outcome = BatchOutcome(skipped_replayed=staging.skipped_replayed)
-        if not staging.next_offsets:  # nothing new: every record was a replay
-            self._staging = _Staging()
-            return outcome
-        try:
+        if staging.next_offsets:  # else nothing new: every record was a replay
             try:
-                self._transaction(received_at, outcome, before_commit, assume_new=True)
-            except _RepeatedEventIds:
-                outcome = BatchOutcome(skipped_replayed=staging.skipped_replayed)
-                self._transaction(received_at, outcome, before_commit, assume_new=False)
-        except BaseException:
-            self._clear_staged()
-            raise
-        finally:
-            self._staging = _Staging()
-        self._load_next_offsets()
-        if self._memory is not None:
-            self._memory.fit()
+                try:
+                    self._transaction(received_at, outcome, before_commit, assume_new=True)
+                except _RepeatedEventIds:
+                    outcome = BatchOutcome(skipped_replayed=staging.skipped_replayed)
+                    self._transaction(received_at, outcome, before_commit, assume_new=False)
+            except BaseException:
+                self._discard_staged()
+                raise
+            self._load_next_offsets()
+            if self._memory is not None:
+                self._memory.fit()
+        self._staging = _Staging()
         return outcome
 
-    def _clear_staged(self) -> None:
+    def _discard_staged(self) -> None:
+        """Forget everything staged (after a failure: the records are read again from the
+        stored offsets)."""
         for event_type in TABLE_BY_TYPE:
             self._run(f"DELETE FROM {staged_table(event_type)}")
+        self._staging = _Staging()
 
     def _transaction(
         self,

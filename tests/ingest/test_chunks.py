@@ -41,15 +41,12 @@ def _ingestor(tmp_path: Path, transaction_max_records: int) -> Ingestor:
 
 
 def _transactions(ingestor: Ingestor) -> list[list[int]]:
-    """The batch sizes the writer would stage per transaction, draining the queue."""
+    """The batch sizes the writer stages per transaction, draining the queue."""
     transactions = []
-    while (batch := ingestor._next_batch(room=None)) is not None:
-        sizes: list[int] = []
-        while batch is not None:
-            sizes.append(pa.concat_tables(batch).num_rows)
-            room = ingestor.settings.transaction_max_records - sum(sizes)
-            batch = ingestor._next_batch(room=room)
-        transactions.append(sizes)
+    while (first := ingestor._next_batch(room=None)) is not None:
+        transactions.append(
+            [b.num_rows for b in map(pa.concat_tables, ingestor._one_transaction(first))]
+        )
     return transactions
 
 
