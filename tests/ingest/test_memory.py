@@ -45,7 +45,7 @@ def responses(first: int, count: int) -> list[Record]:
 
 def limit_bytes(store: EventStore) -> int:
     rows = store.connection.execute("SELECT current_setting('memory_limit')").fetchall()
-    return size_in_bytes(str(rows[0][0]).replace(".0 ", ""))
+    return size_in_bytes(str(rows[0][0]))  # e.g. "32.0 MiB"
 
 
 def index_bytes(store: EventStore) -> int:
