@@ -84,7 +84,13 @@ DAILY = Grain(
     ),
 )
 _MONTH_OF = "CAST(date_trunc('month', timezone($tz, {x})) AS DATE)"
-_MONTH_START = "timezone($tz, CAST({p} AS TIMESTAMP))"
+# The first instant of a local month: where local midnight happens twice (America/Havana's
+# 01:00 -> 00:00 on 2026-11-01), timezone() answers the later one, and an hour of the new
+# month would fall in the old; an hour after local 23:00 of the day before is the earlier.
+_MONTH_START = (
+    "least(timezone($tz, CAST({p} AS TIMESTAMP)), "
+    "timezone($tz, CAST({p} AS TIMESTAMP) - INTERVAL 1 HOUR) + INTERVAL 1 HOUR)"
+)
 
 
 def _utc_day(timestamp_sql: str) -> str:

@@ -24,6 +24,9 @@ ZONES = (
     "Pacific/Apia",
     "Pacific/Kiritimati",
     "America/Adak",
+    "America/Havana",  # local midnight twice (01:00 -> 00:00 on 2026-11-01)
+    "America/Santiago",  # 24:00 -> 23:00: the hour before midnight twice
+    "America/Asuncion",  # midnight skipped (00:00 -> 01:00 on 2017-10-01)
 )
 TOUCHED = datetime(2010, 1, 17, 5, tzinfo=UTC)
 AS_OF = datetime(2031, 12, 3, 7, tzinfo=UTC)
