@@ -18,9 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from ingest.store import EventStore
-from metrics.job import MetricsJob, RunOutcome
+from metrics.job import MetricsJob
 from vendorwatch.settings import MetricsSettings
 
 RATIO_TARGET = 3.0
@@ -127,18 +128,12 @@ class MetricsFigures:
         )
 
 
-def _best_of(runs: int, action: Callable[[], object]) -> float:
-    best = float("inf")
-    for _ in range(runs):
-        started = time.perf_counter()
-        action()
-        best = min(best, time.perf_counter() - started)
-    return best
+T = TypeVar("T")
 
 
-def _best_run(runs: int, action: Callable[[], RunOutcome]) -> tuple[float, RunOutcome]:
+def _best_run(runs: int, action: Callable[[], T]) -> tuple[float, T]:
     """The fastest of ``runs`` runs: its wall time and its outcome (with its stages)."""
-    best: tuple[float, RunOutcome] | None = None
+    best: tuple[float, T] | None = None
     for _ in range(runs):
         started = time.perf_counter()
         outcome = action()
@@ -147,6 +142,10 @@ def _best_run(runs: int, action: Callable[[], RunOutcome]) -> tuple[float, RunOu
             best = (elapsed, outcome)
     assert best is not None
     return best
+
+
+def _best_of(runs: int, action: Callable[[], object]) -> float:
+    return _best_run(runs, action)[0]
 
 
 def run(

@@ -293,7 +293,8 @@ class MetricsJob:
 
 
 class _Laps:
-    """Seconds spent per named stage, each measured from the end of the one before."""
+    """Seconds spent per named stage (each named once), measured from the end of the one
+    before."""
 
     def __init__(self, started: float) -> None:
         self.last = started
@@ -301,7 +302,7 @@ class _Laps:
 
     def lap(self, name: str) -> None:
         now = time.perf_counter()
-        self.seconds[name] = self.seconds.get(name, 0.0) + now - self.last
+        self.seconds[name] = now - self.last
         self.last = now
 
 
