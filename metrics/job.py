@@ -16,8 +16,10 @@ Contract:
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -196,6 +198,12 @@ class MetricsJob:
     def _recompute(
         self, as_of: datetime, now: datetime, mode: RunMode, last: datetime | None
     ) -> RunOutcome:
+        with _collector_paused():
+            return self._recompute_now(as_of, now, mode, last)
+
+    def _recompute_now(
+        self, as_of: datetime, now: datetime, mode: RunMode, last: datetime | None
+    ) -> RunOutcome:
         started = time.perf_counter()
         laps = _Laps(started)
         con = self.connection
@@ -290,6 +298,21 @@ class MetricsJob:
 
     def _set_state(self, key: str, value: str) -> None:
         self.connection.execute("INSERT OR REPLACE INTO metrics_state VALUES (?, ?)", [key, value])
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused for one run. Judging builds tens of thousands of
+    small acyclic objects (a step, a row and a tuple per judged period), and the collector's
+    passes over them took ~40 % of the rules stage (measured with ``make bench``). Reference
+    counting still frees them at once; cycles made meanwhile wait until the run ends."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class _Laps:

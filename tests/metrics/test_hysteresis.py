@@ -301,7 +301,7 @@ def test_direction_below_mirrors_direction_above(
     mirrored_rule = replace(
         rule, direction="below", warn=-rule.warn, critical=-rule.critical, clear=-rule.clear
     )
-    mirrored = [replace(o, value=None if o.value is None else -o.value) for o in observations]
+    mirrored = [o._replace(value=None if o.value is None else -o.value) for o in observations]
     above = evaluate(rule, observations)
     below = evaluate(mirrored_rule, mirrored)
     summary = [

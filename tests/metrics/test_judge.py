@@ -6,7 +6,6 @@ mid-series policy change, escalation, and states carried in from an earlier run.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import astuple
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -270,7 +269,7 @@ def evaluate_rule_for(policy: Policy, name: str, window: Any) -> Any:
 def _comparable(step: Step) -> tuple[Any, ...]:
     """The step's fields, a NaN value as a string (NaN never equals NaN)."""
     value = "nan" if step.value is not None and step.value != step.value else step.value
-    return (*astuple(step)[:3], value, *astuple(step)[4:])
+    return (*step[:3], value, *step[4:])
 
 
 def _flat(judged: list[Any]) -> list[tuple[Any, ...]]:
