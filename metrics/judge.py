@@ -25,13 +25,20 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from metrics.effective_rule import EffectiveRule, Severity
-from metrics.hysteresis import BreachState, BreachStatus, Observation, Status, Step, advance
+from metrics.hysteresis import BreachStatus, Observation, Status, Step, advance
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 _OK = BreachStatus()
-_OK_STATE = BreachState.OK  # a module name: an enum member lookup costs a descriptor call
+
+
+def python_values(column: pa.ChunkedArray | pa.Array) -> list[Any]:
+    """``column.to_pylist()``: the values ``fetchall`` gives, None for NULL. Dates go through
+    numpy, which makes ``datetime.date`` objects 25x faster than pyarrow does."""
+    if pa.types.is_date32(column.type):
+        return list(column.to_numpy(zero_copy_only=False).tolist())  # NaT becomes None
+    return list(column.to_pylist())
 
 
 class Series:
@@ -56,12 +63,7 @@ class Series:
         if values is None:
             if name not in self.names:
                 raise KeyError(name)
-            column = self.table.column(name)
-            if pa.types.is_date32(column.type):  # numpy makes the dates (pyarrow's are 25x slower)
-                values = column.to_numpy().tolist()  # NaT (NULL) becomes None
-            else:
-                values = column.to_pylist()
-            self._lists[name] = values
+            values = self._lists[name] = python_values(self.table.column(name))
         return values
 
     def floats(self, name: str) -> FloatArray:
@@ -197,7 +199,7 @@ def _walk(
     index, next_candidate = track.start, 0
     while index < track.stop:
         current = previous if previous is not None else _OK
-        if current.state is _OK_STATE:
+        if current.state is _OK.state:  # BreachState.OK would be an enum lookup per step
             next_candidate = bisect_left(candidates, index, next_candidate)
             if next_candidate == len(candidates) or candidates[next_candidate] >= track.stop:
                 break

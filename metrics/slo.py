@@ -35,7 +35,16 @@ import pyarrow as pa
 
 from metrics.effective_rule import EffectiveRule
 from metrics.hysteresis import BreachStatus, Observation
-from metrics.judge import FloatArray, Judged, Series, Track, judge, policy_indexes, segments
+from metrics.judge import (
+    FloatArray,
+    Judged,
+    Series,
+    Track,
+    judge,
+    policy_indexes,
+    python_values,
+    segments,
+)
 from metrics.policy import BurnWindow, Policy
 from metrics.policy_history import PolicyTimeline
 
@@ -184,7 +193,7 @@ def window_figures(
     }
     firsts = pa.array(range(0, table.num_rows, width), type=pa.int64())
     keys = table.select([0, 1]).take(firsts)
-    return WindowFigures(keys.column(0).to_pylist(), keys.column(1).to_pylist(), counts)
+    return WindowFigures(python_values(keys.column(0)), python_values(keys.column(1)), counts)
 
 
 def _burn(figures: tuple[int, int, int, int] | None, metric: str, budget: float) -> float | None:

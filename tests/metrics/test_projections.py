@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import math
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -238,3 +239,28 @@ def test_incremental_cost_trends_across_month_starts_equal_a_rebuild(
     for name, period in (("vendor_monthly", "month"), ("vendor_cost_trends", "month")):
         assert table(incremental, name, period) == table(rebuilt, name, period), name
     assert len(table(rebuilt, "vendor_cost_trends", "month")) > 10
+
+
+def test_a_run_pauses_the_garbage_collector_and_restores_it(memory_store: EventStore) -> None:
+    collector_during: list[bool] = []
+
+    def notify(con: Any, now: datetime, policy: Any) -> str:
+        collector_during.append(gc.isenabled())
+        if len(collector_during) == 2:
+            raise RuntimeError("the outbox is full")
+        return ""
+
+    job = MetricsJob(memory_store.connection, SETTINGS, notify=notify)
+    assert gc.isenabled()
+    job.rebuild(END)
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError, match="outbox"):
+        job.rebuild(END)
+    assert gc.isenabled()  # enabled again after a failed run too
+    gc.disable()
+    try:
+        job.rebuild(END)
+        assert not gc.isenabled()  # a caller's own pause is left as it was
+    finally:
+        gc.enable()
+    assert collector_during == [False, False, False]
