@@ -82,19 +82,20 @@ def ingest_drain(settings: Settings, expected: int) -> tuple[float, float]:
     """Events/s and peak RSS (MB) of ``vendorwatch ingest --drain`` into a fresh DuckDB file."""
     env = settings_environment(settings)
     started = time.perf_counter()
-    process = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-m", "vendorwatch", "ingest", "--drain"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
-    )
-    assert process.stderr is not None
-    stderr = process.stderr.read()
-    # wait4, not RUSAGE_CHILDREN: the latter is the largest of every child this process has
-    # reaped (the broker's storage-format JVM among them), not the peak of ingest itself.
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
+    ) as process:
+        assert process.stderr is not None
+        stderr = process.stderr.read()
+        # wait4, not RUSAGE_CHILDREN: the latter is the largest of every child this process
+        # has reaped (the broker's storage-format JVM among them), not the peak of ingest.
+        # The exit code goes back on the Popen so that leaving the block does not wait again.
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
     elapsed = time.perf_counter() - started
     if process.returncode != 0:
         raise RuntimeError(f"ingest --drain failed:\n{stderr[-3000:]}")
