@@ -71,10 +71,15 @@ tail_hours AS (  -- only the last hours of each day that a window's remainder ne
         {outside_sla} AS outside_sla,
         {with_target} AS with_target
     FROM response_times r
+    -- a join, not IN (...): DuckDB built its hash table on the responses for the semi-join
+    JOIN (
+        SELECT vendor_id,
+            timezone('UTC', CAST(from_day AS TIMESTAMP)) - to_hours(CAST($max_hours AS BIGINT))
+                AS tail_from
+        FROM _rule_dirty
+    ) d ON d.vendor_id = r.vendor_id AND r.occurred_at >= d.tail_from
     {profile_join}
-    WHERE r.occurred_at < $as_of AND r.vendor_id IN (SELECT vendor_id FROM _rule_dirty)
-        AND r.occurred_at >= (SELECT timezone('UTC', CAST(min(from_day) AS TIMESTAMP))
-            - to_hours(CAST($max_hours AS BIGINT)) FROM _rule_dirty)
+    WHERE r.occurred_at < $as_of
         AND (epoch_us(r.occurred_at) // 3600000000) % 24 >= 24 - $max_tail
     GROUP BY ALL
 ),
