@@ -5,11 +5,14 @@ Contract:
 * :meth:`MetricsJob.rebuild` drops the projections and recomputes them from the event store as
   of ``as_of`` (only events with ``occurred_at < as_of`` count).
 * :meth:`MetricsJob.run` is incremental: it recomputes only what changed since the last run —
-  for each vendor, every period from the earliest one touched by an event ingested since then
-  (found by per-partition offset watermarks, so late and out-of-order events correct the
-  periods they belong to), plus the periods from the last ``as_of`` on. Its result equals
-  ``rebuild(as_of)``. If ``as_of`` is earlier than the last run's, or the period settings
-  changed, it rebuilds instead.
+  for each vendor, every period from the earliest one touched by an event stored since then
+  (so late and out-of-order events correct the periods they belong to), plus the periods from
+  the last ``as_of`` on. Its result equals ``rebuild(as_of)``. If ``as_of`` is earlier than the
+  last run's, or the period settings changed, it rebuilds instead.
+* The events stored since the last run are found by a row-id mark per event table
+  (``metrics_marks``): the event tables are append-only, so an append's rows get the row ids
+  after every earlier row and a filter on ``rowid`` skips the rest of the table unread. A table
+  with fewer rows than its mark broke that contract (rows were deleted): the run rebuilds.
 * Each run is one DuckDB transaction: readers see the old projections or the new ones; the
   ``notify`` hook (alerting's planner) writes its outbox inside it.
 """
@@ -43,9 +46,7 @@ policy in force at ``now``, so what it writes (the alerting outbox) commits with
 returns a phrase for the run summary."""
 
 _EVENT_TABLES = tuple(TABLE_BY_TYPE.values())
-_ALL_EVENTS = " UNION ALL ".join(
-    f'SELECT vendor_id, occurred_at, topic, "partition", "offset" FROM {t}' for t in _EVENT_TABLES
-)
+_ALL_EVENTS = " UNION ALL ".join(f"SELECT vendor_id, occurred_at FROM {t}" for t in _EVENT_TABLES)
 
 _VENDOR_SPAN = f"""
 CREATE OR REPLACE TEMP TABLE _vendor_span AS
@@ -53,29 +54,27 @@ SELECT vendor_id, min(occurred_at) AS first_at
 FROM ({_ALL_EVENTS}) WHERE occurred_at < $as_of GROUP BY vendor_id
 """
 
-_NEW = """
-    LEFT JOIN metrics_watermarks w ON w.topic = e.topic AND w."partition" = e."partition"
-    WHERE e."offset" >= coalesce(w.next_offset, 0)"""
+_NEW_EVENTS = " UNION ALL ".join(
+    f"SELECT vendor_id, occurred_at FROM {t} WHERE rowid >= $new_{t}" for t in _EVENT_TABLES
+)
 
 _LIFECYCLE_TOUCH = (
     "SELECT e.vendor_id, min(v.occurred_at) FROM {table} e "
     "JOIN {table} v ON v.vendor_id = e.vendor_id AND v.{key} = e.{key} "
-    + _NEW.replace("{", "{{").replace("}", "}}")
-    + " OR e.occurred_at >= $last_as_of GROUP BY e.vendor_id"
+    "WHERE e.rowid >= $new_{table} OR e.occurred_at >= $last_as_of GROUP BY e.vendor_id"
 )
 
 _DIRTY_SINCE_LAST_RUN = f"""
 CREATE OR REPLACE TEMP TABLE _dirty AS
 SELECT vendor_id, min(touched_at) AS touched_at FROM (
-    SELECT e.vendor_id, e.occurred_at AS touched_at
-    FROM ({_ALL_EVENTS}) e {_NEW}
+    SELECT vendor_id, occurred_at AS touched_at FROM ({_NEW_EVENTS})
     UNION ALL
     -- an invoice counts in the month of its period, usually before it is issued: new ones,
     -- and ones issued since the last run's as_of, touch every period any version names
     SELECT e.vendor_id, timezone($tz, CAST(min(v.period_start) AS TIMESTAMP))
     FROM cost_invoices e
-    JOIN cost_invoices v ON v.vendor_id = e.vendor_id AND v.invoice_id = e.invoice_id {_NEW}
-        OR e.occurred_at >= $last_as_of
+    JOIN cost_invoices v ON v.vendor_id = e.vendor_id AND v.invoice_id = e.invoice_id
+    WHERE e.rowid >= $new_cost_invoices OR e.occurred_at >= $last_as_of
     GROUP BY e.vendor_id
     UNION ALL
     -- a lifecycle's figures sit in the periods of its first and opening events: a new event
@@ -117,10 +116,11 @@ LEFT JOIN last_response r USING (vendor_id)
 LEFT JOIN last_event e USING (vendor_id)
 """
 
-_SAVE_WATERMARKS = f"""
-INSERT OR REPLACE INTO metrics_watermarks
-SELECT topic, "partition", max("offset") + 1 FROM ({_ALL_EVENTS}) GROUP BY ALL
-"""
+_EVENT_COUNTS = " UNION ALL ".join(
+    f"SELECT '{t}' AS event_table, count(*) AS stored FROM {t}" for t in _EVENT_TABLES
+)
+
+_SAVE_MARKS = f"INSERT OR REPLACE INTO metrics_marks {_EVENT_COUNTS}"
 
 
 @dataclass(frozen=True)
@@ -204,16 +204,37 @@ class MetricsJob:
         last = self.last_as_of()
         if last is None or as_of < last or self._state("period_config") != self._period_config:
             return self.rebuild(as_of, now=now)
-        return self._recompute(as_of, now or as_of, "incremental", last)
+        marks = self._marks()
+        if marks is None:  # events were deleted: what changed is unknown
+            return self.rebuild(as_of, now=now)
+        return self._recompute(as_of, now or as_of, "incremental", last, marks)
 
     def rebuild(self, as_of: datetime, *, now: datetime | None = None) -> RunOutcome:
         """Drop every projection and recompute it from the event store (``now``: see run)."""
         _require_aware(as_of)
-        return self._recompute(as_of, now or as_of, "rebuild", None)
+        return self._recompute(as_of, now or as_of, "rebuild", None, {})
+
+    def _marks(self) -> dict[str, int] | None:
+        """``new_<table>``: the first row id per event table not seen by the last run; None if a
+        table holds fewer rows than that (the append-only contract was broken)."""
+        marks = {}
+        for table, stored, mark in self.connection.execute(
+            f"SELECT c.event_table, c.stored, coalesce(m.next_rowid, 0) FROM ({_EVENT_COUNTS}) c "
+            "LEFT JOIN metrics_marks m USING (event_table)"
+        ).fetchall():
+            if stored < mark:
+                return None
+            marks[f"new_{table}"] = int(mark)
+        return marks
 
     @_collector_paused()
     def _recompute(
-        self, as_of: datetime, now: datetime, mode: RunMode, last: datetime | None
+        self,
+        as_of: datetime,
+        now: datetime,
+        mode: RunMode,
+        last: datetime | None,
+        marks: dict[str, int],
     ) -> RunOutcome:
         started = time.perf_counter()
         laps = _Laps(started)
@@ -222,13 +243,14 @@ class MetricsJob:
             "as_of": as_of,
             "last_as_of": last,
             "tz": self.settings.reporting_tz,
+            **marks,
         }
         con.begin()
         try:
             if mode == "rebuild":
                 for table in (*PROJECTION_TABLES, *scores.SCORE_TABLES, "rule_steps"):
                     con.execute(f"DROP TABLE IF EXISTS {table}")
-                con.execute("DELETE FROM metrics_watermarks")
+                con.execute("DELETE FROM metrics_marks")
                 for statement in (*DDL, *scores.DDL, *rules.DDL, *policy_history.DDL, *control.DDL):
                     con.execute(statement)
             if policy_history.latest_version(con, source="file") != str(self.policy.version):
@@ -266,11 +288,11 @@ class MetricsJob:
             notified = self.notify(con, now, in_force) if self.notify else ""
             laps.lap("notify")
             vendors = _count(con.execute("SELECT count(*) FROM _dirty"))
-            con.execute(_SAVE_WATERMARKS)
+            con.execute(_SAVE_MARKS)
             self._set_state("as_of", as_of.isoformat())
             self._set_state("period_config", self._period_config)
             con.commit()
-            laps.lap("watermarks, commit")
+            laps.lap("marks, commit")
         except BaseException:
             con.rollback()
             raise

@@ -13,7 +13,8 @@ recompute them at any time with an identical result. Column meanings are documen
   of the last metrics run; days without responses are present with status ``no_data``.
 * ``vendor_monthly`` — one row per vendor and calendar month in the reporting time zone, with
   the service figures plus the money side (invoices, credits, fee, service credits).
-* ``metrics_state`` — what the last run covered (``as_of``, per-partition watermarks).
+* ``metrics_state`` — what the last run covered (``as_of``, period settings); ``metrics_marks``
+  — per event table, the first row id the last run had not seen.
 """
 
 from __future__ import annotations
@@ -99,12 +100,12 @@ DDL: tuple[str, ...] = (
     key VARCHAR PRIMARY KEY,
     value VARCHAR NOT NULL
 )""",
-    """CREATE TABLE IF NOT EXISTS metrics_watermarks (
-    topic VARCHAR NOT NULL,
-    "partition" INTEGER NOT NULL,
-    next_offset BIGINT NOT NULL,
-    PRIMARY KEY (topic, "partition")
+    """CREATE TABLE IF NOT EXISTS metrics_marks (
+    event_table VARCHAR PRIMARY KEY,
+    next_rowid BIGINT NOT NULL
 )""",
+    # what metrics_marks replaced: a file written before has no use for it
+    "DROP TABLE IF EXISTS metrics_watermarks",
 )
 
 PROJECTION_TABLES = ("vendor_daily", "vendor_monthly")

@@ -158,6 +158,24 @@ def test_changed_period_settings_force_a_rebuild(
     assert MetricsJob(memory_store.connection, other).run(END).mode == "rebuild"
 
 
+def test_deleted_events_force_a_rebuild_that_leaves_them_out(
+    memory_store: EventStore, history: History
+) -> None:
+    """The row-id marks rely on append-only event tables; rows deleted anyway (by hand, say)
+    make the next run rebuild instead of missing what changed."""
+    history.write(memory_store)
+    job = MetricsJob(memory_store.connection, SETTINGS)
+    job.run(END)
+    con = memory_store.connection
+    early = "SELECT sum(responses) FROM vendor_daily WHERE day < ?"
+    cut = END - timedelta(days=30)
+    assert con.execute(early, [cut.date()]).fetchone() > (0,)
+    con.execute("DELETE FROM response_times WHERE occurred_at < ?", [cut])
+    assert job.run(END).mode == "rebuild"
+    assert con.execute(early, [cut.date()]).fetchone() == (0,)
+    assert job.run(END).mode == "incremental"
+
+
 def test_as_of_must_be_timezone_aware(memory_store: EventStore) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         MetricsJob(memory_store.connection, SETTINGS).run(datetime(2026, 1, 1))
