@@ -7,6 +7,7 @@ import random
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from scipy import stats
 
 from metrics.trends import trend
 
@@ -83,3 +84,26 @@ def test_the_slope_lies_in_its_confidence_interval(values: list[float]) -> None:
     assert result.slope_low is not None
     assert result.slope_high is not None
     assert result.slope_low - 1e-9 <= result.slope <= result.slope_high + 1e-9
+
+
+tied_or_missing = st.lists(
+    st.one_of(st.none(), st.integers(-5, 5).map(float), finite), min_size=3, max_size=30
+)
+
+
+@given(tied_or_missing, st.sampled_from([0.05, 0.1, 0.2]))
+def test_the_figures_are_scipys(values: list[float | None], alpha: float) -> None:
+    """The fast path computes what scipy's theilslopes and kendalltau do (ties, gaps included)."""
+    result = trend(values, min_periods=3, alpha=alpha)
+    points = [(float(i), v) for i, v in enumerate(values) if v is not None]
+    if len(points) < 3 or len({v for _, v in points}) == 1:
+        assert result.direction in ("insufficient", "flat")
+        return
+    x, y = [p[0] for p in points], [p[1] for p in points]
+    slope, _, low, high = stats.theilslopes(y, x, alpha=1 - alpha)
+    tau, p_value = stats.kendalltau(x, y)
+    assert (result.slope, result.slope_low, result.slope_high) == pytest.approx(
+        (slope, low, high), rel=1e-12, abs=1e-12
+    )
+    assert result.tau == pytest.approx(tau, rel=1e-12, abs=1e-12)
+    assert result.p_value == pytest.approx(p_value, rel=1e-12, abs=1e-12)
