@@ -43,16 +43,25 @@ class Grain:
     period_of: str
     start_of: str
     step: str
-    response_period_of: str = ""
-    """The period of every response, ``{x}``: the same value as ``period_of``, by cheaper means
-    where there are some (default: ``period_of``); it may use the parameters that
+    response_key: str = ""
+    """What the responses are grouped by, from ``{x}``: the period, or a key of it that is
+    cheaper per response (default: ``period_of``); it may use the parameters that
     :func:`response_period_params` returns."""
+    period_of_key: str = "{k}"
+    """The period of a ``response_key`` ``{k}`` (once per group, not per response)."""
 
     def of(self, timestamp_sql: str) -> str:
         return self.period_of.format(x=timestamp_sql)
 
+    def key_of_response(self, timestamp_sql: str) -> str:
+        return (self.response_key or self.period_of).format(x=timestamp_sql)
+
+    def period_of_response_key(self, key_sql: str) -> str:
+        return self.period_of_key.format(k=key_sql)
+
     def of_response(self, timestamp_sql: str) -> str:
-        return (self.response_period_of or self.period_of).format(x=timestamp_sql)
+        """The period of a response by way of its key: equals ``of``."""
+        return self.period_of_response_key(self.key_of_response(timestamp_sql))
 
     def start(self, period_sql: str) -> str:
         return self.start_of.format(p=period_sql)
@@ -62,13 +71,15 @@ class Grain:
 
 
 DAY_US = 86_400_000_000
+_DAYS_FROM_YEAR_1 = 719_162  # 0001-01-01 to 1970-01-01
 
 
-def floor_div(numerator_sql: str, divisor: int) -> str:
-    """``numerator // divisor`` rounded down also for negative numerators (DuckDB's ``//``
-    truncates towards zero)."""
-    n, d = f"({numerator_sql})", divisor
-    return f"({n} - (({n} % {d}) + {d}) % {d}) // {d}"
+def utc_day_number(timestamp_sql: str) -> str:
+    """Days from 1970-01-01 to the UTC date of an instant from 0001-01-01 on (the first year of
+    RFC 3339 and of Python): counted from year 1, the microseconds are never negative, so
+    DuckDB's ``//``, which truncates towards zero, rounds down."""
+    shift = _DAYS_FROM_YEAR_1 * DAY_US
+    return f"((epoch_us({timestamp_sql}) + {shift}) // {DAY_US} - {_DAYS_FROM_YEAR_1})"
 
 
 DAILY = Grain(
@@ -77,11 +88,10 @@ DAILY = Grain(
     period_of="CAST(timezone('UTC', {x}) AS DATE)",
     start_of="timezone('UTC', CAST({p} AS TIMESTAMP))",
     step="INTERVAL 1 DAY",
-    # a UTC day is a whole number of microseconds since the epoch: integer arithmetic per
-    # response instead of a time zone conversion (the largest cost of the daily pass)
-    response_period_of=(
-        f"CAST(DATE '1970-01-01' + CAST({floor_div('epoch_us({x})', DAY_US)} AS INTEGER) AS DATE)"
-    ),
+    # a UTC day is a whole number of microseconds since the epoch: responses are grouped by
+    # its number (integer arithmetic, no time zone conversion or date per response)
+    response_key=utc_day_number("{x}"),
+    period_of_key="CAST(DATE '1970-01-01' + CAST({k} AS INTEGER) AS DATE)",
 )
 _MONTH_OF = "CAST(date_trunc('month', timezone($tz, {x})) AS DATE)"
 # The first instant of a local month: where local midnight happens twice (America/Havana's
@@ -93,12 +103,8 @@ _MONTH_START = (
 )
 
 
-def _utc_day(timestamp_sql: str) -> str:
-    return floor_div(f"epoch_us({timestamp_sql})", DAY_US)
-
-
 def _by_utc_day(list_parameter: str, timestamp_sql: str) -> str:
-    index = f"{_utc_day(timestamp_sql)} - $utc_day_first + 1"
+    index = f"{utc_day_number(timestamp_sql)} - $utc_day_first + 1"
     return f"(${list_parameter})[CAST({index} AS INTEGER)]"
 
 
@@ -113,8 +119,8 @@ _DAY_START, _DAY_END = (
 _UTC_DAY_MONTHS = f"""
 WITH days AS (
     SELECT unnest(range(first_day, last_day + 1)) AS utc_day FROM (
-        SELECT {_utc_day(f"min({_FIRST_READ})")} AS first_day,
-            {_utc_day("$as_of - INTERVAL 1 MICROSECOND")} AS last_day
+        SELECT {utc_day_number(f"min({_FIRST_READ})")} AS first_day,
+            {utc_day_number("$as_of - INTERVAL 1 MICROSECOND")} AS last_day
         FROM _dirty)
 ),
 months AS (
@@ -134,7 +140,7 @@ MONTHLY = Grain(
     start_of=_MONTH_START,
     step="INTERVAL 1 MONTH",
     # a time zone conversion per response was half the monthly pass: one per UTC day instead
-    response_period_of=(
+    response_key=(
         f"CASE WHEN epoch_us({{x}}) >= {_by_utc_day('utc_day_month_start_us', '{x}')}"
         f" THEN {_by_utc_day('utc_day_last_month', '{x}')}"
         f" ELSE {_by_utc_day('utc_day_first_month', '{x}')} END"
@@ -145,7 +151,7 @@ MONTHLY = Grain(
 def response_period_params(
     con: duckdb.DuckDBPyConnection, grain: Grain, params: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """The parameters ``grain.response_period_of`` needs for the vendors and periods of
+    """The parameters ``grain.response_key`` needs for the vendors and periods of
     ``_dirty`` up to ``params["as_of"]`` (in ``params["tz"]``): none for days; for months, the
     months of each UTC day (a few hundred values, computed once per pass)."""
     if grain is not MONTHLY:
@@ -213,18 +219,22 @@ bounds AS (
     FROM grid
 ),
 responses AS (
-    SELECT r.vendor_id, {g.of_response("r.occurred_at")} AS period,
-        count(*) AS responses,
-        count(*) FILTER (WHERE NOT r.success) AS failures,
-        count(p.sla_latency_p95_ms) AS sla_responses,
-        count(*) FILTER (WHERE r.success AND r.latency_ms <= p.sla_latency_p95_ms) AS within_sla,
-        quantile_cont(r.latency_ms, [0.5, 0.95, 0.99]) AS q
-    FROM response_times r
-    JOIN read_from d ON d.vendor_id = r.vendor_id AND r.occurred_at >= d.responses_from
-    LEFT JOIN profile_terms p ON p.vendor_id = r.vendor_id
-        AND r.occurred_at >= p.valid_from AND r.occurred_at < p.valid_to
-    WHERE r.occurred_at < $as_of
-    GROUP BY ALL
+    SELECT * EXCLUDE (response_key), {g.period_of_response_key("response_key")} AS period
+    FROM (
+        SELECT r.vendor_id, {g.key_of_response("r.occurred_at")} AS response_key,
+            count(*) AS responses,
+            count(*) FILTER (WHERE NOT r.success) AS failures,
+            count(p.sla_latency_p95_ms) AS sla_responses,
+            count(*) FILTER (WHERE r.success AND r.latency_ms <= p.sla_latency_p95_ms)
+                AS within_sla,
+            quantile_cont(r.latency_ms, [0.5, 0.95, 0.99]) AS q
+        FROM response_times r
+        JOIN read_from d ON d.vendor_id = r.vendor_id AND r.occurred_at >= d.responses_from
+        LEFT JOIN profile_terms p ON p.vendor_id = r.vendor_id
+            AND r.occurred_at >= p.valid_from AND r.occurred_at < p.valid_to
+        WHERE r.occurred_at < $as_of
+        GROUP BY ALL
+    )
 ),
 {
         _lifecycle_cte(

@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from metrics.service import MONTHLY, response_period_params
+from metrics.service import DAILY, MONTHLY, response_period_params
 
 ZONES = (
     "UTC",
@@ -73,3 +73,22 @@ def test_the_comparison_sees_a_wrong_month() -> None:
     """The check above fails for a lookup that ignores where in the day a month starts."""
     wrong = MONTHLY.of_response("x").replace("utc_day_last_month", "utc_day_first_month")
     assert _differing("Europe/Berlin", wrong)[1] > 0
+
+
+@pytest.mark.parametrize(
+    "instant",
+    [
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(1, 1, 1, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(1969, 12, 31, 0, 0, tzinfo=UTC),
+        datetime(1970, 1, 1, tzinfo=UTC),
+        datetime(1955, 6, 15, 12, 30, tzinfo=UTC),
+        datetime(2026, 11, 1, 0, 0, 0, 1, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ],
+)
+def test_the_utc_day_of_a_response_rounds_down_before_1970_too(instant: datetime) -> None:
+    con = duckdb.connect()
+    day = con.execute(f"SELECT {DAILY.of_response('$x')}", {"x": instant}).fetchone()
+    assert day == (instant.date(),)
