@@ -35,7 +35,7 @@ from metrics.policy import Policy, default_policy, load_policy
 from metrics.projections import DELETE_DIRTY, INSERT_BY_TABLE
 from metrics.scores import ScoreWeights
 from metrics.service import DAILY, MONTHLY, response_period_params
-from metrics.tables import DDL, PROJECTION_TABLES
+from metrics.tables import DDL, PROJECTION_TABLES, SLA_TARGETS
 from vendorwatch.settings import MetricsSettings
 
 RunMode = Literal["incremental", "rebuild"]
@@ -262,6 +262,7 @@ class MetricsJob:
             laps.lap("setup")
             _execute(con, _VENDOR_SPAN, params)
             _execute(con, _DIRTY_ALL if last is None else _DIRTY_SINCE_LAST_RUN, params)
+            con.execute(SLA_TARGETS)
             laps.lap("dirty vendors")
             rows = {}
             for table, grain, minimum in (

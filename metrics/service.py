@@ -5,7 +5,8 @@
 table ``_dirty(vendor_id, touched_at)`` and periods from the one containing ``touched_at`` to
 the one containing ``$as_of``. Only events with ``occurred_at < $as_of`` count. Parameters:
 ``$as_of`` (TIMESTAMPTZ), ``$tz`` (reporting time zone), ``$min_responses``, and those of
-:func:`response_period_params`.
+:func:`response_period_params`; the temporary table ``_sla_targets`` (``tables.SLA_TARGETS``)
+must be current.
 
 Definitions (see docs/metrics.md):
 
@@ -230,7 +231,7 @@ responses AS (
             quantile_cont(r.latency_ms, [0.5, 0.95, 0.99]) AS q
         FROM response_times r
         JOIN read_from d ON d.vendor_id = r.vendor_id AND r.occurred_at >= d.responses_from
-        LEFT JOIN profile_terms p ON p.vendor_id = r.vendor_id
+        LEFT JOIN _sla_targets p ON p.vendor_id = r.vendor_id
             AND r.occurred_at >= p.valid_from AND r.occurred_at < p.valid_to
         WHERE r.occurred_at < $as_of
         GROUP BY ALL

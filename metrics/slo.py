@@ -47,6 +47,7 @@ from metrics.judge import (
 )
 from metrics.policy import BurnWindow, Policy
 from metrics.policy_history import PolicyTimeline
+from metrics.tables import SLA_TARGETS
 
 _WINDOW_FIGURES = """
 WITH
@@ -110,7 +111,7 @@ _OUTSIDE_SLA = (  # only responses that had a latency target count, as in sla_at
     "count(*) FILTER (WHERE p.sla_latency_p95_ms IS NOT NULL"
     " AND NOT (r.success AND r.latency_ms <= p.sla_latency_p95_ms))"
 )
-_PROFILE_JOIN = """LEFT JOIN profile_terms p ON p.vendor_id = r.vendor_id
+_PROFILE_JOIN = """LEFT JOIN _sla_targets p ON p.vendor_id = r.vendor_id
         AND r.occurred_at >= p.valid_from AND r.occurred_at < p.valid_to"""
 
 IntColumn = Sequence[int] | npt.NDArray[np.int64]
@@ -183,6 +184,8 @@ def window_figures(
         with_target="count(p.sla_latency_p95_ms)" if needs_target else "0",
         profile_join=_PROFILE_JOIN if needs_target else "",
     )
+    if needs_target:
+        con.execute(SLA_TARGETS)
     table = con.sql(sql, params=params).to_arrow_table()
     width = len(hours)
     # counts as numpy (no Python int per figure); vendor and day once per row, not per window
@@ -237,10 +240,13 @@ def evaluate_slos(
     keys = list(zip(policy_at, series.column("vendor_id"), targets, strict=True))
     days = series.column("day")
     rules: dict[tuple[int, str], EffectiveRule] = {}
+    versions: dict[int, str] = {}  # a version hashes the whole policy: once per policy
     tracks = []
     for start, stop, (index, vendor, target) in segments(keys):
         policy = timeline.policies[index]
-        version, order = str(policy.version), 0
+        if index not in versions:
+            versions[index] = str(policy.version)
+        version, order = versions[index], 0
         for name, slo in policy.slo.items():
             objective = slo.objective_for({"sla_success_rate_min": target})
             for window in slo.windows:
