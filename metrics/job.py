@@ -46,11 +46,16 @@ policy in force at ``now``, so what it writes (the alerting outbox) commits with
 returns a phrase for the run summary."""
 
 _EVENT_TABLES = tuple(TABLE_BY_TYPE.values())
-_ALL_EVENTS = " UNION ALL ".join(f"SELECT vendor_id, occurred_at FROM {t}" for t in _EVENT_TABLES)
+_ALL_EVENTS = " UNION ALL ".join(
+    f"SELECT vendor_id, occurred_at, {t == 'response_times'} AS response FROM {t}"
+    for t in _EVENT_TABLES
+)
 
+# Per vendor with an event before as_of: its first and last events, and its last response.
 _VENDOR_SPAN = f"""
 CREATE OR REPLACE TEMP TABLE _vendor_span AS
-SELECT vendor_id, min(occurred_at) AS first_at
+SELECT vendor_id, min(occurred_at) AS first_at, max(occurred_at) AS last_event_at,
+    max(occurred_at) FILTER (WHERE response) AS last_response_at
 FROM ({_ALL_EVENTS}) WHERE occurred_at < $as_of GROUP BY vendor_id
 """
 
@@ -94,26 +99,15 @@ CREATE OR REPLACE TEMP TABLE _dirty AS SELECT vendor_id, first_at AS touched_at 
 """
 
 # Whole-table each run: a handful of rows per vendor, and silence is about "now".
-_VENDOR_STATUS = f"""
+_VENDOR_STATUS = """
 CREATE OR REPLACE TABLE vendor_status AS
-WITH
-last_response AS (
-    SELECT vendor_id, max(occurred_at) AS last_response_at FROM response_times
-    WHERE occurred_at < $as_of GROUP BY vendor_id
-),
-last_event AS (
-    SELECT vendor_id, max(occurred_at) AS last_event_at FROM ({_ALL_EVENTS})
-    WHERE occurred_at < $as_of GROUP BY vendor_id
-)
-SELECT v.vendor_id, CAST($as_of AS TIMESTAMPTZ) AS as_of, r.last_response_at, e.last_event_at,
-    (epoch(CAST($as_of AS TIMESTAMPTZ)) - epoch(r.last_response_at)) / 3600
+SELECT vendor_id, CAST($as_of AS TIMESTAMPTZ) AS as_of, last_response_at, last_event_at,
+    (epoch(CAST($as_of AS TIMESTAMPTZ)) - epoch(last_response_at)) / 3600
         AS hours_since_last_response,
-    CASE WHEN r.last_response_at IS NULL THEN 'no_data'
-         WHEN CAST($as_of AS TIMESTAMPTZ) - r.last_response_at > $silent_after THEN 'silent'
+    CASE WHEN last_response_at IS NULL THEN 'no_data'
+         WHEN CAST($as_of AS TIMESTAMPTZ) - last_response_at > $silent_after THEN 'silent'
          ELSE 'reporting' END AS reporting_status
-FROM _vendor_span v
-LEFT JOIN last_response r USING (vendor_id)
-LEFT JOIN last_event e USING (vendor_id)
+FROM _vendor_span
 """
 
 _EVENT_COUNTS = " UNION ALL ".join(
