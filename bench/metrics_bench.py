@@ -5,7 +5,9 @@ events over V vendors and D days, in arrival order, each vendor with a profile, 
 an incident lifecycle per week and a monthly invoice. Then, in the same process and file:
 
 * baseline: ``GROUP BY vendor_id, day`` with ``quantile_cont`` for p50/p95/p99, materialised;
-* ``rebuild``: every projection from scratch (daily and monthly, all figures);
+* ``rebuild``: every projection from scratch (daily and monthly, all figures); after a first
+  rebuild that records the alert evidence, baseline and rebuild alternate for ``ROUNDS``
+  rounds, and each side's fastest round counts;
 * incremental: 10,000 new events arrive (the last hour, every vendor), then one ``run``.
 
 Targets (issue #3): rebuild / baseline <= 3; the incremental cycle <= 1 s.
@@ -25,6 +27,8 @@ from metrics.job import MetricsJob
 from vendorwatch.settings import MetricsSettings
 
 RATIO_TARGET = 3.0
+ROUNDS = 3
+"""Baseline-then-rebuild rounds; each side's figure is its fastest round."""
 INCREMENTAL_TARGET_S = 1.0
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -176,12 +180,17 @@ def run(
         con.execute(_FILL_INVOICES, common | {"months": days // 31})
         con.execute("CHECKPOINT")
         job = MetricsJob(con, MetricsSettings())
-        baseline = _best_of(2, lambda: con.execute(_BASELINE))
         # The first rebuild records every transition in alert_log with its evidence (once:
         # alert ids are stable); later rebuilds recompute the same figures and find them known.
         first_rebuild = _best_of(1, lambda: job.rebuild(AS_OF))
         transitions = int(con.execute("SELECT count(*) FROM alert_log").fetchall()[0][0])
-        rebuild, rebuilt = _best_run(2, lambda: job.rebuild(AS_OF))
+        # Baseline and rebuild alternate, so a slow spell of a shared machine meets both.
+        rounds = [
+            (_best_of(1, lambda: con.execute(_BASELINE)), _best_run(1, lambda: job.rebuild(AS_OF)))
+            for _ in range(ROUNDS)
+        ]
+        baseline = min(b for b, _ in rounds)
+        rebuild, rebuilt = min((r for _, r in rounds), key=lambda r: r[0])
         late_start = AS_OF - timedelta(minutes=59)
         con.execute(
             _FILL_RESPONSES,
