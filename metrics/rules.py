@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from typing import Any
 
@@ -272,10 +273,16 @@ def evaluate_rules(
             ).fetchall()
         }
         series = fetch_series(con, sql, {"tz": tz} if "$tz" in sql else {})
-        results = evaluate_rows(series, grain, timeline, starts)
         if grain == "day":
-            figures = slo.window_figures(con, timeline.policies, as_of)
+            # DuckDB sums the SLO windows (releasing the GIL) while Python judges the threshold
+            # rules: the connection is used by the worker alone until its result is taken
+            with ThreadPoolExecutor(max_workers=1) as worker:
+                pending = worker.submit(slo.window_figures, con, timeline.policies, as_of)
+                results = evaluate_rows(series, grain, timeline, starts)
+                figures = pending.result()
             results += slo.evaluate_slos(series, timeline, figures, starts)
+        else:
+            results = evaluate_rows(series, grain, timeline, starts)
         _store_steps(con, results, grain)
         recorded += _announce(con, results, grain, recorded_at)
     return recorded
