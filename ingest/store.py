@@ -120,17 +120,22 @@ class _Staging:
 class EventStore:
     """Owner of the engine's DuckDB file (see module docstring for the write contract)."""
 
-    def __init__(self, path: Path | str, *, memory_limit: str | None = None) -> None:
+    def __init__(
+        self, path: Path | str, *, memory_limit: str | None = None, threads: int | None = None
+    ) -> None:
         """Open (or create) the store. ``memory_limit`` caps DuckDB's working memory (e.g.
         ``"64MiB"``; beyond it DuckDB evicts cached blocks and spills to ``<file>.tmp``) on
         top of what the event-id index needs (:class:`ingest.memory.WorkingMemoryLimit`);
-        None leaves DuckDB's default, 80% of RAM."""
+        None leaves DuckDB's default, 80% of RAM. ``threads`` is DuckDB's thread count
+        (None: its default, one per CPU)."""
         self.path = Path(path)
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        config: dict[str, str | bool | int | float | list[str]] = (
-            {"memory_limit": memory_limit} if memory_limit else {}
-        )
+        config: dict[str, str | bool | int | float | list[str]] = {}
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        if threads is not None:
+            config["threads"] = threads
         self.connection = duckdb.connect(str(path), config=config)
         for statement in DDL:
             self.connection.execute(statement)

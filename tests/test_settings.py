@@ -80,6 +80,20 @@ def test_defaults() -> None:
     assert kafka_client_options(settings)["bootstrap_servers"] == ["127.0.0.1:9092"]
 
 
+@pytest.mark.parametrize(("cpus", "threads"), [({0}, 1), ({0, 1}, 1), ({0, 1, 2, 3}, 3)])
+def test_standalone_ingest_leaves_the_poller_a_cpu(
+    monkeypatch: pytest.MonkeyPatch, cpus: set[int], threads: int
+) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: cpus)
+    assert load_settings().ingest_writer_threads() == threads
+
+
+def test_configured_ingest_threads_are_taken_as_they_are(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    monkeypatch.setenv("VENDORWATCH_INGEST_THREADS", "4")
+    assert load_settings().ingest_writer_threads() == 4
+
+
 def test_settings_are_frozen() -> None:
     settings = load_settings()
 
@@ -187,6 +201,7 @@ def test_environment_beats_toml_and_arguments_beat_both(
         ("VENDORWATCH_BATCH_MAX_RECORDS", "many", ["batch_max_records", "integer"]),
         ("VENDORWATCH_TRANSACTION_MAX_RECORDS", "0", ["transaction_max_records", "greater"]),
         ("VENDORWATCH_INGEST_MEMORY_LIMIT", "lots", ["ingest_memory_limit", "pattern"]),
+        ("VENDORWATCH_INGEST_THREADS", "0", ["ingest_threads", "greater than or equal to 1"]),
         ("VENDORWATCH_KAFKA_SECURITY_PROTOCOL", "PLAIN", ["kafka_security_protocol"]),
         ("VENDORWATCH_MAX_FUTURE_SKEW", "-PT1H", ["max_future_skew", "negative"]),
         ("VENDORWATCH_TOPICS__DEFECTS", "no spaces allowed", ["topics.defects", "letters"]),

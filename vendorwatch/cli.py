@@ -89,7 +89,11 @@ def ingest(
     configure_logging(verbose)
     lean_ingest_process()
     stop = stop_on_signals()
-    store = EventStore(settings.db, memory_limit=settings.ingest_memory_limit)
+    store = EventStore(
+        settings.db,
+        memory_limit=settings.ingest_memory_limit,
+        threads=settings.ingest_writer_threads(),
+    )
     try:
         ingestor = Ingestor(
             settings,

@@ -225,6 +225,15 @@ class Settings(BaseSettings):
         "cached blocks are evicted). The engine, which also runs metrics, keeps DuckDB's "
         "default (80% of RAM).",
     )
+    ingest_threads: int | None = Field(
+        default=None,
+        ge=1,
+        le=1024,
+        description="DuckDB threads of a standalone `vendorwatch ingest`. Unset: one fewer "
+        "than the CPUs the process may run on (at least one), so that the polling thread, "
+        "which holds Python's GIL, keeps a core to itself. The engine keeps DuckDB's default "
+        "(one per CPU) for its metric jobs.",
+    )
     transaction_max_records: int = Field(
         # >= 2 of DuckDB's row groups (122,880 rows): a transaction that large is written
         # straight to the table's blocks instead of through the WAL and a later checkpoint
@@ -240,6 +249,13 @@ class Settings(BaseSettings):
     alerting: AlertingSettings = AlertingSettings()
     read_model: ReadModelSettings = ReadModelSettings()
     dashboard: DashboardSettings = DashboardSettings()
+
+    def ingest_writer_threads(self) -> int:
+        """The DuckDB threads a standalone ingest uses: ``ingest_threads``, or one fewer than
+        the CPUs this process may run on (never fewer than one)."""
+        if self.ingest_threads is not None:
+            return self.ingest_threads
+        return max(1, len(os.sched_getaffinity(0)) - 1)
 
     @field_validator("kafka_bootstrap")
     @classmethod

@@ -190,6 +190,12 @@ def test_the_memory_limit_reaches_duckdb(tmp_path: Path) -> None:
     capped.close()
 
 
+def test_the_thread_count_reaches_duckdb(tmp_path: Path) -> None:
+    single = EventStore(tmp_path / "single.duckdb", threads=1)
+    assert single.connection.execute("SELECT current_setting('threads')").fetchall() == [(1,)]
+    single.close()
+
+
 CHECKS = RecordChecks(TOPICS, max_future_skew=timedelta(hours=24), max_record_bytes=10_000)
 
 
