@@ -100,6 +100,15 @@ class IngestProgress:
         self.batches += 1
 
 
+class StoreWriteFailed(RuntimeError):
+    """The writer thread could not store a batch; ``__cause__`` is what it raised. Nothing of
+    the failed transaction was committed: the next run continues from the stored offsets."""
+
+    def __init__(self, cause: BaseException) -> None:
+        first_line = (str(cause).strip().splitlines() or [""])[0]
+        super().__init__(f"storing a batch failed: {type(cause).__name__}: {first_line}")
+
+
 class _SeekToStore(ConsumerRebalanceListener):  # type: ignore[misc]
     """On assignment, continue each partition from the position DuckDB has committed."""
 
@@ -225,7 +234,8 @@ class Ingestor:
 
     def run(self, *, drain: bool = False, stop: threading.Event | None = None) -> IngestProgress:
         """Ingest until ``stop`` is set, or with ``drain`` until every partition is consumed
-        to the end offset it had when draining began. Raises if storing a batch failed."""
+        to the end offset it had when draining began. Raises :class:`StoreWriteFailed` if storing
+        a batch failed."""
         stop = stop or threading.Event()
         # A poll creates ~50k short-lived objects; the default generation-0 threshold (700)
         # would run the cycle collector ~70 times per poll, and freezing what start-up made
@@ -247,6 +257,7 @@ class Ingestor:
         last_report = time.monotonic()
         max_records = self.settings.batch_max_records
         max_wait = self.settings.batch_max_wait_ms / 1000
+        outcome = "stopped"  # unless the loop below ends as it should
         try:
             while not stop.is_set():
                 self._raise_writer_error()
@@ -285,9 +296,13 @@ class Ingestor:
             while self._in_flight:
                 self._collect_done(consumer, block=True)
                 self._raise_writer_error()
+            outcome = "done"
         finally:
             self._end_writer(writer)
-            self._print_progress(consumer, max(time.monotonic() - last_report, 1e-9), final=True)
+            if self._writer_error is not None:
+                outcome = "stopped"
+            interval = max(time.monotonic() - last_report, 1e-9)
+            self._print_progress(consumer, interval, final=outcome)
             consumer.close(autocommit=False)
             gc.set_threshold(*previous_thresholds)
             gc.unfreeze()
@@ -360,7 +375,7 @@ class Ingestor:
 
     def _raise_writer_error(self) -> None:
         if self._writer_error is not None:
-            raise RuntimeError("storing a batch failed") from self._writer_error
+            raise StoreWriteFailed(self._writer_error) from self._writer_error
 
     def _end_offsets(self, consumer: KafkaConsumer) -> dict[TopicPartition, int]:
         partitions: list[TopicPartition] = []
@@ -395,15 +410,16 @@ class Ingestor:
         return total
 
     def _print_progress(
-        self, consumer: KafkaConsumer, interval: float, *, final: bool = False
+        self, consumer: KafkaConsumer, interval: float, *, final: str | None = None
     ) -> None:
+        """One progress line; ``final`` ("done" or "stopped") marks the last one."""
         p = self.progress
         elapsed = max(time.monotonic() - (p.started or time.monotonic()), 1e-9)
         recent = (p.stored - self._reported_stored) / interval
         self._reported_stored = p.stored
         lag = self._lag(consumer)
         self.report(
-            f"ingest{' done' if final else ''}: stored {p.stored} events "
+            f"ingest{f' {final}' if final else ''}: stored {p.stored} events "
             f"({recent:,.0f}/s now, {p.stored / elapsed:,.0f}/s over {elapsed:.1f}s), "
             f"duplicates {p.duplicates}, dead letters {p.dead_letters}, "
             f"lag {'?' if lag is None else lag}, batches {p.batches}"

@@ -52,6 +52,29 @@ def snapshot_or_exit(settings: Settings) -> Snapshot:
         raise typer.Exit(1) from None
 
 
+def store_failure_lines(failure: Exception, settings: Settings, *, capped: bool) -> list[str]:
+    """What to tell the user when the store writer failed (``failure``, a
+    :class:`~ingest.consumer.StoreWriteFailed`): what broke, what to change, that nothing
+    is lost. ``capped``: DuckDB ran under ``ingest_memory_limit`` (standalone ingest)."""
+    import duckdb
+
+    lines = [f"vendorwatch: {failure}"]
+    if isinstance(failure.__cause__, duckdb.OutOfMemoryException):
+        lines.append(
+            f"DuckDB needed more working memory than ingest_memory_limit "
+            f"({settings.ingest_memory_limit}) allows: raise VENDORWATCH_INGEST_MEMORY_LIMIT "
+            "(or ingest_memory_limit in vendorwatch.toml)."
+            if capped
+            else "DuckDB ran out of memory: give the engine more memory, or fewer vendors per "
+            "engine."
+        )
+    lines.append(
+        f"Nothing is lost: what was committed stays in {settings.db}, and the next run "
+        "continues from its stored offsets. Run with --verbose for the traceback."
+    )
+    return lines
+
+
 def configure_logging(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
@@ -80,7 +103,7 @@ def ingest(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Consume the vendor event topics into the event store, exactly once."""
-    from ingest.consumer import Ingestor
+    from ingest.consumer import Ingestor, StoreWriteFailed
     from ingest.deadletter import DeadLetterPublisher
     from ingest.memory import lean_ingest_process
     from ingest.store import EventStore
@@ -103,6 +126,11 @@ def ingest(
             report=lambda line: typer.echo(line, err=True),
         )
         ingestor.run(drain=drain, stop=stop)
+    except StoreWriteFailed as failure:
+        logging.getLogger("vendorwatch").debug("the store writer failed", exc_info=failure)
+        for line in store_failure_lines(failure, settings, capped=True):
+            typer.echo(line, err=True)
+        raise typer.Exit(1) from None
     finally:
         store.close()
 

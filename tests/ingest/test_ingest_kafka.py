@@ -12,7 +12,7 @@ import orjson
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
-from ingest.consumer import Ingestor
+from ingest.consumer import Ingestor, StoreWriteFailed
 from ingest.deadletter import DeadLetterPublisher
 from ingest.schema import TABLE_BY_TYPE
 from ingest.store import EventStore
@@ -211,10 +211,15 @@ def test_a_failing_writer_stops_ingest_with_its_error_instead_of_hanging(
     producer.flush()
     store = _FailingStore(settings.db)
     OPEN_STORES.append(store)
-    ingestor = Ingestor(settings, store, now_getter=lambda: NOW, dead_letters=None)
-    with pytest.raises(RuntimeError, match="storing a batch failed") as failure:
+    lines: list[str] = []
+    ingestor = Ingestor(
+        settings, store, now_getter=lambda: NOW, dead_letters=None, report=lines.append
+    )
+    with pytest.raises(StoreWriteFailed) as failure:
         ingestor.run(drain=True)
     assert isinstance(failure.value.__cause__, OSError)
+    assert str(failure.value) == "storing a batch failed: OSError: No space left on device"
+    assert lines[-1].startswith("ingest stopped: stored ")
     # nothing but a batch committed before the failing one (if the writer got to it alone)
     stored = store.connection.execute("SELECT count(*) FROM response_times").fetchall()
     assert stored[0][0] in (0, 10)

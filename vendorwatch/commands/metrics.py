@@ -5,6 +5,7 @@ Exit status: 0 done, 1 the store is held by another process, 2 bad settings or o
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -187,9 +188,15 @@ def run_engine(
 ) -> None:
     """The engine: ingest continuously, recompute the metrics when events arrive (and every
     cycle), deliver the notifications the rules cause, publish the dashboard's read model."""
-    from ingest.consumer import Ingestor
+    from ingest.consumer import Ingestor, StoreWriteFailed
     from ingest.deadletter import DeadLetterPublisher
-    from vendorwatch.cli import configure_logging, settings_or_exit, stop_on_signals, utc_now
+    from vendorwatch.cli import (
+        configure_logging,
+        settings_or_exit,
+        stop_on_signals,
+        store_failure_lines,
+        utc_now,
+    )
     from vendorwatch.delivery import DeliveryLoop, command_types, planner_hook
     from vendorwatch.engine import ControlReader, MetricsCycle
     from vendorwatch.readmodel import Publisher
@@ -230,6 +237,11 @@ def run_engine(
                 report=report,
                 on_stored=cycle.wake,
             ).run(drain=False, stop=stop)
+        except StoreWriteFailed as failure:
+            logging.getLogger("vendorwatch").debug("the store writer failed", exc_info=failure)
+            for line in store_failure_lines(failure, settings, capped=False):
+                report(line)
+            raise typer.Exit(1) from None
         finally:
             cycle.stop()
             cycle.join()
