@@ -100,13 +100,18 @@ class IngestProgress:
         self.batches += 1
 
 
+def in_one_line(exc: BaseException) -> str:
+    """``Type: first line of the message`` (DuckDB's messages go on with advice lines)."""
+    first_line = (str(exc).strip().splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {first_line}"
+
+
 class StoreWriteFailed(RuntimeError):
     """The writer thread could not store a batch; ``__cause__`` is what it raised. Nothing of
     the failed transaction was committed: the next run continues from the stored offsets."""
 
     def __init__(self, cause: BaseException) -> None:
-        first_line = (str(cause).strip().splitlines() or [""])[0]
-        super().__init__(f"storing a batch failed: {type(cause).__name__}: {first_line}")
+        super().__init__(f"storing a batch failed: {in_one_line(cause)}")
 
 
 class _SeekToStore(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -299,8 +304,6 @@ class Ingestor:
             outcome = "done"
         finally:
             self._end_writer(writer)
-            if self._writer_error is not None:
-                outcome = "stopped"
             interval = max(time.monotonic() - last_report, 1e-9)
             self._print_progress(consumer, interval, final=outcome)
             consumer.close(autocommit=False)

@@ -8,15 +8,16 @@ import duckdb
 import pytest
 
 from ingest.consumer import StoreWriteFailed
+from tests.conftest import run_vendorwatch
 from vendorwatch.cli import store_failure_lines
 from vendorwatch.settings import Settings
 
 
 def _failure(cause: BaseException) -> StoreWriteFailed:
-    try:
-        raise StoreWriteFailed(cause) from cause
-    except StoreWriteFailed as failure:
-        return failure
+    """As the ingest loop raises it: ``raise StoreWriteFailed(cause) from cause``."""
+    failure = StoreWriteFailed(cause)
+    failure.__cause__ = cause
+    return failure
 
 
 def _out_of_memory() -> duckdb.OutOfMemoryException:
@@ -66,3 +67,36 @@ def test_other_failures_say_what_broke_and_that_nothing_is_lost(
         f"Nothing is lost: what was committed stays in {settings.db}, and the next run "
         "continues from its stored offsets. Run with --verbose for the traceback.",
     ]
+
+
+def test_out_of_memory_as_the_store_opens_is_explained_too(tmp_path: Path) -> None:
+    settings = Settings(db=tmp_path / "v.duckdb", ingest_memory_limit="1MiB")
+    lines = store_failure_lines(_out_of_memory(), settings, capped=True)
+
+    assert lines[0].startswith("vendorwatch: opening the store failed: OutOfMemoryException: ")
+    assert "ingest_memory_limit (1MiB)" in lines[1]
+    assert lines[2].startswith("Nothing is lost: ")
+
+
+def test_vendorwatch_ingest_with_too_little_memory_to_open_exits_1_readably(
+    tmp_path: Path,
+) -> None:
+    result = run_vendorwatch(
+        "ingest",
+        "--drain",
+        cwd=tmp_path,
+        env={
+            "VENDORWATCH_CONFIG": "/dev/null",
+            "VENDORWATCH_DB": str(tmp_path / "v.duckdb"),
+            "VENDORWATCH_INGEST_MEMORY_LIMIT": "1MiB",
+        },
+        timeout=60,
+    )
+
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 3, result.stderr
+    assert lines[0].startswith("vendorwatch: opening the store failed: OutOfMemoryException: ")
+    assert "ingest_memory_limit (1MiB) allows: raise VENDORWATCH_INGEST_MEMORY_LIMIT" in lines[1]
+    assert lines[2].startswith("Nothing is lost: ")

@@ -6,7 +6,10 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
@@ -52,14 +55,20 @@ def snapshot_or_exit(settings: Settings) -> Snapshot:
         raise typer.Exit(1) from None
 
 
-def store_failure_lines(failure: Exception, settings: Settings, *, capped: bool) -> list[str]:
-    """What to tell the user when the store writer failed (``failure``, a
-    :class:`~ingest.consumer.StoreWriteFailed`): what broke, what to change, that nothing
-    is lost. ``capped``: DuckDB ran under ``ingest_memory_limit`` (standalone ingest)."""
+def store_failure_lines(failure: BaseException, settings: Settings, *, capped: bool) -> list[str]:
+    """What to tell the user when the store failed: ``failure`` is a
+    :class:`~ingest.consumer.StoreWriteFailed`, or DuckDB out of memory as the store opened.
+    The lines say what broke, what to change, and that nothing is lost. ``capped``: DuckDB
+    ran under ``ingest_memory_limit`` (standalone ingest)."""
     import duckdb
 
-    lines = [f"vendorwatch: {failure}"]
-    if isinstance(failure.__cause__, duckdb.OutOfMemoryException):
+    from ingest.consumer import StoreWriteFailed, in_one_line
+
+    if isinstance(failure, StoreWriteFailed):
+        lines, cause = [f"vendorwatch: {failure}"], failure.__cause__
+    else:
+        lines, cause = [f"vendorwatch: opening the store failed: {in_one_line(failure)}"], failure
+    if isinstance(cause, duckdb.OutOfMemoryException):
         lines.append(
             f"DuckDB needed more working memory than ingest_memory_limit "
             f"({settings.ingest_memory_limit}) allows: raise VENDORWATCH_INGEST_MEMORY_LIMIT "
@@ -73,6 +82,25 @@ def store_failure_lines(failure: Exception, settings: Settings, *, capped: bool)
         "continues from its stored offsets. Run with --verbose for the traceback."
     )
     return lines
+
+
+@contextmanager
+def store_failures_explained(
+    settings: Settings, *, capped: bool, report: Callable[[str], None]
+) -> Iterator[None]:
+    """Around a command that writes the store: a batch the writer could not store, or DuckDB
+    out of memory, becomes :func:`store_failure_lines` and exit status 1."""
+    import duckdb
+
+    from ingest.consumer import StoreWriteFailed
+
+    try:
+        yield
+    except (StoreWriteFailed, duckdb.OutOfMemoryException) as failure:
+        logging.getLogger("vendorwatch").debug("the store failed", exc_info=failure)
+        for line in store_failure_lines(failure, settings, capped=capped):
+            report(line)
+        raise typer.Exit(1) from None
 
 
 def configure_logging(verbose: bool) -> None:
@@ -103,36 +131,32 @@ def ingest(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Consume the vendor event topics into the event store, exactly once."""
-    from ingest.consumer import Ingestor, StoreWriteFailed
+    from ingest.consumer import Ingestor
     from ingest.deadletter import DeadLetterPublisher
     from ingest.memory import lean_ingest_process
-    from ingest.store import EventStore
+    from vendorwatch.commands.metrics import open_store
 
     settings = settings_or_exit()
     configure_logging(verbose)
     lean_ingest_process()
     stop = stop_on_signals()
-    store = EventStore(
-        settings.db,
-        memory_limit=settings.ingest_memory_limit,
-        threads=settings.ingest_writer_threads(),
-    )
-    try:
+    report = partial(typer.echo, err=True)
+    with (
+        store_failures_explained(settings, capped=True, report=report),
+        open_store(
+            settings,
+            memory_limit=settings.ingest_memory_limit,
+            threads=settings.ingest_writer_threads(),
+        ) as store,
+    ):
         ingestor = Ingestor(
             settings,
             store,
             now_getter=utc_now,
             dead_letters=DeadLetterPublisher(settings),
-            report=lambda line: typer.echo(line, err=True),
+            report=report,
         )
         ingestor.run(drain=drain, stop=stop)
-    except StoreWriteFailed as failure:
-        logging.getLogger("vendorwatch").debug("the store writer failed", exc_info=failure)
-        for line in store_failure_lines(failure, settings, capped=True):
-            typer.echo(line, err=True)
-        raise typer.Exit(1) from None
-    finally:
-        store.close()
 
 
 @topics_app.command("create")

@@ -17,7 +17,7 @@ from ingest.deadletter import DeadLetterPublisher
 from ingest.schema import TABLE_BY_TYPE
 from ingest.store import EventStore
 from tests.conftest import SettingsFactory, run_vendorwatch, settings_env
-from tests.ingest.processes import drain_process, query
+from tests.ingest.processes import IngestProcess, drain_process, query
 from vendorwatch.settings import Settings
 
 NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
@@ -286,3 +286,28 @@ def test_simulated_history_is_stored_with_exact_counts(
         stored = {row[0] for row in query(settings, f"SELECT event_id FROM {table}")}
         assert stored == ids, event_type
     assert query(settings, "SELECT count(*) FROM dead_letters") == [(0,)]
+
+
+@pytest.mark.timeout(120)
+def test_ingest_out_of_memory_says_which_setting_to_raise_and_loses_nothing(
+    settings_factory: SettingsFactory, producer: KafkaProducer
+) -> None:
+    # 4MiB opens the store but cannot take a batch of 5000 events
+    settings = settings_factory(partitions=1, ingest_memory_limit="4MiB")
+    for i in range(5000):
+        producer.send(
+            settings.topics.response_times, key=b"v", value=dump(event("response_time", f"m{i}"))
+        )
+    producer.flush()
+
+    starved = IngestProcess.start(settings, "--drain")
+    assert starved.wait(timeout=90) == 1, starved.output()
+    output = starved.output()
+    assert "Traceback" not in output
+    assert "ingest stopped: stored 0 events" in output
+    assert "vendorwatch: storing a batch failed: OutOfMemoryException: " in output
+    assert "ingest_memory_limit (4MiB) allows: raise VENDORWATCH_INGEST_MEMORY_LIMIT" in output
+
+    roomy = settings.model_copy(update={"ingest_memory_limit": "64MiB"})
+    assert "ingest done: stored 5000 events" in drain_process(roomy).output()
+    assert query(roomy, "SELECT count(*) FROM response_times") == [(5000,)]

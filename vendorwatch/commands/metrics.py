@@ -5,7 +5,6 @@ Exit status: 0 done, 1 the store is held by another process, 2 bad settings or o
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -72,14 +71,17 @@ def _busy(settings: Settings, exc: Exception) -> str:
 
 
 @contextmanager
-def open_store(settings: Settings) -> Iterator[EventStore]:
-    """The engine's store, or exit 1 with a readable message if another process holds it."""
+def open_store(
+    settings: Settings, *, memory_limit: str | None = None, threads: int | None = None
+) -> Iterator[EventStore]:
+    """The store (see :class:`~ingest.store.EventStore` for ``memory_limit`` and ``threads``),
+    or exit 1 with a readable message if another process holds it."""
     import duckdb
 
     from ingest.store import EventStore
 
     try:
-        store = EventStore(settings.db)
+        store = EventStore(settings.db, memory_limit=memory_limit, threads=threads)
     except duckdb.IOException as exc:
         typer.echo(_busy(settings, exc), err=True)
         raise typer.Exit(1) from None
@@ -188,13 +190,13 @@ def run_engine(
 ) -> None:
     """The engine: ingest continuously, recompute the metrics when events arrive (and every
     cycle), deliver the notifications the rules cause, publish the dashboard's read model."""
-    from ingest.consumer import Ingestor, StoreWriteFailed
+    from ingest.consumer import Ingestor
     from ingest.deadletter import DeadLetterPublisher
     from vendorwatch.cli import (
         configure_logging,
         settings_or_exit,
         stop_on_signals,
-        store_failure_lines,
+        store_failures_explained,
         utc_now,
     )
     from vendorwatch.delivery import DeliveryLoop, command_types, planner_hook
@@ -208,7 +210,10 @@ def run_engine(
     def report(line: str) -> None:
         typer.echo(line, err=True)
 
-    with open_store(settings) as store:
+    with (
+        store_failures_explained(settings, capped=False, report=report),
+        open_store(settings) as store,
+    ):
         delivery = DeliveryLoop(store.connection, settings, now_getter=utc_now)
         publisher = Publisher(settings.read_model, reporting_tz=settings.metrics.reporting_tz)
 
@@ -237,11 +242,6 @@ def run_engine(
                 report=report,
                 on_stored=cycle.wake,
             ).run(drain=False, stop=stop)
-        except StoreWriteFailed as failure:
-            logging.getLogger("vendorwatch").debug("the store writer failed", exc_info=failure)
-            for line in store_failure_lines(failure, settings, capped=False):
-                report(line)
-            raise typer.Exit(1) from None
         finally:
             cycle.stop()
             cycle.join()
