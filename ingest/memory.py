@@ -26,15 +26,11 @@ import ctypes.util
 import importlib.abc
 import importlib.machinery
 import logging
-import re
 import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-import duckdb
 import pyarrow as pa
-
-from vendorwatch.settings import MEMORY_SIZE
 
 log = logging.getLogger(__name__)
 
@@ -89,54 +85,3 @@ def _pin_mmap_threshold() -> None:
     mallopt.restype = ctypes.c_int
     if mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES) != 1:
         log.debug("mallopt(M_MMAP_THRESHOLD) refused; glibc keeps its dynamic threshold")
-
-
-_UNITS = {"KB": 10**3, "MB": 10**6, "GB": 10**9, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30}
-_SIZE = re.compile(MEMORY_SIZE)
-INDEX_GROWTH = 0.25
-"""Headroom over the event-id index's current size, for the ids the next transaction adds."""
-
-
-def size_in_bytes(size: str) -> int:
-    """``"64MiB"``, ``"1.5 GB"``, ... (the ``ingest_memory_limit`` syntax) in bytes."""
-    match = _SIZE.match(size)
-    if match is None:
-        raise ValueError(f"not a memory size: {size!r} (e.g. 64MiB, 1.5GB)")
-    return int(float(match.group(1)) * _UNITS[match.group(2)])
-
-
-class WorkingMemoryLimit:
-    """Keeps a DuckDB connection's memory limit at a *working* budget plus the event-id index.
-
-    The ``event_ids`` primary key (DuckDB's ART) must stay in memory while ids are claimed,
-    and it grows with the store (~40 bytes an id), so a fixed cap that fits a fresh store
-    fails with an out-of-memory error once the store is large enough. :meth:`fit` raises
-    the limit to ``working + index * (1 + INDEX_GROWTH)`` whenever that exceeds it; at
-    opening, before DuckDB has loaded the index, its size is estimated from the stored ids.
-    """
-
-    def __init__(self, connection: duckdb.DuckDBPyConnection, working: str) -> None:
-        self.connection = connection
-        self.working_bytes = size_in_bytes(working)
-        self.limit_bytes = self.working_bytes
-        self._set(self.working_bytes + self._estimated_index_bytes())
-
-    def fit(self) -> None:
-        """Raise the limit if the index, as DuckDB now holds it, needs more room."""
-        rows = self.connection.execute(
-            "SELECT memory_usage_bytes FROM duckdb_memory() WHERE tag = 'ART_INDEX'"
-        ).fetchall()
-        self._set(self.working_bytes + (int(rows[0][0]) if rows else 0))
-
-    def _estimated_index_bytes(self) -> int:
-        ids, length = self.connection.execute(
-            "SELECT count(*), coalesce(avg(strlen(event_id)), 0) FROM event_ids"
-        ).fetchall()[0]
-        return int(ids * (float(length) + 24))
-
-    def _set(self, needed_bytes: int) -> None:
-        wanted = needed_bytes + int((needed_bytes - self.working_bytes) * INDEX_GROWTH)
-        if wanted > self.limit_bytes:
-            self.connection.execute("SET memory_limit = ?", [f"{wanted // 1024}KiB"])
-            self.limit_bytes = wanted
-            log.debug("DuckDB memory limit now %d MiB", wanted >> 20)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from ingest.schema import TABLE_BY_TYPE, content_columns, table_columns
+from ingest.schema import STORED_IDS_VIEW, TABLE_BY_TYPE, content_columns, table_columns
 
 
 def staged_table(event_type: str) -> str:
@@ -55,11 +55,15 @@ def _batch_ids() -> str:
 _REPEATS = f"""
 WITH ids AS ({_batch_ids()}),
 firsts AS (SELECT event_id, arg_min(type, ord) AS first_type, min(ord) AS first_ord
-           FROM ids GROUP BY event_id)
-SELECT i.ord, i.type, i.event_id, f.first_ord, f.first_type, e.type AS stored_type
-FROM ids i JOIN firsts f USING (event_id) LEFT JOIN event_ids e USING (event_id)
-WHERE e.event_id IS NOT NULL OR i.ord <> f.first_ord
+           FROM ids GROUP BY event_id),
+stored AS (SELECT event_id, type FROM {STORED_IDS_VIEW}
+           WHERE event_id IN (SELECT event_id FROM ids))
+SELECT i.ord, i.type, i.event_id, f.first_ord, f.first_type, s.type AS stored_type
+FROM ids i JOIN firsts f USING (event_id) LEFT JOIN stored s USING (event_id)
+WHERE s.event_id IS NOT NULL OR i.ord <> f.first_ord
 """
+"""The batch's repeats. The stored ids are scanned, never hashed: ``IN`` builds its table from
+the batch's ids, so the memory this needs does not grow with the store."""
 
 
 def _equal_content(event_type: str) -> str:

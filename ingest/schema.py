@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import duckdb
 import pyarrow as pa
 
 MONEY_SQL = "DECIMAL(18,4)"
@@ -147,16 +148,21 @@ def _ddl_for(event_type: str) -> str:
     return f"CREATE TABLE IF NOT EXISTS {TABLE_BY_TYPE[event_type]} (\n    {columns}\n)"
 
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""Version 2: ``event_ids`` is a view over the event tables (it was a table with a primary key,
+which made checking ids the dearest part of ingest; see :mod:`ingest.ids`)."""
+
+STORED_IDS_VIEW = "event_ids"
+
+_STORED_IDS = " UNION ALL ".join(
+    f"SELECT event_id, '{event_type}' AS type FROM {table}"
+    for event_type, table in TABLE_BY_TYPE.items()
+)
 
 DDL: tuple[str, ...] = (
-    "CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
     *(_ddl_for(t) for t in TABLE_BY_TYPE),
-    # Every stored event id, whatever its type: the store's guarantee that an id is stored once.
-    """CREATE TABLE IF NOT EXISTS event_ids (
-    event_id VARCHAR PRIMARY KEY,
-    type VARCHAR NOT NULL
-)""",
+    # Every stored event id once, whatever its type.
+    f"CREATE VIEW IF NOT EXISTS {STORED_IDS_VIEW} AS {_STORED_IDS}",
     """CREATE TABLE IF NOT EXISTS dead_letters (
     topic VARCHAR NOT NULL,
     "partition" INTEGER NOT NULL,
@@ -174,3 +180,36 @@ DDL: tuple[str, ...] = (
     PRIMARY KEY (topic, "partition")
 )""",
 )
+
+
+class StoreSchemaTooNew(RuntimeError):
+    """The store was written by a newer vendorwatch, whose schema this build does not know."""
+
+
+def create_or_migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the store's tables, or bring an older store's schema to :data:`SCHEMA_VERSION`,
+    in one transaction. Raises :class:`StoreSchemaTooNew` for a store of a newer schema."""
+    con.begin()
+    try:
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS store_meta "
+            "(key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)"
+        )
+        found = con.execute("SELECT value FROM store_meta WHERE key = 'schema_version'").fetchall()
+        version = int(found[0][0]) if found else SCHEMA_VERSION
+        if version > SCHEMA_VERSION:
+            raise StoreSchemaTooNew(
+                f"the store has schema version {version}, newer than this build's "
+                f"{SCHEMA_VERSION}: open it with the vendorwatch version that wrote it"
+            )
+        if version < 2:  # the ids are held in memory now (ingest.ids); the view replaces them
+            con.execute("DROP TABLE IF EXISTS event_ids")
+        for statement in DDL:
+            con.execute(statement)
+        con.execute(
+            "INSERT OR REPLACE INTO store_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+        )
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise

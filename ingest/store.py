@@ -14,9 +14,9 @@ Python memory at once, its events wait in connection-local temporary tables):
 * An event whose ``event_id`` is already stored (or earlier in the same batch) with equal
   content (the contract's fields, see :func:`ingest.schema.content_columns`) is a duplicate and
   is not stored again; with different content it becomes a dead letter (a conflict), see
-  :mod:`ingest.repeats`. Repeats are rare, so a batch first claims its ids in ``event_ids``
-  optimistically (the primary key finds any repeat as it inserts); only a batch with a repeat
-  is rolled back and applied again with :func:`ingest.repeats.find_repeats`.
+  :mod:`ingest.repeats`. Repeats are rare, so a batch's ids are first checked against the
+  hashes of every stored id, held in memory (:mod:`ingest.ids`); only a batch where one may be
+  a repeat is applied with :func:`ingest.repeats.find_repeats`, which compares the ids.
 * Events, dead letters and the new offsets commit together or not at all. ``before_commit``
   runs inside the transaction with every dead letter of the batch (e.g. to publish them to the
   dead-letter topic); if it raises, nothing is committed.
@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -41,10 +42,16 @@ from ingest.batch import RecordChecks, classify
 from ingest.chunks import records_at, records_table
 from ingest.contract import EventBase
 from ingest.fastpath import surely_valid_response_times
-from ingest.memory import WorkingMemoryLimit
+from ingest.ids import Hashes, StoredIdHashes, has_repeats
 from ingest.records import AcceptedEvent, ConsumedRecord, DeadLetter, Record
 from ingest.repeats import Repeats, find_repeats, staged_table, staging_ddl
-from ingest.schema import DDL, SCHEMA_VERSION, TABLE_BY_TYPE, Column, table_columns
+from ingest.schema import (
+    STORED_IDS_VIEW,
+    TABLE_BY_TYPE,
+    Column,
+    create_or_migrate,
+    table_columns,
+)
 
 PartitionKey = tuple[str, int]
 
@@ -124,9 +131,9 @@ class EventStore:
         self, path: Path | str, *, memory_limit: str | None = None, threads: int | None = None
     ) -> None:
         """Open (or create) the store. ``memory_limit`` caps DuckDB's working memory (e.g.
-        ``"64MiB"``; beyond it DuckDB evicts cached blocks and spills to ``<file>.tmp``) on
-        top of what the event-id index needs (:class:`ingest.memory.WorkingMemoryLimit`);
-        None leaves DuckDB's default, 80% of RAM. ``threads`` is DuckDB's thread count
+        ``"64MiB"``; beyond it DuckDB evicts cached blocks and spills to ``<file>.tmp``;
+        the stored ids' hashes, 8 bytes an id, are held outside it); None leaves DuckDB's
+        default, 80% of RAM. ``threads`` is DuckDB's thread count
         (None: its default, one per CPU)."""
         self.path = Path(path)
         if str(path) != ":memory:":
@@ -137,17 +144,17 @@ class EventStore:
         if threads is not None:
             config["threads"] = threads
         self.connection = duckdb.connect(str(path), config=config)
-        for statement in DDL:
-            self.connection.execute(statement)
-        self.connection.execute(
-            "INSERT OR IGNORE INTO store_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
-        )
+        try:
+            create_or_migrate(self.connection)
+        except BaseException:
+            self.connection.close()
+            raise
         for statement in map(staging_ddl, TABLE_BY_TYPE):
             self.connection.execute(statement)
         self._next_offsets: dict[PartitionKey, int] = {}
         self._staging = _Staging()
         self._load_next_offsets()
-        self._memory = WorkingMemoryLimit(self.connection, memory_limit) if memory_limit else None
+        self._ids = StoredIdHashes(self._hashes(f"SELECT event_id FROM {STORED_IDS_VIEW}"))
 
     def close(self) -> None:
         self.connection.close()
@@ -251,8 +258,6 @@ class EventStore:
                 self._discard_staged()
                 raise
             self._load_next_offsets()
-            if self._memory is not None:
-                self._memory.fit()
         self._staging = _Staging()
         return outcome
 
@@ -274,13 +279,14 @@ class EventStore:
         con = self.connection
         con.begin()
         try:
-            self._apply(received_at, outcome, assume_new=assume_new)
+            new_ids = self._apply(received_at, outcome, assume_new=assume_new)
             if before_commit is not None:
                 before_commit(outcome.dead_letters)
             con.commit()
         except BaseException:
             con.rollback()
             raise
+        self._ids.add(new_ids)
 
     def _stage_records(
         self, numbered: pa.Table, base: int, checks: RecordChecks, received_at: datetime
@@ -322,18 +328,21 @@ class EventStore:
             staging.counts[event_type] += len(items)
         staging.rejected += rejected
 
-    def _apply(self, received_at: datetime, outcome: BatchOutcome, *, assume_new: bool) -> None:
-        """Store the staged events in the open transaction. With ``assume_new`` their ids are
-        claimed first and :class:`_RepeatedEventIds` is raised (leaving the transaction to be
-        rolled back, the staged events still staged) if any of them is a repeat."""
+    def _apply(self, received_at: datetime, outcome: BatchOutcome, *, assume_new: bool) -> Hashes:
+        """Store the staged events in the open transaction; returns the hashes of the ids it
+        stores. With ``assume_new``, :class:`_RepeatedEventIds` is raised first (before
+        anything is written, the staged events still staged) if any id may be a repeat."""
         con = self.connection
         staging = self._staging
         staged_types = [event_type for event_type in TABLE_BY_TYPE if staging.counts[event_type]]
         if assume_new:
-            self._claim_event_ids(staged_types)
             repeats = Repeats()
+            new_ids = self._staged_id_hashes(staged_types, skip=[])
+            if has_repeats(new_ids) or self._ids.any_stored(new_ids):
+                raise _RepeatedEventIds
         else:
             repeats = find_repeats(con)
+            new_ids = self._staged_id_hashes(staged_types, skip=repeats.ords())
         outcome.duplicates = len(repeats.duplicates)
         outcome.dead_letters = staging.rejected + [
             DeadLetter(
@@ -351,11 +360,6 @@ class EventStore:
             inserted = self._run(f"INSERT INTO {table} SELECT {names} FROM {staged} {where}", skip)
             if inserted[0][0]:
                 outcome.stored[event_type] += int(inserted[0][0])
-                if not assume_new:
-                    self._run(
-                        f"INSERT INTO event_ids SELECT event_id, $type FROM {staged} {where}",
-                        {"type": event_type, **skip},
-                    )
             self._run(f"DELETE FROM {staged}")
         self._insert_dead_letters(outcome.dead_letters, received_at)
         positions = sorted(staging.next_offsets.items())
@@ -372,6 +376,7 @@ class EventStore:
                 "at": received_at,
             },
         )
+        return new_ids
 
     def _staged_records(self, conflicts: dict[int, str]) -> list[tuple[Record, str]]:
         """The staged records of the ``conflicts`` (ord -> event_id), in ``ord`` order, rebuilt
@@ -394,17 +399,21 @@ class EventStore:
             for ord_, topic, partition, offset, raw in rows
         ]
 
-    def _claim_event_ids(self, event_types: list[str]) -> None:
-        """Insert every staged id into ``event_ids``; raises :class:`_RepeatedEventIds` when
-        one is already stored or staged twice (the primary key refuses it)."""
-        try:
-            for event_type in event_types:
-                self._run(
-                    f"INSERT INTO event_ids SELECT event_id, $type FROM {staged_table(event_type)}",
-                    {"type": event_type},
-                )
-        except duckdb.ConstraintException as exc:
-            raise _RepeatedEventIds from exc
+    def _staged_id_hashes(self, event_types: list[str], *, skip: list[int]) -> Hashes:
+        """The id hashes of the staged events of ``event_types``, but those at ``skip``."""
+        if not event_types:
+            return np.empty(0, dtype=np.uint64)
+        where = "WHERE NOT list_contains($skip, ord)" if skip else ""
+        union = " UNION ALL ".join(
+            f"SELECT event_id FROM {staged_table(t)} {where}" for t in event_types
+        )
+        return self._hashes(union, {"skip": skip} if skip else None)
+
+    def _hashes(self, ids_query: str, params: object = None) -> Hashes:
+        """The :mod:`ingest.ids` hashes of the ids ``ids_query`` selects (column ``event_id``)."""
+        found = self.connection.execute(f"SELECT hash(event_id) AS h FROM ({ids_query})", params)
+        hashes: Hashes = found.fetchnumpy()["h"]
+        return hashes
 
     def _run(self, sql: str, params: object = None) -> list[tuple[Any, ...]]:
         """Execute and fetch everything: a DuckDB 2 result owns the connection until drained."""

@@ -8,6 +8,8 @@ import duckdb
 import pytest
 
 from ingest.consumer import StoreWriteFailed
+from ingest.schema import SCHEMA_VERSION
+from ingest.store import EventStore
 from tests.conftest import run_vendorwatch
 from vendorwatch.cli import store_failure_lines
 from vendorwatch.settings import Settings
@@ -100,3 +102,23 @@ def test_vendorwatch_ingest_with_too_little_memory_to_open_exits_1_readably(
     assert lines[0].startswith("vendorwatch: opening the store failed: OutOfMemoryException: ")
     assert "ingest_memory_limit (1MiB) allows: raise VENDORWATCH_INGEST_MEMORY_LIMIT" in lines[1]
     assert lines[2].startswith("Nothing is lost: ")
+
+
+def test_vendorwatch_ingest_refuses_a_store_of_a_newer_schema_readably(tmp_path: Path) -> None:
+    path = tmp_path / "v.duckdb"
+    EventStore(path).close()
+    con = duckdb.connect(str(path))
+    con.execute("UPDATE store_meta SET value = '99' WHERE key = 'schema_version'")
+    con.close()
+    result = run_vendorwatch(
+        "ingest",
+        "--drain",
+        cwd=tmp_path,
+        env={"VENDORWATCH_CONFIG": "/dev/null", "VENDORWATCH_DB": str(path)},
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"vendorwatch: {path}: the store has schema version 99, newer than this build's "
+        f"{SCHEMA_VERSION}: open it with the vendorwatch version that wrote it"
+    ]

@@ -78,12 +78,16 @@ def open_store(
     or exit 1 with a readable message if another process holds it."""
     import duckdb
 
+    from ingest.schema import StoreSchemaTooNew
     from ingest.store import EventStore
 
     try:
         store = EventStore(settings.db, memory_limit=memory_limit, threads=threads)
     except duckdb.IOException as exc:
         typer.echo(_busy(settings, exc), err=True)
+        raise typer.Exit(1) from None
+    except StoreSchemaTooNew as exc:
+        typer.echo(f"vendorwatch: {settings.db}: {exc}", err=True)
         raise typer.Exit(1) from None
     try:
         yield store
