@@ -50,8 +50,6 @@ if set(FIELDS) != set(ResponseTime.model_fields):  # pragma: no cover - a contra
     raise ImportError("ingest.fastpath.FIELDS no longer matches the ResponseTime model")
 
 _STRING = r'"[^"\\\x00-\x1f]*"'
-_TEXT_1_128 = r'"[^"\\\x00-\x1f]{1,128}"'
-_TEXT_0_128 = r'"[^"\\\x00-\x1f]{0,128}"'
 _NUMBER = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
 _UNSIGNED_NUMBER = r"(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
 TIMESTAMP = (
@@ -59,21 +57,22 @@ TIMESTAMP = (
     r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,6})?"
     r"(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
 )
-VENDOR_ID = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+VENDOR_ID = r"[A-Za-z0-9][A-Za-z0-9._-]*"
 VALUE_BY_FIELD = {
     "type": '"response_time"',
-    "event_id": _TEXT_1_128,
+    "event_id": _STRING,
     "vendor_id": f'"{VENDOR_ID}"',
     "occurred_at": f'"{TIMESTAMP}"',
     "schema_version": "1",
-    "source": f"(?:{_TEXT_0_128}|null)",
-    "service": _TEXT_1_128,
+    "source": f"(?:{_STRING}|null)",
+    "service": _STRING,
     "latency_ms": _UNSIGNED_NUMBER,
     "success": "(?:true|false)",
     "request_id": f"(?:{_STRING}|null)",
 }
-"""What the fast path admits as the JSON value of each field (narrower than the contract;
-RE2 counts ``{m,n}`` in code points, as pydantic counts string lengths)."""
+"""What the fast path admits as the JSON value of each field (narrower than the contract).
+String lengths are checked by :data:`RULES` instead: bounded repeats such as ``{1,128}``
+made RE2 ~1.8x slower on the ingest benchmark's records."""
 _MEMBER = "(?:" + "|".join(f'"{k}" *: *{v}' for k, v in VALUE_BY_FIELD.items()) + ")"
 FLAT_OBJECT = f" *\\{{ *{_MEMBER} *(?:, *{_MEMBER} *)*\\}} *"
 """A flat JSON object in strict grammar whose every member is a known field with an admitted
@@ -113,8 +112,14 @@ RULES = (
     "CASE WHEN contains(text, 'null') THEN len(keys) = len(list_distinct(keys)) "
     f"ELSE len(keys) = {PRESENT} END",
     *(f"f.{name} IS NOT NULL" for name in REQUIRED),
+    # lengths in code points (DuckDB's length, pydantic's too), as the contract bounds them
+    "length(f.event_id) BETWEEN 1 AND 128",
+    "length(f.service) BETWEEN 1 AND 128",
+    "length(f.vendor_id) <= 64",
+    "f.source IS NULL OR length(f.source) <= 128",
 )
-"""Rules beyond :data:`FLAT_OBJECT`: keys are distinct, required fields are present."""
+"""Rules beyond :data:`FLAT_OBJECT`: keys are distinct, required fields are present, strings
+are within the contract's lengths."""
 
 VALUE_RULES = (
     "occurred_at IS NOT NULL AND occurred_at <= $latest",

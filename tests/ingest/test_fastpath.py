@@ -255,6 +255,10 @@ def test_the_common_shape_is_taken_and_near_misses_are_not(con: duckdb.DuckDBPyC
         {**base, "occurred_at": "2026-10-03T14:05:00.1234567Z"},
         {**base, "occurred_at": "2026-11-03T14:05:00Z"},  # beyond the skew
         {**base, "event_id": "x" * 129},
+        {**base, "event_id": ""},
+        {**base, "service": "s" * 129},
+        {**base, "vendor_id": "v" * 65},
+        {**base, "source": "a" * 129},
         {**base, "note": "unknown fields go the pydantic way"},
         {**base, "success": None},
     ]
@@ -266,3 +270,6 @@ def test_the_common_shape_is_taken_and_near_misses_are_not(con: duckdb.DuckDBPyC
     values.append(COMPACT[:-1] + b',"request_id":"r-1","request_id":null}')
     assert set(fast_path(con, values)) == {0}
     assert check(con, values) == 1
+    # lengths count code points, not bytes: the longest of each is still taken
+    longest = {**base, "event_id": "é" * 128, "service": "ß" * 128, "vendor_id": "v" * 64}
+    assert check(con, [orjson.dumps({**longest, "source": "€" * 128})]) == 1
