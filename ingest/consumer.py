@@ -195,9 +195,14 @@ class Ingestor:
         try:
             while (first := self._next_batch(room=None)) is not None:
                 handed = 0
-                for batch in self._one_transaction(first):
+                # the generator takes the only reference to ``first``: a batch is dropped
+                # as soon as it is staged, the first of a transaction too
+                transaction = self._one_transaction([first])
+                del first
+                for batch in transaction:
                     self.store.stage(concat(batch), checks, received_at=self.now_getter())
                     handed += 1
+                    del batch
                 outcome = self.store.commit_staged(
                     received_at=self.now_getter(), before_commit=publish
                 )
@@ -209,14 +214,16 @@ class Ingestor:
             self._writer_error = exc
             self._done.put((0, {}))
 
-    def _one_transaction(self, first: list[pa.Table]) -> Iterator[list[pa.Table]]:
-        """``first``, then each batch already waiting when the one before it is staged, as long
-        as they fit in ``transaction_max_records`` together (each is dropped once staged)."""
+    def _one_transaction(self, first: list[list[pa.Table]]) -> Iterator[list[pa.Table]]:
+        """The batch in ``first`` (taken out of the list), then each batch already waiting when
+        the one before it is staged, as long as they fit in ``transaction_max_records``
+        together. No reference to a batch is kept once the caller has staged it."""
         rows = 0
-        batch: list[pa.Table] | None = first
+        batch: list[pa.Table] | None = first.pop()
         while batch is not None:
-            yield batch
             rows += _rows(batch)
+            yield batch
+            batch = None
             batch = self._next_batch(room=self.settings.transaction_max_records - rows)
 
     def _next_batch(self, *, room: int | None) -> list[pa.Table] | None:

@@ -45,7 +45,7 @@ def _transactions(ingestor: Ingestor) -> list[list[int]]:
     transactions = []
     while (first := ingestor._next_batch(room=None)) is not None:
         transactions.append(
-            [b.num_rows for b in map(pa.concat_tables, ingestor._one_transaction(first))]
+            [b.num_rows for b in map(pa.concat_tables, ingestor._one_transaction([first]))]
         )
     return transactions
 
