@@ -221,7 +221,7 @@ class EventStore:
         con = self.connection
         con.register("raw_records", fresh)
         try:
-            self._stage_records(numbered, base, checks, received_at)
+            self._stage_records(numbered, fresh, base, checks, received_at)
         except BaseException:
             self._discard_staged()
             raise
@@ -289,10 +289,16 @@ class EventStore:
         self._ids.add(new_ids)
 
     def _stage_records(
-        self, numbered: pa.Table, base: int, checks: RecordChecks, received_at: datetime
+        self,
+        numbered: pa.Table,
+        fresh: pa.Table,
+        base: int,
+        checks: RecordChecks,
+        received_at: datetime,
     ) -> None:
-        """Stage the records of ``raw_records`` (the fresh rows of ``numbered``): surely valid
-        response times by DuckDB, every other record through the contract's models."""
+        """Stage the records of ``fresh`` (the rows of ``numbered`` not yet applied, registered
+        as ``raw_records``): surely valid response times by DuckDB, every other record through
+        the contract's models."""
         staging = self._staging
         query, params = surely_valid_response_times(
             topics=checks.topics_of("response_time"),
@@ -300,17 +306,23 @@ class EventStore:
             max_future_skew=checks.max_future_skew,
             max_record_bytes=checks.max_record_bytes,
         )
-        fast = self._run(f"INSERT INTO {staged_table('response_time')} {query}", params)
-        staging.counts["response_time"] += int(fast[0][0])
-        slow_ords = [
-            int(row[0])
-            for row in self._run(
-                "SELECT ord FROM raw_records WHERE ord NOT IN "
-                f"(SELECT ord FROM {staged_table('response_time')} WHERE ord >= $base) "
-                "ORDER BY ord",
-                {"base": base},
-            )
-        ]
+        fast = int(self._run(f"INSERT INTO {staged_table('response_time')} {query}", params)[0][0])
+        staging.counts["response_time"] += fast
+        on_fast_topics = pc.is_in(fresh["topic"], value_set=pa.array(params["topics"], pa.string()))
+        candidates = pc.sum(on_fast_topics.cast(pa.int64())).as_py() or 0
+        if fast == candidates:
+            # the fast path took every record of its topics (the usual case): no query needed
+            slow_ords = fresh.filter(pc.invert(on_fast_topics))["ord"].to_pylist()
+        else:
+            slow_ords = [
+                int(row[0])
+                for row in self._run(
+                    "SELECT ord FROM raw_records WHERE ord NOT IN "
+                    f"(SELECT ord FROM {staged_table('response_time')} WHERE ord >= $base) "
+                    "ORDER BY ord",
+                    {"base": base},
+                )
+            ]
         slow = records_at(numbered, [ord_ - base for ord_ in slow_ords])
         ord_of = {id(r): o for r, o in zip(slow, slow_ords, strict=True)}
         accepted, rejected = classify(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -184,6 +186,25 @@ def test_a_second_drain_stores_nothing_new(
     ).fetchone() == (300, 300)
     offsets = store.connection.execute("SELECT sum(next_offset) FROM consumer_offsets").fetchone()
     assert offsets == (300,)
+
+
+def test_a_drain_puts_the_interpreter_settings_it_changes_back(
+    settings_factory: SettingsFactory, producer: KafkaProducer
+) -> None:
+    """Ingest shortens the GIL switch interval and raises the collector's thresholds while
+    it runs; a process that goes on after it (tests, the engine) gets its own back."""
+    settings = settings_factory()
+    producer.send(settings.topics.response_times, value=dump(event("response_time", "e1")))
+    producer.flush()
+    default = sys.getswitchinterval()
+    sys.setswitchinterval(0.004)
+    try:
+        before = (sys.getswitchinterval(), gc.get_threshold(), gc.get_freeze_count())
+        store = drain(settings)
+        assert (sys.getswitchinterval(), gc.get_threshold(), gc.get_freeze_count()) == before
+    finally:
+        sys.setswitchinterval(default)
+    assert store.connection.execute("SELECT count(*) FROM response_times").fetchone() == (1,)
 
 
 class _FailingStore(EventStore):

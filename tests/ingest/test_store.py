@@ -183,6 +183,18 @@ def test_dead_letters_keep_the_raw_bytes(store: EventStore) -> None:
     )
 
 
+def test_raw_record_text_is_stored_with_zstd(store: EventStore) -> None:
+    """``raw`` is most of a store's bytes and rarely read: zstd, not DuckDB's own choice."""
+    write(store, [Record("rt", 0, i, None, response(f"e{i}", latency=i)) for i in range(2000)])
+    store.connection.execute("CHECKPOINT")
+    methods = store.connection.execute(
+        "SELECT DISTINCT compression FROM pragma_storage_info('response_times') "
+        "WHERE column_name = 'raw' AND segment_type = 'VARCHAR'"
+    ).fetchall()
+    assert methods == [("ZSTD",)]
+    assert count(store, "response_times") == 2000
+
+
 def test_the_memory_limit_reaches_duckdb(tmp_path: Path) -> None:
     capped = EventStore(tmp_path / "capped.duckdb", memory_limit="64MiB")
     limit = capped.connection.execute("SELECT current_setting('memory_limit')").fetchall()
