@@ -59,8 +59,11 @@ class ControlReader:
     engine is the only reader that applies commands)."""
 
     def __init__(self, settings: Settings, connection: duckdb.DuckDBPyConnection) -> None:
+        """``connection``: the engine's store; the reader reads the stored positions through a
+        cursor of its own (another connection to the same database), because the store's
+        connection belongs to the ingest writer's thread and its open transaction."""
         self._topic = settings.topics.control
-        self._connection = connection
+        self._connection = connection.cursor()
         self._consumer = KafkaConsumer(
             **kafka_client_options(settings),
             group_id=None,
@@ -95,6 +98,7 @@ class ControlReader:
 
     def close(self) -> None:
         self._consumer.close()
+        self._connection.close()
 
 
 class WakeableLoop(threading.Thread):
