@@ -40,20 +40,12 @@ import pyarrow.compute as pc
 
 from ingest.batch import RecordChecks, classify
 from ingest.chunks import records_at, records_table
-from ingest.contract import EventBase
 from ingest.fastpath import surely_valid_response_times
 from ingest.ids import Hashes, StoredIdHashes, has_repeats
 from ingest.records import AcceptedEvent, ConsumedRecord, DeadLetter, Record
 from ingest.repeats import Repeats, find_repeats, staged_table, staging_ddl
-from ingest.schema import (
-    STORED_IDS_VIEW,
-    TABLE_BY_TYPE,
-    Column,
-    create_or_migrate,
-    table_columns,
-)
-
-PartitionKey = tuple[str, int]
+from ingest.schema import STORED_IDS_VIEW, TABLE_BY_TYPE, create_or_migrate, table_columns
+from ingest.staging import PartitionKey, insert_dead_letters, not_yet_applied, stage_events
 
 
 @dataclass
@@ -68,44 +60,6 @@ class BatchOutcome:
     @property
     def stored_total(self) -> int:
         return sum(self.stored.values())
-
-
-def _value_at(event: EventBase, path: str) -> Any:
-    value: Any = event
-    for part in path.split("."):
-        if value is None:
-            return None
-        value = getattr(value, part)
-    return value
-
-
-def _not_yet_applied(incoming: pa.Table, next_offsets: dict[PartitionKey, int]) -> pa.Table:
-    """The rows of ``incoming`` at or after their partition's stored next offset.
-
-    Replays (after a rebalance or a crash) are rare: when every partition's first offset in
-    the batch is already at or past its stored position, the batch is returned as it is."""
-    firsts = incoming.group_by(["topic", "partition"]).aggregate([("offset", "min")])
-    stale = [
-        key
-        for key, first in zip(
-            zip(firsts["topic"].to_pylist(), firsts["partition"].to_pylist(), strict=True),
-            firsts["offset_min"].to_pylist(),
-            strict=True,
-        )
-        if first < next_offsets.get(key, 0)
-    ]
-    if not stale:
-        return incoming
-    keep = [
-        offset >= next_offsets.get((topic, partition), 0)
-        for topic, partition, offset in zip(
-            incoming["topic"].to_pylist(),
-            incoming["partition"].to_pylist(),
-            incoming["offset"].to_pylist(),
-            strict=True,
-        )
-    ]
-    return incoming.filter(pa.array(keep, pa.bool_()))
 
 
 class _RepeatedEventIds(Exception):
@@ -214,7 +168,7 @@ class EventStore:
             "ord", pa.array(range(base, base + batch.num_rows), pa.int32())
         )
         staging.rows += batch.num_rows
-        fresh = _not_yet_applied(numbered, self._next_offsets | staging.next_offsets)
+        fresh = not_yet_applied(numbered, self._next_offsets | staging.next_offsets)
         staging.skipped_replayed += batch.num_rows - fresh.num_rows
         if not fresh.num_rows:
             return
@@ -336,7 +290,8 @@ class EventStore:
         for item in accepted:
             by_type[item.event.type].append(item)
         for event_type, items in by_type.items():
-            self._stage(event_type, items, [ord_of[id(i.record)] for i in items], received_at)
+            ords = [ord_of[id(i.record)] for i in items]
+            stage_events(self.connection, event_type, items, ords, received_at)
             staging.counts[event_type] += len(items)
         staging.rejected += rejected
 
@@ -373,7 +328,7 @@ class EventStore:
             if inserted[0][0]:
                 outcome.stored[event_type] += int(inserted[0][0])
             self._run(f"DELETE FROM {staged}")
-        self._insert_dead_letters(outcome.dead_letters, received_at)
+        insert_dead_letters(con, outcome.dead_letters, received_at)
         positions = sorted(staging.next_offsets.items())
         self._run(
             "INSERT INTO consumer_offsets SELECT unnest($topics), unnest($partitions), "
@@ -430,58 +385,3 @@ class EventStore:
     def _run(self, sql: str, params: object = None) -> list[tuple[Any, ...]]:
         """Execute and fetch everything: a DuckDB 2 result owns the connection until drained."""
         return self.connection.execute(sql, params).fetchall()
-
-    def _stage(
-        self, event_type: str, items: list[AcceptedEvent], ords: list[int], received_at: datetime
-    ) -> None:
-        columns = table_columns(event_type)
-        arrays = [pa.array(ords, pa.int32())]
-        arrays += [pa.array(_column_values(c, items, received_at), c.arrow_type) for c in columns]
-        batch = pa.Table.from_arrays(arrays, names=["ord", *(c.name for c in columns)])
-        con = self.connection
-        con.register("event_batch", batch)
-        try:
-            self._run(f"INSERT INTO {staged_table(event_type)} SELECT * FROM event_batch")
-        finally:
-            con.unregister("event_batch")
-
-    def _insert_dead_letters(self, dead: list[DeadLetter], received_at: datetime) -> None:
-        if not dead:
-            return
-        batch = pa.table(
-            {
-                "topic": pa.array([d.record.topic for d in dead], pa.string()),
-                "partition": pa.array([d.record.partition for d in dead], pa.int32()),
-                "offset": pa.array([d.record.offset for d in dead], pa.int64()),
-                "reason": pa.array([d.reason for d in dead], pa.string()),
-                "raw": pa.array([d.record.value for d in dead], pa.binary()),
-                "key": pa.array([d.record.key for d in dead], pa.binary()),
-            }
-        )
-        con = self.connection
-        con.register("dead_batch", batch)
-        try:
-            self._run(
-                'INSERT INTO dead_letters SELECT topic, "partition", "offset", reason, raw, key, ? '
-                "FROM dead_batch",
-                [received_at],
-            )
-        finally:
-            con.unregister("dead_batch")
-
-
-def _column_values(column: Column, items: list[AcceptedEvent], received_at: datetime) -> list[Any]:
-    name = column.name
-    if name == "topic":
-        return [i.record.topic for i in items]
-    if name == "partition":
-        return [i.record.partition for i in items]
-    if name == "offset":
-        return [i.record.offset for i in items]
-    if name == "ingested_at":
-        return [received_at] * len(items)
-    if name == "raw":
-        return [(i.record.value or b"").decode("utf-8") for i in items]
-    if "." in column.path:
-        return [_value_at(i.event, column.path) for i in items]
-    return [getattr(i.event, name) for i in items]

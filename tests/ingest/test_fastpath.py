@@ -26,7 +26,7 @@ from ingest.contract import ContractViolation, parse_event
 from ingest.fastpath import surely_valid_response_times
 from ingest.records import AcceptedEvent, Record
 from ingest.schema import table_columns
-from ingest.store import _column_values
+from ingest.staging import column_values
 
 NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
 SKEW = timedelta(hours=24)
@@ -75,7 +75,7 @@ def pydantic_path(value: bytes, offset: int) -> dict[str, Any] | None:
     except ContractViolation:
         return None
     item = AcceptedEvent(Record(TOPIC, 0, offset, None, value), event)
-    arrays = {c.name: pa.array(_column_values(c, [item], NOW), c.arrow_type) for c in COLUMNS}
+    arrays = {c.name: pa.array(column_values(c, [item], NOW), c.arrow_type) for c in COLUMNS}
     # through Arrow and DuckDB, as the store does, so both sides have DuckDB's Python types
     return {name: array[0].as_py() for name, array in arrays.items()}
 

@@ -1,0 +1,125 @@
+"""Rows for the store's tables from a batch's Python side: events the contract's models
+accepted, dead letters, and which records a transaction has not applied yet.
+
+The bulk of every batch (surely valid response times) never comes here: DuckDB takes it
+straight from the raw records (:mod:`ingest.fastpath`). What does come here is the few records
+that needed pydantic, so plain Python lists are fine.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from ingest.contract import EventBase
+from ingest.records import AcceptedEvent, DeadLetter
+from ingest.repeats import staged_table
+from ingest.schema import Column, table_columns
+
+PartitionKey = tuple[str, int]
+
+
+def not_yet_applied(incoming: pa.Table, next_offsets: dict[PartitionKey, int]) -> pa.Table:
+    """The rows of ``incoming`` at or after their partition's stored next offset.
+
+    Replays (after a rebalance or a crash) are rare: when every partition's first offset in
+    the batch is already at or past its stored position, the batch is returned as it is."""
+    firsts = incoming.group_by(["topic", "partition"]).aggregate([("offset", "min")])
+    stale = [
+        key
+        for key, first in zip(
+            zip(firsts["topic"].to_pylist(), firsts["partition"].to_pylist(), strict=True),
+            firsts["offset_min"].to_pylist(),
+            strict=True,
+        )
+        if first < next_offsets.get(key, 0)
+    ]
+    if not stale:
+        return incoming
+    keep = [
+        offset >= next_offsets.get((topic, partition), 0)
+        for topic, partition, offset in zip(
+            incoming["topic"].to_pylist(),
+            incoming["partition"].to_pylist(),
+            incoming["offset"].to_pylist(),
+            strict=True,
+        )
+    ]
+    return incoming.filter(pa.array(keep, pa.bool_()))
+
+
+def stage_events(
+    con: duckdb.DuckDBPyConnection,
+    event_type: str,
+    items: list[AcceptedEvent],
+    ords: list[int],
+    received_at: datetime,
+) -> None:
+    """Append accepted events of ``event_type`` (at positions ``ords`` of the transaction)
+    to its :func:`~ingest.repeats.staged_table`."""
+    columns = table_columns(event_type)
+    arrays = [pa.array(ords, pa.int32())]
+    arrays += [pa.array(column_values(c, items, received_at), c.arrow_type) for c in columns]
+    batch = pa.Table.from_arrays(arrays, names=["ord", *(c.name for c in columns)])
+    con.register("event_batch", batch)
+    try:
+        con.execute(f"INSERT INTO {staged_table(event_type)} SELECT * FROM event_batch").fetchall()
+    finally:
+        con.unregister("event_batch")
+
+
+def insert_dead_letters(
+    con: duckdb.DuckDBPyConnection, dead: list[DeadLetter], received_at: datetime
+) -> None:
+    """Append ``dead`` to ``dead_letters`` with their raw bytes, key and reason."""
+    if not dead:
+        return
+    batch = pa.table(
+        {
+            "topic": pa.array([d.record.topic for d in dead], pa.string()),
+            "partition": pa.array([d.record.partition for d in dead], pa.int32()),
+            "offset": pa.array([d.record.offset for d in dead], pa.int64()),
+            "reason": pa.array([d.reason for d in dead], pa.string()),
+            "raw": pa.array([d.record.value for d in dead], pa.binary()),
+            "key": pa.array([d.record.key for d in dead], pa.binary()),
+        }
+    )
+    con.register("dead_batch", batch)
+    try:
+        con.execute(
+            'INSERT INTO dead_letters SELECT topic, "partition", "offset", reason, raw, key, ? '
+            "FROM dead_batch",
+            [received_at],
+        ).fetchall()
+    finally:
+        con.unregister("dead_batch")
+
+
+def _value_at(event: EventBase, path: str) -> Any:
+    value: Any = event
+    for part in path.split("."):
+        if value is None:
+            return None
+        value = getattr(value, part)
+    return value
+
+
+def column_values(column: Column, items: list[AcceptedEvent], received_at: datetime) -> list[Any]:
+    """The values of ``column`` for each accepted event, as its table stores them."""
+    name = column.name
+    if name == "topic":
+        return [i.record.topic for i in items]
+    if name == "partition":
+        return [i.record.partition for i in items]
+    if name == "offset":
+        return [i.record.offset for i in items]
+    if name == "ingested_at":
+        return [received_at] * len(items)
+    if name == "raw":
+        return [(i.record.value or b"").decode("utf-8") for i in items]
+    if "." in column.path:
+        return [_value_at(i.event, column.path) for i in items]
+    return [getattr(i.event, name) for i in items]
