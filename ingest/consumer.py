@@ -282,7 +282,12 @@ class Ingestor:
             while not stop.is_set():
                 self._raise_writer_error()
                 try:
-                    polled = consumer.poll(timeout_ms=100, max_records=max_records - pending_rows)
+                    # Always a whole batch's worth, though a batch may then end up to one poll
+                    # larger: kafka-python sends the next fetch only from a poll that took all
+                    # it had buffered. Asking for just what filled the batch left records
+                    # buffered and the next fetch unsent, and the poller then waited for it
+                    # (make bench: ingest ~30 % faster this way, at the same peak RSS).
+                    polled = consumer.poll(timeout_ms=100, max_records=max_records)
                 except KafkaError as exc:  # a broker blip: DuckDB holds the positions, retry
                     log.warning("poll failed, retrying in 1 s: %s", exc)
                     time.sleep(1.0)

@@ -215,7 +215,14 @@ class Settings(BaseSettings):
     max_record_bytes: int = Field(
         default=1_048_576, gt=0, description="Larger records are dead-lettered."
     )
-    batch_max_records: int = Field(default=50_000, gt=0, le=1_000_000)
+    batch_max_records: int = Field(
+        default=50_000,
+        gt=0,
+        le=1_000_000,
+        description="Polled records are handed to the store writer as a batch once they are "
+        "at least this many (a batch ends up at most one poll, itself at most this many "
+        "records, larger), or after batch_max_wait_ms.",
+    )
     batch_max_wait_ms: int = Field(default=500, ge=1, le=60_000)
     ingest_memory_limit: str = Field(
         default="64MiB",
