@@ -75,6 +75,17 @@ def dump(doc: dict[str, object]) -> bytes:
     return orjson.dumps(doc)
 
 
+def send_responses(producer: KafkaProducer, settings: Settings, count: int, prefix: str) -> None:
+    """``count`` valid response times (ids ``<prefix>0``...) to the response-time topic."""
+    for i in range(count):
+        producer.send(
+            settings.topics.response_times,
+            key=b"v",
+            value=dump(event("response_time", f"{prefix}{i}")),
+        )
+    producer.flush()
+
+
 # (topic attribute, raw value, expected reason fragment)
 BAD_RECORDS: list[tuple[str, bytes | None, str]] = [
     ("response_times", b"\xc3\x28 invalid", "record value is not UTF-8"),
@@ -174,11 +185,7 @@ def test_a_second_drain_stores_nothing_new(
     settings_factory: SettingsFactory, producer: KafkaProducer
 ) -> None:
     settings = settings_factory()
-    for i in range(300):
-        producer.send(
-            settings.topics.response_times, key=b"v", value=dump(event("response_time", f"e{i}"))
-        )
-    producer.flush()
+    send_responses(producer, settings, 300, "e")
     drain(settings).close()
     store = drain(settings)
     assert store.connection.execute(
@@ -231,11 +238,7 @@ def test_every_poll_asks_for_a_whole_batch_and_batches_end_within_one_poll(
     """kafka-python fetches ahead only after a poll that took all it had buffered: a poll
     asking for just what fills the batch stalled the next fetch (make bench: -30 %)."""
     settings = settings_factory(partitions=1, batch_max_records=300)
-    for i in range(1000):
-        producer.send(
-            settings.topics.response_times, key=b"v", value=dump(event("response_time", f"p{i}"))
-        )
-    producer.flush()
+    send_responses(producer, settings, 1000, "p")
     store = EventStore(settings.db)
     OPEN_STORES.append(store)
     staged: list[int] = []
@@ -274,11 +277,7 @@ def test_a_failing_writer_stops_ingest_with_its_error_instead_of_hanging(
 ) -> None:
     # batches of 10 records: the poller fills the queue behind the dead writer
     settings = settings_factory(partitions=1, batch_max_records=10)
-    for i in range(500):
-        producer.send(
-            settings.topics.response_times, key=b"v", value=dump(event("response_time", f"e{i}"))
-        )
-    producer.flush()
+    send_responses(producer, settings, 500, "e")
     store = _FailingStore(settings.db)
     OPEN_STORES.append(store)
     lines: list[str] = []
@@ -364,11 +363,7 @@ def test_ingest_out_of_memory_says_which_setting_to_raise_and_loses_nothing(
 ) -> None:
     # 4MiB opens the store but cannot take a batch of 5000 events
     settings = settings_factory(partitions=1, ingest_memory_limit="4MiB")
-    for i in range(5000):
-        producer.send(
-            settings.topics.response_times, key=b"v", value=dump(event("response_time", f"m{i}"))
-        )
-    producer.flush()
+    send_responses(producer, settings, 5000, "m")
 
     starved = IngestProcess.start(settings, "--drain")
     assert starved.wait(timeout=90) == 1, starved.output()
