@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -50,8 +51,33 @@ GC_THRESHOLDS = (20_000, 10, 100)
 SWITCH_INTERVAL_S = 0.0005
 """Python's GIL switch interval while ingest runs (its default is 5 ms). The poller runs
 Python almost all the time; the writer runs DuckDB without the GIL but needs it back after
-every statement, and waited up to a whole interval each time: ~20 ms a statement instead of
-~0.1 ms (make bench; see CHANGELOG)."""
+every statement, and waited up to a whole interval each time: beside a busy thread a trivial
+statement took ~20 ms at 5 ms, ~2 ms at 0.5 ms, 0.1 ms alone (see CHANGELOG)."""
+
+
+@contextmanager
+def interpreter_tuned_for_ingest() -> Iterator[None]:
+    """The collector and GIL settings ingest runs with (:data:`GC_THRESHOLDS`,
+    :data:`SWITCH_INTERVAL_S`), and the process's own back afterwards.
+
+    A poll creates ~50k short-lived objects; the default generation-0 threshold (700) would
+    run the cycle collector ~70 times per poll, and freezing what start-up made keeps those
+    runs from walking it. Much higher thresholds (200k, as before) left ~30 MB of
+    kafka-python's cyclic garbage waiting between collections (make bench). Everything is
+    undone on the way out: objects left frozen are never collected, not even at interpreter
+    exit, which duckdb's binding layer reports as leaks."""
+    gc.collect()
+    gc.freeze()
+    previous_thresholds = gc.get_threshold()
+    previous_interval = sys.getswitchinterval()
+    gc.set_threshold(*GC_THRESHOLDS)
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(previous_interval)
+        gc.set_threshold(*previous_thresholds)
+        gc.unfreeze()
 
 
 def _rows(batch: list[pa.Table]) -> int:
@@ -199,16 +225,14 @@ class Ingestor:
             max_record_bytes=settings.max_record_bytes,
         )
         try:
-            while (first := self._next_batch(room=None)) is not None:
+            while True:
                 handed = 0
-                # the generator takes the only reference to ``first``: a batch is dropped
-                # as soon as it is staged, the first of a transaction too
-                transaction = self._one_transaction([first])
-                del first
-                for batch in transaction:
+                for batch in self._one_transaction():
                     self.store.stage(concat(batch), checks, received_at=self.now_getter())
                     handed += 1
-                    del batch
+                    del batch  # staged: not to be held through the commit
+                if not handed:  # the poller has finished
+                    return
                 outcome = self.store.commit_staged(
                     received_at=self.now_getter(), before_commit=publish
                 )
@@ -220,16 +244,16 @@ class Ingestor:
             self._writer_error = exc
             self._done.put((0, {}))
 
-    def _one_transaction(self, first: list[list[pa.Table]]) -> Iterator[list[pa.Table]]:
-        """The batch in ``first`` (taken out of the list), then each batch already waiting when
-        the one before it is staged, as long as they fit in ``transaction_max_records``
-        together. No reference to a batch is kept once the caller has staged it."""
+    def _one_transaction(self) -> Iterator[list[pa.Table]]:
+        """The batches of one transaction: the next batch (waited for; none once the poller
+        has finished), then each batch already waiting when the one before it is staged, as
+        long as they fit in ``transaction_max_records`` together. A batch is let go as soon
+        as the next is asked for."""
         rows = 0
-        batch: list[pa.Table] | None = first.pop()
+        batch = self._next_batch(room=None)
         while batch is not None:
             rows += _rows(batch)
             yield batch
-            batch = None
             batch = self._next_batch(room=self.settings.transaction_max_records - rows)
 
     def _next_batch(self, *, room: int | None) -> list[pa.Table] | None:
@@ -254,19 +278,12 @@ class Ingestor:
         """Ingest until ``stop`` is set, or with ``drain`` until every partition is consumed
         to the end offset it had when draining began. Raises :class:`StoreWriteFailed` if storing
         a batch failed."""
-        stop = stop or threading.Event()
-        # A poll creates ~50k short-lived objects; the default generation-0 threshold (700)
-        # would run the cycle collector ~70 times per poll, and freezing what start-up made
-        # keeps those runs from walking it. Much higher thresholds (200k, as before) left
-        # ~30 MB of kafka-python's cyclic garbage waiting between collections (make bench).
-        # Both settings are undone on the way out: objects left frozen are never collected,
-        # not even at interpreter exit, which duckdb's binding layer reports as leaks.
-        gc.collect()
-        gc.freeze()
-        previous_thresholds = gc.get_threshold()
-        gc.set_threshold(*GC_THRESHOLDS)
-        previous_interval = sys.getswitchinterval()
-        sys.setswitchinterval(SWITCH_INTERVAL_S)
+        with interpreter_tuned_for_ingest():
+            progress = self._consume(drain=drain, stop=stop or threading.Event())
+        self._raise_writer_error()
+        return progress
+
+    def _consume(self, *, drain: bool, stop: threading.Event) -> IngestProgress:
         consumer = self._consumer = self._open_consumer()
         writer = threading.Thread(target=self._write_batches, name="ingest-writer", daemon=True)
         writer.start()
@@ -327,12 +344,8 @@ class Ingestor:
             interval = max(time.monotonic() - last_report, 1e-9)
             self._print_progress(consumer, interval, final=outcome)
             consumer.close(autocommit=False)
-            gc.set_threshold(*previous_thresholds)
-            gc.unfreeze()
-            sys.setswitchinterval(previous_interval)
             if self.dead_letter_publisher:
                 self.dead_letter_publisher.close()
-        self._raise_writer_error()
         return self.progress
 
     def _end_writer(self, writer: threading.Thread) -> None:

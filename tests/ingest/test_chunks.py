@@ -43,10 +43,8 @@ def _ingestor(tmp_path: Path, transaction_max_records: int) -> Ingestor:
 def _transactions(ingestor: Ingestor) -> list[list[int]]:
     """The batch sizes the writer stages per transaction, draining the queue."""
     transactions = []
-    while (first := ingestor._next_batch(room=None)) is not None:
-        transactions.append(
-            [b.num_rows for b in map(pa.concat_tables, ingestor._one_transaction([first]))]
-        )
+    while sizes := [b.num_rows for b in map(pa.concat_tables, ingestor._one_transaction())]:
+        transactions.append(sizes)
     return transactions
 
 
