@@ -254,15 +254,16 @@ class EventStore:
         as ``raw_records``): surely valid response times by DuckDB, every other record through
         the contract's models."""
         staging = self._staging
+        fast_topics = checks.topics_of("response_time")
         query, params = surely_valid_response_times(
-            topics=checks.topics_of("response_time"),
+            topics=fast_topics,
             received_at=received_at,
             max_future_skew=checks.max_future_skew,
             max_record_bytes=checks.max_record_bytes,
         )
         fast = int(self._run(f"INSERT INTO {staged_table('response_time')} {query}", params)[0][0])
         staging.counts["response_time"] += fast
-        on_fast_topics = pc.is_in(fresh["topic"], value_set=pa.array(params["topics"], pa.string()))
+        on_fast_topics = pc.is_in(fresh["topic"], value_set=pa.array(fast_topics, pa.string()))
         candidates = pc.sum(on_fast_topics.cast(pa.int64())).as_py() or 0
         if fast == candidates:
             # the fast path took every record of its topics (the usual case): no query needed
