@@ -34,7 +34,7 @@ from pydantic import (
     model_validator,
 )
 
-from alerting.channels._http import redact_url
+from alerting.channels.redaction import redact_url
 
 DEFAULT_ALERTS_TOPIC = "vendorwatch.alerts"
 

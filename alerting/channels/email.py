@@ -32,9 +32,9 @@ from email.utils import format_datetime, parseaddr
 from typing import Any
 
 from alerting.channels import render
-from alerting.channels._http import scrub
 from alerting.channels.base import Delivery, DeliveryError
 from alerting.channels.config import EmailChannelConfig
+from alerting.channels.redaction import scrub
 
 SUBJECT_CHARS = 200
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")

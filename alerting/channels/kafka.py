@@ -22,8 +22,8 @@ from typing import Any
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
-from alerting.channels._http import scrub
 from alerting.channels.base import Delivery, DeliveryError
+from alerting.channels.redaction import scrub
 
 DEFAULT_SEND_TIMEOUT_S = 10.0
 _SECRET_OPTIONS = ("sasl_plain_password", "ssl_password")

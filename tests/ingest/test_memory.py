@@ -90,3 +90,19 @@ print("pandas" in sys.modules, pa.default_memory_pool().backend_name)
         "refused: pandas is not used by a standalone ingest process",
         "False system",
     ]
+
+
+def test_the_command_line_and_its_settings_import_no_http_client() -> None:
+    """Every command loads the settings, which describe alert channels; the HTTP client
+    (httpx, and with it rich and pygments, ~6 MB resident) is for sending alerts only."""
+    script = """
+import sys
+import vendorwatch.cli
+from vendorwatch.settings import Settings
+Settings(alerting={"channels": {"ops": {"type": "webhook", "url": "https://h.example/x?k=v"}}})
+print(sorted(m for m in ("httpx", "rich", "pygments", "streamlit", "pandas") if m in sys.modules))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.splitlines() == ["[]"]
