@@ -14,30 +14,24 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from ingest.chunks import PartitionKey
 from ingest.contract import EventBase
 from ingest.records import AcceptedEvent, DeadLetter
 from ingest.repeats import staged_table
 from ingest.schema import Column, table_columns
 
-PartitionKey = tuple[str, int]
 
-
-def not_yet_applied(incoming: pa.Table, next_offsets: dict[PartitionKey, int]) -> pa.Table:
-    """The rows of ``incoming`` at or after their partition's stored next offset.
+def not_yet_applied(
+    incoming: pa.Table,
+    bounds: dict[PartitionKey, tuple[int, int]],
+    next_offsets: dict[PartitionKey, int],
+) -> pa.Table:
+    """The rows of ``incoming`` at or after their partition's stored next offset
+    (``bounds``: its :func:`~ingest.chunks.offset_bounds`).
 
     Replays (after a rebalance or a crash) are rare: when every partition's first offset in
     the batch is already at or past its stored position, the batch is returned as it is."""
-    firsts = incoming.group_by(["topic", "partition"]).aggregate([("offset", "min")])
-    stale = [
-        key
-        for key, first in zip(
-            zip(firsts["topic"].to_pylist(), firsts["partition"].to_pylist(), strict=True),
-            firsts["offset_min"].to_pylist(),
-            strict=True,
-        )
-        if first < next_offsets.get(key, 0)
-    ]
-    if not stale:
+    if all(first >= next_offsets.get(key, 0) for key, (first, _) in bounds.items()):
         return incoming
     keep = [
         offset >= next_offsets.get((topic, partition), 0)

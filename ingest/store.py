@@ -39,13 +39,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingest.batch import RecordChecks, classify
-from ingest.chunks import records_at, records_table
+from ingest.chunks import PartitionKey, offset_bounds, records_at, records_table
 from ingest.fastpath import surely_valid_response_times
 from ingest.ids import Hashes, StoredIdHashes, has_repeats
 from ingest.records import AcceptedEvent, ConsumedRecord, DeadLetter, Record
 from ingest.repeats import Repeats, find_repeats, staged_table, staging_ddl
 from ingest.schema import STORED_IDS_VIEW, TABLE_BY_TYPE, create_or_migrate, table_columns
-from ingest.staging import PartitionKey, insert_dead_letters, not_yet_applied, stage_events
+from ingest.staging import insert_dead_letters, not_yet_applied, stage_events
 
 
 @dataclass
@@ -168,7 +168,9 @@ class EventStore:
             "ord", pa.array(range(base, base + batch.num_rows), pa.int32())
         )
         staging.rows += batch.num_rows
-        fresh = not_yet_applied(numbered, self._next_offsets | staging.next_offsets)
+        bounds = offset_bounds(batch)
+        positions = self._next_offsets | staging.next_offsets
+        fresh = not_yet_applied(numbered, bounds, positions)
         staging.skipped_replayed += batch.num_rows - fresh.num_rows
         if not fresh.num_rows:
             return
@@ -181,14 +183,9 @@ class EventStore:
             raise
         finally:
             con.unregister("raw_records")
-        ends = fresh.group_by(["topic", "partition"]).aggregate([("offset", "max")])
-        for topic, partition, last in zip(
-            ends["topic"].to_pylist(),
-            ends["partition"].to_pylist(),
-            ends["offset_max"].to_pylist(),
-            strict=True,
-        ):
-            staging.next_offsets[(topic, partition)] = last + 1
+        for key, (_, last) in bounds.items():
+            if last >= positions.get(key, 0):  # the partition has records in ``fresh``
+                staging.next_offsets[key] = last + 1
         staging.keys.append(fresh.select(["ord", "key"]))
 
     def commit_staged(

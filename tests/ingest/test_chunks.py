@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from ingest.chunks import RECORD_SCHEMA, concat, partition_chunk, records_at, records_table
+from ingest.chunks import (
+    RECORD_SCHEMA,
+    concat,
+    offset_bounds,
+    partition_chunk,
+    records_at,
+    records_table,
+)
 from ingest.consumer import Ingestor
 from ingest.records import Record
 from ingest.store import EventStore
@@ -28,6 +35,21 @@ def test_chunks_keep_every_field_and_come_back_as_records() -> None:
     assert records_at(merged, [2, 0]) == [Record("inv", 0, 5, None, b"x"), polled[0]]
     assert records_at(merged, []) == []
     assert concat([]).num_rows == 0
+
+
+def test_offset_bounds_are_per_partition_whatever_the_order_of_the_rows() -> None:
+    records = [
+        Record("rt", 1, 40, None, b"a"),
+        Record("inv", 1, 7, None, b"b"),
+        Record("rt", 0, 12, None, b"c"),
+        Record("rt", 1, 38, None, b"d"),
+        Record("rt", 1, 41, None, b"e"),
+        Record("inv", 1, 3, None, b"f"),
+        Record("rt", 0, 12, None, b"g"),
+    ]
+    chunked = concat([records_table(records[:3]), records_table(records[3:])])
+    assert offset_bounds(chunked) == {("rt", 1): (38, 41), ("inv", 1): (3, 7), ("rt", 0): (12, 12)}
+    assert offset_bounds(concat([])) == {}
 
 
 def _ingestor(tmp_path: Path, transaction_max_records: int) -> Ingestor:

@@ -106,3 +106,26 @@ print(sorted(m for m in ("httpx", "rich", "pygments", "streamlit", "pandas") if 
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.splitlines() == ["[]"]
+
+
+def test_staging_a_batch_loads_no_pyarrow_engine_or_filesystem_layer() -> None:
+    """pyarrow's Acero (Table.group_by) drags in its dataset and filesystem layers."""
+    script = """
+import sys
+from datetime import UTC, datetime, timedelta
+from ingest.batch import RecordChecks
+from ingest.memory import lean_ingest_process
+from ingest.records import Record
+from ingest.store import EventStore
+lean_ingest_process()
+store = EventStore(":memory:")
+checks = RecordChecks({"rt": "response_time"}, timedelta(hours=24), 10_000)
+bad = [Record("rt", 0, 0, None, b"{}"), Record("rt", 1, 5, None, b"[]")]
+outcome = store.write_batch(bad, checks, received_at=datetime.now(UTC))
+print(len(outcome.dead_letters), sorted(store.next_offsets().items()))
+print(sorted(m for m in ("pyarrow.acero", "pyarrow.dataset", "pyarrow.fs") if m in sys.modules))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.splitlines() == ["2 [(('rt', 0), 1), (('rt', 1), 6)]", "[]"]
