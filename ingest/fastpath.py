@@ -135,10 +135,15 @@ def _build_query() -> str:
     )
     rules = "\n      AND ".join(f"({rule})" for rule in RULES)
     value_rules = "\n  AND ".join(f"({rule})" for rule in VALUE_RULES)
+    # Each record is parsed once: ``unnest([x])`` evaluates ``x`` in an UNNEST operator of
+    # its own, which the optimizer does not inline into the expressions that use ``keys``
+    # and ``f`` (inlined, from_json ran once per use: ~5x dearer). A materialized CTE did the
+    # same but held every parsed record of the batch at once; this way the query streams,
+    # ~20 % less CPU and ~15 MB less of DuckDB's memory limit for a 50k-record batch.
     return f"""
-WITH parsed AS MATERIALIZED (
+WITH parsed AS NOT MATERIALIZED (
     SELECT ord, topic, "partition", "offset", text,
-           json_keys(text) AS keys, from_json(text, '{_STRUCT}') AS f
+           unnest([json_keys(text)]) AS keys, unnest([from_json(text, '{_STRUCT}')]) AS f
     FROM (
         SELECT ord, topic, "partition", "offset", try(decode(value)) AS text
         FROM raw_records
