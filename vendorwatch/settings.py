@@ -225,7 +225,7 @@ class Settings(BaseSettings):
     )
     batch_max_wait_ms: int = Field(default=500, ge=1, le=60_000)
     ingest_memory_limit: str = Field(
-        default="64MiB",
+        default="48MiB",
         pattern=MEMORY_SIZE,
         description="DuckDB memory limit of a standalone `vendorwatch ingest` (it stages a "
         "transaction's events in temporary tables that spill to disk beyond the limit; "

@@ -10,8 +10,10 @@ from pathlib import Path
 import orjson
 
 from ingest.batch import RecordChecks
+from ingest.chunks import records_table
 from ingest.records import Record
 from ingest.store import EventStore
+from vendorwatch.settings import Settings
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 CHECKS = RecordChecks(
@@ -48,22 +50,54 @@ def limit(store: EventStore) -> str:
 def test_a_fixed_cap_holds_as_the_stored_ids_grow(tmp_path: Path) -> None:
     """With the ids in a DuckDB primary key, a fixed cap that fitted a fresh store ran out of
     memory once the index outgrew it (~1.2M ids at 64MiB). The ids' hashes live outside
-    DuckDB now: the cap stays what was asked for and keeps storing, before and after a reopen."""
-    store = EventStore(tmp_path / "s.duckdb", memory_limit="64MiB")
+    DuckDB now: the default cap stays what was asked for and keeps storing, before and after
+    a reopen."""
+    cap = Settings().ingest_memory_limit
+    store = EventStore(tmp_path / "s.duckdb", memory_limit=cap)
     for first in range(0, 240_000, 40_000):
         outcome = store.write_batch(responses(first, 40_000), CHECKS, received_at=NOW)
         assert outcome.stored["response_time"] == 40_000
-    assert limit(store) == "64.0 MiB"
+    assert limit(store) == "48.0 MiB"
     store.close()
-    reopened = EventStore(tmp_path / "s.duckdb", memory_limit="64MiB")
+    reopened = EventStore(tmp_path / "s.duckdb", memory_limit=cap)
     # the same ids again from another partition: 200,000-239,999 are repeats of stored events
     again = reopened.write_batch(responses(200_000, 50_000, partition=1), CHECKS, received_at=NOW)
     assert again.stored["response_time"] == 10_000
     assert again.duplicates == 40_000
-    assert limit(reopened) == "64.0 MiB"
+    assert limit(reopened) == "48.0 MiB"
     count = reopened.connection.execute("SELECT count(*) FROM response_times").fetchall()
     assert count == [(250_000,)]
     reopened.close()
+
+
+def test_a_transaction_several_times_the_default_cap_spills_instead_of_failing(
+    tmp_path: Path,
+) -> None:
+    """~1 KB records, five 30k batches staged into one transaction: ~150 MB of staged events
+    under the 48 MiB default, which DuckDB spills to ``<file>.tmp`` and stores."""
+    store = EventStore(tmp_path / "s.duckdb", memory_limit=Settings().ingest_memory_limit)
+    padding = {"source": "s" * 128, "request_id": "r" * 400, "service": "x" * 128}
+    for first in range(0, 150_000, 30_000):
+        batch = [
+            Record(
+                r.topic,
+                r.partition,
+                r.offset,
+                b"k" * 40,
+                orjson.dumps(orjson.loads(r.value or b"{}") | padding),
+            )
+            for r in responses(first, 30_000)
+        ]
+        store.stage(records_table(batch), CHECKS, received_at=NOW)
+    outcome = store.commit_staged(received_at=NOW)
+    assert outcome.stored["response_time"] == 150_000
+    assert not outcome.dead_letters
+    stored = store.connection.execute(
+        "SELECT count(*), count(DISTINCT event_id), min(strlen(raw)) FROM response_times"
+    ).fetchall()
+    assert stored[0][:2] == (150_000, 150_000)
+    assert stored[0][2] > 700
+    store.close()
 
 
 def test_a_lean_ingest_process_never_imports_pandas_and_still_scans_arrow() -> None:
@@ -114,9 +148,11 @@ def test_staging_a_batch_loads_no_pyarrow_engine_or_filesystem_layer() -> None:
 import sys
 from datetime import UTC, datetime, timedelta
 from ingest.batch import RecordChecks
+from ingest.chunks import records_table
 from ingest.memory import lean_ingest_process
 from ingest.records import Record
 from ingest.store import EventStore
+from vendorwatch.settings import Settings
 lean_ingest_process()
 store = EventStore(":memory:")
 checks = RecordChecks({"rt": "response_time"}, timedelta(hours=24), 10_000)
