@@ -9,6 +9,12 @@ columns). :func:`find_repeats` then sorts out, without a per-event Python loop:
   else the first event of the batch with that id. A repeat with the reference's type and equal
   content (:func:`ingest.schema.content_columns`, compared with ``IS NOT DISTINCT FROM``) is a
   *duplicate*; otherwise it is a *conflict*.
+
+:func:`find_repeats` looks at one range of ``ord`` at a time (:data:`REPEATS_CHUNK_RECORDS`),
+so the hash tables it builds stay the size of a chunk, not of a transaction: a topic replayed
+by its producer makes every event of a 250k-event transaction a repeat. The store applies the
+chunks in ``ord`` order within one transaction, each after the one before it is inserted, so
+the first event of an id in an earlier chunk is already "stored" for the later ones.
 """
 
 from __future__ import annotations
@@ -18,6 +24,11 @@ from dataclasses import dataclass, field
 import duckdb
 
 from ingest.schema import STORED_IDS_VIEW, TABLE_BY_TYPE, content_columns, table_columns
+
+REPEATS_CHUNK_RECORDS = 50_000
+"""Staged positions (``ord``) per :func:`find_repeats` call: the careful path's working memory
+in DuckDB is about a chunk's ids three times over (hash tables of the batch's ids, their
+first positions and the stored ids among them). Each chunk also scans the stored ids once."""
 
 
 def staged_table(event_type: str) -> str:
@@ -44,10 +55,22 @@ class Repeats:
     def ords(self) -> list[int]:
         return sorted(self.duplicates | set(self.conflicts))
 
+    def update(self, other: Repeats) -> None:
+        """Add the repeats of another chunk of the same transaction."""
+        self.duplicates |= other.duplicates
+        self.conflicts.update(other.conflicts)
+
+
+_IN_CHUNK = "ord >= $first AND ord < $end"
+"""The staged events of the chunk :func:`find_repeats` looks at. A plain range the scan itself
+applies: without it DuckDB built its join's hash table from every staged event of the
+transaction and filtered by ``$ords`` only afterwards (out of memory at a 48 MiB cap)."""
+
 
 def _batch_ids() -> str:
     return " UNION ALL ".join(
-        f"SELECT event_id, '{event_type}' AS type, ord FROM {staged_table(event_type)}"
+        f"SELECT event_id, '{event_type}' AS type, ord FROM {staged_table(event_type)} "
+        f"WHERE {_IN_CHUNK}"
         for event_type in TABLE_BY_TYPE
     )
 
@@ -62,8 +85,9 @@ SELECT i.ord, i.type, i.event_id, f.first_ord, f.first_type, s.type AS stored_ty
 FROM ids i JOIN firsts f USING (event_id) LEFT JOIN stored s USING (event_id)
 WHERE s.event_id IS NOT NULL OR i.ord <> f.first_ord
 """
-"""The batch's repeats. The stored ids are scanned, never hashed: ``IN`` builds its table from
-the batch's ids, so the memory this needs does not grow with the store."""
+"""The repeats among the staged events at ``$first <= ord < $end``. The stored ids are scanned,
+never hashed: ``IN`` builds its table from the chunk's ids, so the memory this needs does not
+grow with the store."""
 
 
 def _equal_content(event_type: str) -> str:
@@ -74,25 +98,27 @@ def _equal_content(event_type: str) -> str:
 
 def _same_as_stored(event_type: str) -> str:
     return (
-        f"SELECT r.ord FROM {staged_table(event_type)} r "
+        f"SELECT r.ord FROM (SELECT * FROM {staged_table(event_type)} WHERE {_IN_CHUNK}) r "
         f"JOIN {TABLE_BY_TYPE[event_type]} x USING (event_id) "
-        f"WHERE list_contains($ords, r.ord) AND {_equal_content(event_type)}"
+        f"WHERE r.ord IN (SELECT unnest($ords)) AND {_equal_content(event_type)}"
     )
 
 
 def _same_as_first(event_type: str) -> str:
-    staged = staged_table(event_type)
+    chunk = f"(SELECT * FROM {staged_table(event_type)} WHERE {_IN_CHUNK})"
     return (
         "SELECT r.ord FROM (SELECT unnest($ords) AS ord, unnest($firsts) AS first_ord) p "
-        f"JOIN {staged} r ON r.ord = p.ord JOIN {staged} x ON x.ord = p.first_ord "
+        f"JOIN {chunk} r ON r.ord = p.ord JOIN {chunk} x ON x.ord = p.first_ord "
         f"WHERE {_equal_content(event_type)}"
     )
 
 
-def find_repeats(con: duckdb.DuckDBPyConnection) -> Repeats:
-    """Classify the staged batch's repeats (see the module docstring); reads only."""
+def find_repeats(con: duckdb.DuckDBPyConnection, first: int, end: int) -> Repeats:
+    """Classify the repeats among the staged events at ``first <= ord < end`` against the
+    stored events and the chunk's own (see the module docstring); reads only."""
     repeats = Repeats()
-    rows = con.execute(_REPEATS).fetchall()
+    chunk = {"first": first, "end": end}
+    rows = con.execute(_REPEATS, chunk).fetchall()
     if not rows:
         return repeats
     vs_stored: dict[str, list[int]] = {}
@@ -110,9 +136,10 @@ def find_repeats(con: duckdb.DuckDBPyConnection) -> Repeats:
             firsts.append(first_ord)
     equal: list[int] = []
     for event_type, ords in vs_stored.items():
-        equal += [r[0] for r in con.execute(_same_as_stored(event_type), {"ords": ords}).fetchall()]
+        found = con.execute(_same_as_stored(event_type), {**chunk, "ords": ords})
+        equal += [r[0] for r in found.fetchall()]
     for event_type, (ords, firsts) in vs_first.items():
-        found = con.execute(_same_as_first(event_type), {"ords": ords, "firsts": firsts})
+        found = con.execute(_same_as_first(event_type), {**chunk, "ords": ords, "firsts": firsts})
         equal += [r[0] for r in found.fetchall()]
     for ord_ in equal:
         del repeats.conflicts[ord_]

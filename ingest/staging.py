@@ -8,6 +8,7 @@ that needed pydantic, so plain Python lists are fine.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +19,7 @@ from ingest.chunks import PartitionKey
 from ingest.contract import EventBase
 from ingest.records import AcceptedEvent, DeadLetter
 from ingest.repeats import staged_table
-from ingest.schema import Column, table_columns
+from ingest.schema import TABLE_BY_TYPE, Column, table_columns
 
 
 def not_yet_applied(
@@ -63,6 +64,53 @@ def stage_events(
         con.execute(f"INSERT INTO {staged_table(event_type)} SELECT * FROM event_batch").fetchall()
     finally:
         con.unregister("event_batch")
+
+
+def insert_staged(
+    con: duckdb.DuckDBPyConnection,
+    event_type: str,
+    *,
+    ords: tuple[int, int] | None = None,
+    skip: Sequence[int] = (),
+) -> int:
+    """Insert the staged events of ``event_type`` into its table (only those at ``first <=
+    ord < end`` when ``ords`` is given), but those at ``skip``; returns how many."""
+    names = ", ".join(f'"{c.name}"' for c in table_columns(event_type))
+    conditions: list[str] = []
+    params: dict[str, object] = {}
+    if ords is not None:
+        conditions.append("ord >= $first AND ord < $end")
+        params.update(first=ords[0], end=ords[1])
+    if skip:
+        conditions.append("ord NOT IN (SELECT unnest($skip))")
+        params["skip"] = list(skip)
+    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    inserted = con.execute(
+        f"INSERT INTO {TABLE_BY_TYPE[event_type]} "
+        f"SELECT {names} FROM {staged_table(event_type)} {where}",
+        params or None,
+    ).fetchall()
+    return int(inserted[0][0] or 0)
+
+
+def upsert_next_offsets(
+    con: duckdb.DuckDBPyConnection, next_offsets: dict[PartitionKey, int], at: datetime
+) -> None:
+    """Record each partition's next offset in ``consumer_offsets`` (never moving one back)."""
+    positions = sorted(next_offsets.items())
+    con.execute(
+        "INSERT INTO consumer_offsets SELECT unnest($topics), unnest($partitions), "
+        "unnest($next_offsets), $at "
+        'ON CONFLICT (topic, "partition") DO UPDATE SET '
+        "next_offset = greatest(consumer_offsets.next_offset, excluded.next_offset), "
+        "updated_at = excluded.updated_at",
+        {
+            "topics": [topic for (topic, _), _ in positions],
+            "partitions": [partition for (_, partition), _ in positions],
+            "next_offsets": [next_offset for _, next_offset in positions],
+            "at": at,
+        },
+    ).fetchall()
 
 
 def insert_dead_letters(

@@ -43,9 +43,21 @@ from ingest.chunks import PartitionKey, offset_bounds, records_at, records_table
 from ingest.fastpath import surely_valid_response_times
 from ingest.ids import Hashes, StoredIdHashes, has_repeats
 from ingest.records import AcceptedEvent, ConsumedRecord, DeadLetter, Record
-from ingest.repeats import Repeats, find_repeats, staged_table, staging_ddl
-from ingest.schema import STORED_IDS_VIEW, TABLE_BY_TYPE, create_or_migrate, table_columns
-from ingest.staging import insert_dead_letters, not_yet_applied, stage_events
+from ingest.repeats import (
+    REPEATS_CHUNK_RECORDS,
+    Repeats,
+    find_repeats,
+    staged_table,
+    staging_ddl,
+)
+from ingest.schema import STORED_IDS_VIEW, TABLE_BY_TYPE, create_or_migrate
+from ingest.staging import (
+    insert_dead_letters,
+    insert_staged,
+    not_yet_applied,
+    stage_events,
+    upsert_next_offsets,
+)
 
 
 @dataclass
@@ -56,6 +68,10 @@ class BatchOutcome:
     duplicates: int = 0
     skipped_replayed: int = 0
     dead_letters: list[DeadLetter] = field(default_factory=list)
+
+    def count_stored(self, event_type: str, inserted: int) -> None:
+        if inserted:  # types without a stored event stay out of ``stored``
+            self.stored[event_type] += inserted
 
     @property
     def stored_total(self) -> int:
@@ -296,17 +312,27 @@ class EventStore:
     def _apply(self, received_at: datetime, outcome: BatchOutcome, *, assume_new: bool) -> Hashes:
         """Store the staged events in the open transaction; returns the hashes of the ids it
         stores. With ``assume_new``, :class:`_RepeatedEventIds` is raised first (before
-        anything is written, the staged events still staged) if any id may be a repeat."""
+        anything is written, the staged events still staged) if any id may be a repeat.
+        Otherwise repeats are sorted out one chunk of ``ord`` at a time (see
+        :mod:`ingest.repeats`), each chunk's new events inserted before the next is looked at."""
         con = self.connection
         staging = self._staging
         staged_types = [event_type for event_type in TABLE_BY_TYPE if staging.counts[event_type]]
+        repeats = Repeats()
         if assume_new:
-            repeats = Repeats()
             new_ids = self._staged_id_hashes(staged_types, skip=[])
             if has_repeats(new_ids) or self._ids.any_stored(new_ids):
                 raise _RepeatedEventIds
+            for event_type in staged_types:
+                outcome.count_stored(event_type, insert_staged(con, event_type))
         else:
-            repeats = find_repeats(con)
+            for first in range(0, staging.rows, REPEATS_CHUNK_RECORDS):
+                end = first + REPEATS_CHUNK_RECORDS
+                chunk = find_repeats(con, first, end)
+                for event_type in staged_types:
+                    inserted = insert_staged(con, event_type, ords=(first, end), skip=chunk.ords())
+                    outcome.count_stored(event_type, inserted)
+                repeats.update(chunk)
             new_ids = self._staged_id_hashes(staged_types, skip=repeats.ords())
         outcome.duplicates = len(repeats.duplicates)
         outcome.dead_letters = staging.rejected + [
@@ -318,29 +344,9 @@ class EventStore:
             for record, event_id in self._staged_records(repeats.conflicts)
         ]
         for event_type in staged_types:
-            table, staged = TABLE_BY_TYPE[event_type], staged_table(event_type)
-            names = ", ".join(f'"{c.name}"' for c in table_columns(event_type))
-            where = "WHERE NOT list_contains($skip, ord)" if repeats else ""
-            skip = {"skip": repeats.ords()} if repeats else {}
-            inserted = self._run(f"INSERT INTO {table} SELECT {names} FROM {staged} {where}", skip)
-            if inserted[0][0]:
-                outcome.stored[event_type] += int(inserted[0][0])
-            self._run(f"DELETE FROM {staged}")
+            self._run(f"DELETE FROM {staged_table(event_type)}")
         insert_dead_letters(con, outcome.dead_letters, received_at)
-        positions = sorted(staging.next_offsets.items())
-        self._run(
-            "INSERT INTO consumer_offsets SELECT unnest($topics), unnest($partitions), "
-            "unnest($next_offsets), $at "
-            'ON CONFLICT (topic, "partition") DO UPDATE SET '
-            "next_offset = greatest(consumer_offsets.next_offset, excluded.next_offset), "
-            "updated_at = excluded.updated_at",
-            {
-                "topics": [topic for (topic, _), _ in positions],
-                "partitions": [partition for (_, partition), _ in positions],
-                "next_offsets": [next_offset for _, next_offset in positions],
-                "at": received_at,
-            },
-        )
+        upsert_next_offsets(con, staging.next_offsets, received_at)
         return new_ids
 
     def _staged_records(self, conflicts: dict[int, str]) -> list[tuple[Record, str]]:
@@ -355,7 +361,7 @@ class EventStore:
         key_of = dict(zip(picked["ord"].to_pylist(), picked["key"].to_pylist(), strict=True))
         union = " UNION ALL ".join(
             f'SELECT ord, topic, "partition", "offset", raw FROM {staged_table(t)} '
-            "WHERE list_contains($ords, ord)"
+            "WHERE ord IN (SELECT unnest($ords))"
             for t in TABLE_BY_TYPE
         )
         rows = self._run(f"SELECT * FROM ({union}) ORDER BY ord", {"ords": ords})
@@ -368,7 +374,7 @@ class EventStore:
         """The id hashes of the staged events of ``event_types``, but those at ``skip``."""
         if not event_types:
             return np.empty(0, dtype=np.uint64)
-        where = "WHERE NOT list_contains($skip, ord)" if skip else ""
+        where = "WHERE ord NOT IN (SELECT unnest($skip))" if skip else ""
         union = " UNION ALL ".join(
             f"SELECT event_id FROM {staged_table(t)} {where}" for t in event_types
         )

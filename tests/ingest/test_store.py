@@ -284,3 +284,57 @@ def test_a_failed_commit_leaves_nothing_staged(store: EventStore) -> None:
     # the records are read again from the stored offsets and applied then
     stage(store, [Record("rt", 0, 0, None, response("e0")), Record("rt", 0, 1, None, b"{")])
     assert store.commit_staged(received_at=NOW).stored_total == 1
+
+
+def test_repeats_are_found_across_the_chunks_of_one_transaction(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The careful path looks at two staged positions at a time here: a repeat whose first
+    event is in an earlier chunk is judged against it (now inserted), within a chunk against
+    the chunk's first, and against the stored event when there is one."""
+    monkeypatch.setattr("ingest.store.REPEATS_CHUNK_RECORDS", 2)
+    write(store, [Record("rt", 0, 0, None, response("stored"))])
+    stage(
+        store,
+        [
+            Record("rt", 1, 0, None, response("a")),  # chunk 0: new
+            Record("rt", 1, 1, None, response("stored")),  # chunk 0: duplicate of stored
+            Record("rt", 1, 2, None, response("a")),  # chunk 1: duplicate of ord 0
+            Record("rt", 1, 3, None, response("a", latency=5.0)),  # chunk 1: conflict
+            Record("rt", 1, 4, None, response("b")),  # chunk 2: new
+            Record("rt", 1, 5, None, response("b", latency=7.0)),  # chunk 2: conflict
+            Record("rt", 1, 6, None, response("stored", latency=1.0)),  # chunk 3: conflict
+        ],
+    )
+    outcome = store.commit_staged(received_at=NOW)
+    assert outcome.stored == {"response_time": 2}
+    assert outcome.duplicates == 2
+    assert [d.record.offset for d in outcome.dead_letters] == [3, 5, 6]
+    rows = store.connection.execute(
+        "SELECT event_id, latency_ms FROM response_times ORDER BY event_id"
+    ).fetchall()
+    assert rows == [("a", 100.0), ("b", 100.0), ("stored", 100.0)]
+    assert store.next_offsets() == {("rt", 0): 1, ("rt", 1): 7}
+
+
+def test_a_transaction_of_nothing_but_repeats_fits_the_default_cap(tmp_path: Path) -> None:
+    """A topic replayed by its producer: every event of a 150k-event transaction is an
+    identical repeat of a stored one. Under the 48 MiB default this ran out of memory while
+    the careful path looked at the whole transaction at once."""
+    from vendorwatch.settings import Settings
+
+    capped = EventStore(tmp_path / "capped.duckdb", memory_limit=Settings().ingest_memory_limit)
+    ids = [f"replayed-event-{i:012d}" for i in range(150_000)]
+    first = [Record("rt", 0, i, None, response(e)) for i, e in enumerate(ids)]
+    for start in range(0, len(first), 50_000):
+        stage(capped, first[start : start + 50_000])
+    assert capped.commit_staged(received_at=NOW).stored_total == 150_000
+    again = [Record("rt", 1, i, None, response(e)) for i, e in enumerate(ids)]
+    for start in range(0, len(again), 50_000):
+        stage(capped, again[start : start + 50_000])
+    outcome = capped.commit_staged(received_at=NOW)
+    assert outcome.stored_total == 0
+    assert outcome.duplicates == 150_000
+    assert not outcome.dead_letters
+    assert count(capped, "response_times") == 150_000
+    capped.close()
