@@ -48,17 +48,20 @@ class Repeats:
 
     duplicates: set[int] = field(default_factory=set)
     conflicts: dict[int, str] = field(default_factory=dict)  # ord -> event_id
+    types: dict[int, str] = field(default_factory=dict)  # ord -> its event type, every repeat
 
     def __bool__(self) -> bool:
         return bool(self.duplicates or self.conflicts)
 
-    def ords(self) -> list[int]:
-        return sorted(self.duplicates | set(self.conflicts))
+    def ords(self, event_type: str | None = None) -> list[int]:
+        """The repeats' positions (of ``event_type`` only, if given), in order."""
+        return sorted(o for o, t in self.types.items() if event_type in (None, t))
 
     def update(self, other: Repeats) -> None:
         """Add the repeats of another chunk of the same transaction."""
         self.duplicates |= other.duplicates
         self.conflicts.update(other.conflicts)
+        self.types.update(other.types)
 
 
 _IN_CHUNK = "ord >= $first AND ord < $end"
@@ -126,6 +129,7 @@ def find_repeats(con: duckdb.DuckDBPyConnection, first: int, end: int) -> Repeat
     for ord_, event_type, event_id, first_ord, first_type, stored_type in rows:
         reference_type = stored_type if stored_type is not None else first_type
         repeats.conflicts[ord_] = event_id  # until its content is found equal
+        repeats.types[ord_] = event_type
         if reference_type != event_type:
             continue
         if stored_type is not None:

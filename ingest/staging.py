@@ -1,9 +1,10 @@
-"""Rows for the store's tables from a batch's Python side: events the contract's models
-accepted, dead letters, and which records a transaction has not applied yet.
+"""The store's staging, row by row: which records a transaction has not applied yet, events
+the contract's models accepted and dead letters as rows, and the statements that move staged
+events (:func:`staged_rows`) into the event tables and record the new offsets.
 
-The bulk of every batch (surely valid response times) never comes here: DuckDB takes it
-straight from the raw records (:mod:`ingest.fastpath`). What does come here is the few records
-that needed pydantic, so plain Python lists are fine.
+The bulk of every batch (surely valid response times) never passes through Python here: DuckDB
+takes it straight from the raw records (:mod:`ingest.fastpath`). The Python lists built here
+hold only the few records that needed pydantic.
 """
 
 from __future__ import annotations
@@ -66,6 +67,25 @@ def stage_events(
         con.unregister("event_batch")
 
 
+def staged_rows(
+    event_type: str, *, ords: tuple[int, int] | None = None, skip: Sequence[int] = ()
+) -> tuple[str, dict[str, object]]:
+    """``FROM`` text and parameters for the staged events of ``event_type``: those at
+    ``first <= ord < end`` when ``ords`` is given, but those at ``skip``. Parameter names
+    are the type's own, so several types' texts can share one statement."""
+    table = TABLE_BY_TYPE[event_type]
+    conditions: list[str] = []
+    params: dict[str, object] = {}
+    if ords is not None:
+        conditions.append(f"ord >= $first_{table} AND ord < $end_{table}")
+        params.update({f"first_{table}": ords[0], f"end_{table}": ords[1]})
+    if skip:
+        conditions.append(f"ord NOT IN (SELECT unnest($skip_{table}))")
+        params[f"skip_{table}"] = list(skip)
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    return f"{staged_table(event_type)}{where}", params
+
+
 def insert_staged(
     con: duckdb.DuckDBPyConnection,
     event_type: str,
@@ -73,22 +93,11 @@ def insert_staged(
     ords: tuple[int, int] | None = None,
     skip: Sequence[int] = (),
 ) -> int:
-    """Insert the staged events of ``event_type`` into its table (only those at ``first <=
-    ord < end`` when ``ords`` is given), but those at ``skip``; returns how many."""
+    """Insert the :func:`staged_rows` of ``event_type`` into its table; returns how many."""
     names = ", ".join(f'"{c.name}"' for c in table_columns(event_type))
-    conditions: list[str] = []
-    params: dict[str, object] = {}
-    if ords is not None:
-        conditions.append("ord >= $first AND ord < $end")
-        params.update(first=ords[0], end=ords[1])
-    if skip:
-        conditions.append("ord NOT IN (SELECT unnest($skip))")
-        params["skip"] = list(skip)
-    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    rows, params = staged_rows(event_type, ords=ords, skip=skip)
     inserted = con.execute(
-        f"INSERT INTO {TABLE_BY_TYPE[event_type]} "
-        f"SELECT {names} FROM {staged_table(event_type)} {where}",
-        params or None,
+        f"INSERT INTO {TABLE_BY_TYPE[event_type]} SELECT {names} FROM {rows}", params or None
     ).fetchall()
     return int(inserted[0][0] or 0)
 

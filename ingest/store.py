@@ -56,6 +56,7 @@ from ingest.staging import (
     insert_staged,
     not_yet_applied,
     stage_events,
+    staged_rows,
     upsert_next_offsets,
 )
 
@@ -320,20 +321,23 @@ class EventStore:
         staged_types = [event_type for event_type in TABLE_BY_TYPE if staging.counts[event_type]]
         repeats = Repeats()
         if assume_new:
-            new_ids = self._staged_id_hashes(staged_types, skip=[])
+            new_ids = self._staged_id_hashes(staged_types)
             if has_repeats(new_ids) or self._ids.any_stored(new_ids):
                 raise _RepeatedEventIds
             for event_type in staged_types:
                 outcome.count_stored(event_type, insert_staged(con, event_type))
         else:
+            new_by_chunk = []
             for first in range(0, staging.rows, REPEATS_CHUNK_RECORDS):
-                end = first + REPEATS_CHUNK_RECORDS
-                chunk = find_repeats(con, first, end)
+                ords = (first, first + REPEATS_CHUNK_RECORDS)
+                chunk = find_repeats(con, *ords)
                 for event_type in staged_types:
-                    inserted = insert_staged(con, event_type, ords=(first, end), skip=chunk.ords())
+                    skip = chunk.ords(event_type)
+                    inserted = insert_staged(con, event_type, ords=ords, skip=skip)
                     outcome.count_stored(event_type, inserted)
+                new_by_chunk.append(self._staged_id_hashes(staged_types, ords=ords, skip=chunk))
                 repeats.update(chunk)
-            new_ids = self._staged_id_hashes(staged_types, skip=repeats.ords())
+            new_ids = np.concatenate(new_by_chunk)
         outcome.duplicates = len(repeats.duplicates)
         outcome.dead_letters = staging.rejected + [
             DeadLetter(
@@ -370,15 +374,25 @@ class EventStore:
             for ord_, topic, partition, offset, raw in rows
         ]
 
-    def _staged_id_hashes(self, event_types: list[str], *, skip: list[int]) -> Hashes:
-        """The id hashes of the staged events of ``event_types``, but those at ``skip``."""
+    def _staged_id_hashes(
+        self,
+        event_types: list[str],
+        *,
+        ords: tuple[int, int] | None = None,
+        skip: Repeats | None = None,
+    ) -> Hashes:
+        """The id hashes of the :func:`~ingest.staging.staged_rows` of ``event_types`` (at
+        ``ords``, if given), but ``skip``'s repeats."""
         if not event_types:
             return np.empty(0, dtype=np.uint64)
-        where = "WHERE ord NOT IN (SELECT unnest($skip))" if skip else ""
-        union = " UNION ALL ".join(
-            f"SELECT event_id FROM {staged_table(t)} {where}" for t in event_types
-        )
-        return self._hashes(union, {"skip": skip} if skip else None)
+        parts, params = [], {}
+        for event_type in event_types:
+            rows, more = staged_rows(
+                event_type, ords=ords, skip=skip.ords(event_type) if skip else ()
+            )
+            parts.append(f"SELECT event_id FROM {rows}")
+            params.update(more)
+        return self._hashes(" UNION ALL ".join(parts), params or None)
 
     def _hashes(self, ids_query: str, params: object = None) -> Hashes:
         """The :mod:`ingest.ids` hashes of the ids ``ids_query`` selects (column ``event_id``)."""

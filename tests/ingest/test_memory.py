@@ -89,6 +89,10 @@ def test_a_transaction_several_times_the_default_cap_spills_instead_of_failing(
             for r in responses(first, 30_000)
         ]
         store.stage(records_table(batch), CHECKS, received_at=NOW)
+    spilled = store.connection.execute(
+        "SELECT sum(temporary_storage_bytes) FROM duckdb_memory()"
+    ).fetchall()[0][0]
+    assert spilled > 50 * 1024 * 1024  # what did not fit under the cap went to <file>.tmp
     outcome = store.commit_staged(received_at=NOW)
     assert outcome.stored["response_time"] == 150_000
     assert not outcome.dead_letters

@@ -13,6 +13,7 @@ from ingest.batch import RecordChecks
 from ingest.chunks import records_table
 from ingest.records import DeadLetter, Record
 from ingest.store import BatchOutcome, EventStore
+from vendorwatch.settings import Settings
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 TOPICS = {"rt": "response_time", "inv": "cost_invoice"}
@@ -321,8 +322,6 @@ def test_a_transaction_of_nothing_but_repeats_fits_the_default_cap(tmp_path: Pat
     """A topic replayed by its producer: every event of a 150k-event transaction is an
     identical repeat of a stored one. Under the 48 MiB default this ran out of memory while
     the careful path looked at the whole transaction at once."""
-    from vendorwatch.settings import Settings
-
     capped = EventStore(tmp_path / "capped.duckdb", memory_limit=Settings().ingest_memory_limit)
     ids = [f"replayed-event-{i:012d}" for i in range(150_000)]
     first = [Record("rt", 0, i, None, response(e)) for i, e in enumerate(ids)]
