@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from bench import alert_bench, dashboard_bench, ingest_bench, metrics_bench
-from vendorwatch.broker import LocalBroker
+from tests.broker import LocalBroker
 
 BENCHMARKS = ("ingest", "metrics", "alerts", "dashboard")
 

@@ -34,7 +34,7 @@ from kafka import KafkaProducer
 
 from alerting.channels.webhook import SIGNATURE_HEADER, verify
 from ingest.topics import ensure_topics
-from vendorwatch.broker import LocalBroker
+from tests.broker import LocalBroker
 from vendorwatch.settings import (
     MetricsSettings,
     Settings,

@@ -85,13 +85,13 @@ from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
-import dashboard
+import vendorwatch
 from alerting.planner import ensure_tables
 from ingest.store import EventStore
 from metrics import control, policy_history, rules, scores
 from metrics.policy import default_policy
 from metrics.tables import DDL as METRICS_DDL
-from vendorwatch.readmodel import publish
+from readmodel.publish import publish
 from vendorwatch.settings import (
     DashboardSettings,
     ReadModelSettings,
@@ -102,7 +102,7 @@ from vendorwatch.settings import (
 TARGET_MS = 500.0
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 BASELINE_VENDORS = 10
-APP = Path(dashboard.__file__).resolve().parent / "app.py"
+APP = Path(vendorwatch.__file__).resolve().parent / "dashboard_app.py"
 TIMEOUT_S = 120.0
 
 _U = "(hash({key}) % 1000003) / 1000003.0"  # a uniform [0, 1) draw, deterministic per key

@@ -22,7 +22,7 @@ from kafka import KafkaConsumer
 from ingest.consumer import consumer_options
 from ingest.simulator import PRESET_NAMES, build_vendors, generate_events, produce
 from ingest.topics import ensure_topics
-from vendorwatch.broker import LocalBroker
+from tests.broker import LocalBroker
 from vendorwatch.settings import Settings, Topics, kafka_client_options, settings_environment
 
 RATIO_TARGET = 0.7

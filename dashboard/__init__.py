@@ -1,1 +1,2 @@
-"""The Streamlit dashboard over the read-model snapshot (issue 5; not built yet)."""
+"""The Streamlit dashboard: pages over the published read-model snapshot (never the engine's
+own store); its only writes are control commands on the control topic."""

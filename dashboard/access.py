@@ -1,4 +1,4 @@
-"""Who is looking, and what they may do (``Settings.dashboard``).
+"""Who is looking, and what they may do (``DashboardConfig.dashboard``).
 
 * ``demo`` mode: everyone is the open ``demo`` viewer with every permission; every page says so.
 * ``production`` mode: Streamlit's OIDC login (``st.login``) when an ``[auth]`` section is in
@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import streamlit as st
 
-from vendorwatch.settings import DashboardRole, Settings
+from dashboard.settings import DashboardConfig, DashboardRole
 
 Permission = Literal["read", "acknowledge", "change_rules"]
 
@@ -67,7 +67,7 @@ def _secret(section: str, key: str | None = None) -> Any:
     return value
 
 
-def _password(settings: Settings) -> str | None:
+def _password(settings: DashboardConfig) -> str | None:
     from_secrets = _secret("dashboard", "password")
     if from_secrets:
         return str(from_secrets)
@@ -75,7 +75,7 @@ def _password(settings: Settings) -> str | None:
     return configured.get_secret_value() if configured is not None else None
 
 
-def current_viewer(settings: Settings) -> Viewer | None:
+def current_viewer(settings: DashboardConfig) -> Viewer | None:
     """Who is logged in (renders nothing); None when production mode needs a login first."""
     users = settings.dashboard.users
     if settings.dashboard.mode == "demo":
@@ -92,7 +92,7 @@ def current_viewer(settings: Settings) -> Viewer | None:
     return None
 
 
-def login(settings: Settings) -> None:
+def login(settings: DashboardConfig) -> None:
     """Render the login: the OIDC button (or why it cannot work), else the password form."""
     st.title("vendorwatch")
     if _secret("auth") is not None:
@@ -101,7 +101,7 @@ def login(settings: Settings) -> None:
         _password_login(settings)
 
 
-def _oidc_login(settings: Settings) -> None:
+def _oidc_login(settings: DashboardConfig) -> None:
     if st.user.is_logged_in:  # logged in with the provider, but not a dashboard user
         email = str(st.user.get("email") or "this account")
         st.error(f"{email} is not a dashboard user: ask an admin to add it to dashboard.users.")
@@ -115,7 +115,7 @@ def _oidc_login(settings: Settings) -> None:
         st.button("Log in", on_click=st.login, type="primary")
 
 
-def _password_login(settings: Settings) -> None:
+def _password_login(settings: DashboardConfig) -> None:
     expected = _password(settings)
     if not expected:
         st.error(

@@ -1,9 +1,9 @@
-"""The Streamlit entry point: ``streamlit run dashboard/app.py`` (or ``vendorwatch dashboard``).
+"""The dashboard's navigation: :func:`main` runs the page the URL names.
 
-Settings come from ``load_settings()`` (the ``VENDORWATCH_*`` environment that
-``vendorwatch dashboard`` passes on); a bad value is shown, not raised. Pages are callables
-registered in :data:`PAGES` under ``st.navigation``; the URL paths are a contract: alert
-notifications link to ``<dashboard_url>/vendor?vendor_id=X&alert_id=Y``.
+The Streamlit script is ``vendorwatch/dashboard_app.py`` (what ``vendorwatch dashboard``
+runs): it loads the settings and gives them, with the wall clock, to :func:`main`. Pages are
+callables registered in :data:`PAGES` under ``st.navigation``; the URL paths are a contract:
+alert notifications link to ``<dashboard_url>/vendor?vendor_id=X&alert_id=Y``.
 
 To add a page (Monthly review, Backsourcing case, Data quality, Rules): write
 ``dashboard/views/<page>.py`` with ``render(ctx: PageContext) -> None`` that starts with
@@ -16,14 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
 from dashboard.access import current_viewer, login, show_viewer
 from dashboard.frame import PageContext
+from dashboard.settings import DashboardConfig
 from dashboard.views import alerts, backsourcing, data_quality, monthly, overview, rules, vendor
-from vendorwatch.settings import Settings, SettingsError, load_settings
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,9 @@ PAGES: tuple[PageSpec, ...] = (
 HOME = "overview"
 
 
-def _page(spec: PageSpec, settings: Settings) -> Callable[[], None]:
+def _page(
+    spec: PageSpec, settings: DashboardConfig, clock: Callable[[], datetime]
+) -> Callable[[], None]:
     """The page callable: the login when nobody is logged in, else the page with its banner."""
 
     def run() -> None:
@@ -63,23 +66,31 @@ def _page(spec: PageSpec, settings: Settings) -> Callable[[], None]:
             login(settings)
             return
         show_viewer(viewer)
-        spec.render(PageContext(settings, viewer))
+        spec.render(PageContext(settings, viewer, clock))
 
     run.__name__ = spec.url_path
     return run
 
 
-def main() -> None:
-    """Configure the page, load settings, and run the page the URL names."""
+def configure_page() -> None:
+    """The browser tab's title and the wide layout; first thing on every run."""
     st.set_page_config(page_title="vendorwatch", page_icon="📡", layout="wide")
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        st.error(f"vendorwatch dashboard cannot start: {exc}")
-        return
+
+
+def cannot_start(reason: str) -> None:
+    """Instead of the pages: why the dashboard cannot run (bad settings), never a traceback."""
+    st.error(f"vendorwatch dashboard cannot start: {reason}")
+
+
+def main(settings: DashboardConfig, *, clock: Callable[[], datetime]) -> None:
+    """Run the page the URL names (after :func:`configure_page`); every page reads its
+    instants from ``clock``."""
     pages = {
         spec.url_path: st.Page(
-            _page(spec, settings), title=spec.title, url_path=spec.url_path, icon=spec.icon
+            _page(spec, settings, clock),
+            title=spec.title,
+            url_path=spec.url_path,
+            icon=spec.icon,
         )
         for spec in PAGES
     }
@@ -94,6 +105,3 @@ def main() -> None:
     sections[PAGES[0].section].insert(0, root)
     logged_in = current_viewer(settings) is not None
     st.navigation(sections, position="sidebar" if logged_in else "hidden").run()
-
-
-main()

@@ -15,9 +15,9 @@ from pydantic import ValidationError
 
 from alerting.commands import Ack, Silence
 from dashboard.access import Permission, Viewer
+from dashboard.settings import DashboardConfig
 from metrics.control import Command, validation_reason
-from vendorwatch.commands.control import new_command, produce_command
-from vendorwatch.settings import Settings
+from vendorwatch.cli.control import new_command, produce_command
 
 SEND_TIMEOUT_SECONDS = 10.0
 
@@ -34,7 +34,7 @@ class CommandNotSent(Exception):
 
 
 def send(
-    settings: Settings,
+    settings: DashboardConfig,
     viewer: Viewer,
     model: type[Command],
     command: dict[str, Any],
@@ -62,7 +62,7 @@ def send(
 
 
 def acknowledge(
-    settings: Settings,
+    settings: DashboardConfig,
     viewer: Viewer,
     *,
     vendor_id: str,
@@ -84,7 +84,7 @@ def acknowledge(
 
 
 def silence(
-    settings: Settings,
+    settings: DashboardConfig,
     viewer: Viewer,
     *,
     matchers: dict[str, str],

@@ -2,8 +2,8 @@
 
 Contract:
 
-* :func:`current_snapshot` reads the snapshot ``CURRENT`` names (see :mod:`vendorwatch.readmodel`)
-  and returns what it describes; :class:`~vendorwatch.readmodel.NoSnapshot` when there is none.
+* :func:`current_snapshot` reads the snapshot ``CURRENT`` names (see :mod:`readmodel.contract`)
+  and returns what it describes; :class:`~readmodel.contract.NoSnapshot` when there is none.
   Its read-only connection is cached per snapshot path (``st.cache_resource``), so a new
   publication is picked up at the next rerun, and released (closed) once newer ones pushed it
   out of the cache;
@@ -25,7 +25,7 @@ import pandas as pd
 import streamlit as st
 
 from metrics.explain import explain_vendor
-from vendorwatch.readmodel import Snapshot, open_snapshot, read_current
+from readmodel.contract import Snapshot, open_snapshot, read_current
 
 CACHED_CONNECTIONS = 4
 """Snapshot connections kept open (the engine keeps 3 files by default)."""

@@ -22,10 +22,11 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.data import _LATEST_PROFILE, _frame, _open
+from dashboard.settings import DashboardConfig
+from ingest.connection import kafka_client_options
 from metrics.backtest import BacktestReport
 from metrics.backtest import backtest as run_backtest
 from metrics.policy import Policy
-from vendorwatch.settings import Settings, kafka_client_options
 
 KAFKA_TIMEOUT_MS = 1500
 LAG_CACHE_SECONDS = 10
@@ -129,7 +130,7 @@ class EndOffsets:
 
 @st.cache_data(ttl=LAG_CACHE_SECONDS, max_entries=16, show_spinner=False)
 def end_offsets(
-    _settings: Settings, bootstrap: str, partitions: tuple[tuple[str, int], ...]
+    _settings: DashboardConfig, bootstrap: str, partitions: tuple[tuple[str, int], ...]
 ) -> EndOffsets:
     """Ask Kafka for the end offsets of ``partitions`` (read-only: no group, no commit).
     ``bootstrap`` is the cache key (the settings, with their secrets, are not hashed)."""

@@ -8,7 +8,7 @@ parameterized, each query runs on its own cursor, money stays ``Decimal``.
   last month complete for every vendor (else the latest);
 * :func:`review` is :func:`dashboard.report.monthly_review` — the very figures
   ``vendorwatch report`` prints — and :func:`review_file` renders it with the CLI's own
-  :func:`vendorwatch.commands.report.render` (the same bytes);
+  :func:`vendorwatch.cli.report.render` (the same bytes);
 * :func:`case` is :func:`metrics.backsourcing.backsourcing_case`; :func:`monthly_trends` the
   vendor's last complete months with Theil-Sen trends; :func:`cumulative_costs` the 36-month
   cost paths vendor vs in-house with the break-even month (see its docstring for the model).

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import duckdb
 import pandas as pd
@@ -20,22 +20,17 @@ import streamlit as st
 from dashboard import data
 from dashboard.access import Viewer
 from dashboard.format import age, when
-from vendorwatch.readmodel import NoSnapshot
-from vendorwatch.settings import Settings
-
-
-def utc_now() -> datetime:
-    """The dashboard's wall clock (staleness, silence ends)."""
-    return datetime.now(UTC)
+from dashboard.settings import DashboardConfig
+from readmodel.contract import NoSnapshot
 
 
 @dataclass(frozen=True)
 class PageContext:
     """What a page needs besides the snapshot: settings, who is looking, the clock."""
 
-    settings: Settings
+    settings: DashboardConfig
     viewer: Viewer
-    clock: Callable[[], datetime] = utc_now
+    clock: Callable[[], datetime]
 
     @property
     def tz(self) -> str:

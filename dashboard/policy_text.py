@@ -22,10 +22,10 @@ from typing import Any
 
 from dashboard.access import Viewer
 from dashboard.commands import CommandNotSent, send
+from dashboard.settings import DashboardConfig
 from metrics.control import SetPolicy
 from metrics.policy import Policy, parse_policy
-from vendorwatch.commands.control import new_command
-from vendorwatch.settings import Settings
+from vendorwatch.cli.control import new_command
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -98,7 +98,7 @@ def with_thresholds(
 
 
 def propose(
-    settings: Settings, viewer: Viewer, policy_toml: str, reason: str | None
+    settings: DashboardConfig, viewer: Viewer, policy_toml: str, reason: str | None
 ) -> tuple[str, str]:
     """Send ``policy_toml`` as a ``set_policy`` command; (command id, policy version)."""
     from metrics.policy_errors import PolicyError

@@ -36,9 +36,10 @@ from kafka.structs import OffsetAndMetadata
 
 from ingest.batch import RecordChecks
 from ingest.chunks import concat, partition_chunk
+from ingest.connection import kafka_client_options
 from ingest.deadletter import DeadLetterPublisher
+from ingest.settings import IngestSettings
 from ingest.store import BatchOutcome, EventStore
-from vendorwatch.settings import Settings, kafka_client_options
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ def _rows(batch: list[pa.Table]) -> int:
     return sum(chunk.num_rows for chunk in batch)
 
 
-def consumer_options(settings: Settings) -> dict[str, Any]:
+def consumer_options(settings: IngestSettings) -> dict[str, Any]:
     """The kafka-python consumer configuration ingest uses (raw bytes, manual offsets)."""
     return {
         **kafka_client_options(settings),
@@ -164,7 +165,7 @@ class Ingestor:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: IngestSettings,
         store: EventStore,
         *,
         now_getter: NowGetter,

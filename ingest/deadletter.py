@@ -15,15 +15,20 @@ from __future__ import annotations
 
 from kafka import KafkaProducer
 
+from ingest.connection import kafka_client_options
 from ingest.records import DeadLetter
-from vendorwatch.settings import Settings, kafka_client_options
+from ingest.settings import IngestSettings
 
 
 class DeadLetterPublisher:
     """Sends dead letters to the configured dead-letter topic and waits for the broker's ack."""
 
     def __init__(
-        self, settings: Settings, *, flush_timeout_s: float = 30.0, max_value_bytes: int = 65_536
+        self,
+        settings: IngestSettings,
+        *,
+        flush_timeout_s: float = 30.0,
+        max_value_bytes: int = 65_536,
     ) -> None:
         self.settings = settings
         self.topic = settings.topics.dead_letters

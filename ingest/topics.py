@@ -1,17 +1,63 @@
-"""Creating the topics vendorwatch reads and writes (local set-ups, tests, the benchmark)."""
+"""The topics vendorwatch reads and writes: their names (:class:`Topics`, the ``topics``
+settings section) and creating them (local set-ups, tests, the benchmark)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from kafka import KafkaAdminClient
 from kafka.errors import TopicAlreadyExistsError, for_code
+from pydantic import BaseModel, ConfigDict, field_validator
 
-from vendorwatch.settings import Settings, kafka_client_options
+from ingest.connection import KafkaClientConfig, kafka_client_options
 
 
-def all_topics(settings: Settings) -> list[str]:
+class Topics(BaseModel):
+    """Kafka topic names; each is configurable, the defaults are EVENTS.md's."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    response_times: str = "vendor.response_times"
+    defects: str = "vendor.defects"
+    security_incidents: str = "vendor.security_incidents"
+    cost_invoices: str = "vendor.cost_invoices"
+    registry: str = "vendor.registry"
+    dead_letters: str = "vendorwatch.dlq"
+    control: str = "vendorwatch.control"
+    alerts: str = "vendorwatch.alerts"
+
+    @field_validator("*")
+    @classmethod
+    def _legal_topic_name(cls, value: str) -> str:
+        if not value or len(value) > 249 or not all(c.isalnum() or c in "._-" for c in value):
+            raise ValueError("must be 1-249 characters of letters, digits, '.', '_' or '-'")
+        return value
+
+    @classmethod
+    def prefixed(cls, prefix: str) -> Topics:
+        """A topic set whose every name starts with ``prefix.`` (isolated test/benchmark runs)."""
+        return cls(**{name: f"{prefix}.{name}" for name in cls.model_fields})
+
+    def event_topics(self) -> dict[str, str]:
+        """Map each event topic name to the one ``type`` EVENTS.md allows on it."""
+        return {
+            self.response_times: "response_time",
+            self.defects: "defect",
+            self.security_incidents: "security_incident",
+            self.cost_invoices: "cost_invoice",
+            self.registry: "vendor_profile",
+        }
+
+
+class TopicSettings(KafkaClientConfig, Protocol):
+    """What creating the topics needs: the connection and the topic names."""
+
+    @property
+    def topics(self) -> Topics: ...
+
+
+def all_topics(settings: TopicSettings) -> list[str]:
     """Every topic name in the configuration: event topics, dead letters, control, alerts."""
     return list(dict.fromkeys(settings.topics.model_dump().values()))
 
@@ -59,7 +105,7 @@ def create_missing_topics(
     return [name for name in wanted if name in created]
 
 
-def ensure_topics(settings: Settings, *, partitions: int = 3) -> list[str]:
+def ensure_topics(settings: TopicSettings, *, partitions: int = 3) -> list[str]:
     """Create the configured topics that are missing; returns the names created."""
     admin = KafkaAdminClient(**kafka_client_options(settings), client_id="vendorwatch-admin")
     try:

@@ -1,1 +1,3 @@
-"""Metric jobs: projections, trend scores, rules and breaches (issue 3; not built yet)."""
+"""Metrics: the projections of the event store (daily and monthly figures), trends, scores,
+the versioned policy and its rules, breach states with evidence, and ``rebuild`` / as-of /
+backtest over them. Imports only :mod:`ingest` below it."""

@@ -35,8 +35,8 @@ from metrics.policy import Policy, default_policy, load_policy
 from metrics.projections import DELETE_DIRTY, INSERT_BY_TABLE
 from metrics.scores import ScoreWeights
 from metrics.service import DAILY, MONTHLY, response_period_params
+from metrics.settings import MetricsSettings
 from metrics.tables import DDL, PROJECTION_TABLES, SLA_TARGETS
-from vendorwatch.settings import MetricsSettings
 
 RunMode = Literal["incremental", "rebuild"]
 

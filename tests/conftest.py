@@ -13,7 +13,7 @@ import pytest
 from kafka import KafkaProducer
 
 from ingest.topics import ensure_topics
-from vendorwatch.broker import LocalBroker
+from tests.broker import LocalBroker
 from vendorwatch.settings import Settings, Topics, settings_environment
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""Integration tests for `vendorwatch.broker.LocalBroker` against a real Kafka broker.
+"""Integration tests for `tests.broker.LocalBroker` against a real Kafka broker.
 
 No mocks: a KRaft broker is resolved from Maven Central (first run only) and started on free
 ports in a temporary directory, so these tests run beside a developer's broker on 9092.
@@ -14,7 +14,7 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
-from vendorwatch.broker import SCRIPT, LocalBroker
+from tests.broker import SCRIPT, LocalBroker
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from ingest.consumer import StoreWriteFailed
 from ingest.schema import SCHEMA_VERSION
 from ingest.store import EventStore
 from tests.conftest import run_vendorwatch
-from vendorwatch.cli import store_failure_lines
+from vendorwatch.cli.common import store_failure_lines
 from vendorwatch.settings import Settings
 
 

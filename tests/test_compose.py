@@ -22,7 +22,7 @@ import typer
 import yaml
 
 from tests.conftest import run_vendorwatch
-from vendorwatch.cli import app
+from vendorwatch.cli.main import app
 from vendorwatch.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -338,7 +338,7 @@ def test_dockerfile_entrypoint_is_the_console_script() -> None:
     scripts = pyproject["project"]["scripts"]
     (entrypoint,) = dockerfile("ENTRYPOINT")
     assert exec_form(entrypoint) == ["vendorwatch"]
-    assert scripts["vendorwatch"] == "vendorwatch.cli:app"
+    assert scripts["vendorwatch"] == "vendorwatch.cli.main:app"
 
     (cmd,) = dockerfile("CMD")
     path, _, rest = resolve_subcommand(exec_form(cmd))

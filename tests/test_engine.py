@@ -9,7 +9,7 @@ from kafka import KafkaProducer
 from ingest.store import EventStore
 from metrics import control
 from tests.conftest import SettingsFactory
-from vendorwatch.engine import ControlReader
+from vendorwatch.control_reader import ControlReader
 
 
 def test_the_control_reader_reads_positions_on_its_own_connection(

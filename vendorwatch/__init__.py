@@ -1,1 +1,3 @@
-"""vendorwatch: settings, command line and the wiring of ingest, metrics and dashboard."""
+"""vendorwatch's composition root: the settings of every layer composed (:mod:`.settings`), the
+wall clock (:mod:`.clock`), the engine wired from ingest, metrics, alerting and the read model
+(:mod:`.engine`), and the command line (:mod:`.cli`). No other package imports it."""

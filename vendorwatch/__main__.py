@@ -1,5 +1,5 @@
 """``python -m vendorwatch`` runs the command line."""
 
-from vendorwatch.cli import app
+from vendorwatch.cli.main import app
 
 app(prog_name="vendorwatch")

@@ -24,7 +24,7 @@ from alerting.planner import plan_notifications
 from metrics.control import POLICY_COMMANDS, CommandType
 from metrics.job import Notify
 from metrics.policy import Policy
-from vendorwatch.engine import WakeableLoop
+from vendorwatch.loops import WakeableLoop
 from vendorwatch.settings import Settings, kafka_client_options
 
 log = logging.getLogger(__name__)

@@ -1,196 +1,85 @@
-"""The engine: one process that owns the DuckDB file — ingest plus the metrics cycle.
+"""The engine: the one process that owns the DuckDB file, wired from its parts.
 
-:class:`MetricsCycle` runs :meth:`metrics.job.MetricsJob.run` when ingest stored new events
-(no sooner than ``cycle_min_seconds`` after the previous run) and at least every
-``cycle_seconds``, on its own DuckDB cursor (a separate connection to the same database
-instance, so it never shares a transaction with the ingest writer) and reports each outcome.
-Before each run it applies the commands that arrived on the control topic
-(:class:`ControlReader`, :func:`metrics.control.apply_commands`). A failed cycle is logged and
-retried on the next tick; it never stops ingest.
+:func:`run` opens the store and runs, until ``stop`` is set, ingest on the calling thread (the
+poller and its store writer), the metrics cycle (control commands, projections, scores, rules,
+notifications planned in the run's transaction, then read-model publication) and the delivery
+loop (the outbox drained to the channels) on threads of their own. It returns when ingest has
+stopped and both loops have finished. Every instant comes from ``clock``; every progress line
+goes to ``report``.
+
+It raises what the store raises (:class:`~ingest.consumer.StoreWriteFailed`, DuckDB errors
+opening the file); the command line turns those into readable lines and an exit status.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
-from collections.abc import Callable, Mapping
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from collections.abc import Callable
+from contextlib import closing
+from datetime import datetime
 
 import duckdb
-from kafka import KafkaConsumer, TopicPartition
-from kafka.errors import KafkaError
 
-from ingest.consumer import seek_to_stored
-from ingest.records import ConsumedRecord
-from metrics.control import POLICY_COMMANDS, CommandType, apply_commands, next_offsets
-from metrics.job import MetricsJob, Notify, RunOutcome
-from vendorwatch.settings import MetricsSettings, Settings, kafka_client_options
-
-log = logging.getLogger(__name__)
-
-NowGetter = Callable[[], datetime]
-AfterRun = Callable[[duckdb.DuckDBPyConnection, datetime], None]
-"""Called on the cycle's thread with its cursor after each committed run (deliver, publish)."""
+from ingest.consumer import Ingestor
+from ingest.deadletter import DeadLetterPublisher
+from ingest.store import EventStore
+from readmodel.publish import Publisher
+from vendorwatch.clock import Clock
+from vendorwatch.control_reader import ControlReader
+from vendorwatch.delivery import DeliveryLoop, command_types, planner_hook
+from vendorwatch.loops import MetricsCycle
+from vendorwatch.settings import Settings
 
 
-def parse_as_of(text: str, reporting_tz: str) -> datetime:
-    """``--as-of``: an RFC 3339 timestamp with offset, or a date meaning the end of that day in
-    the reporting time zone (so ``--as-of 2026-03-31`` includes March 31st)."""
+def run(
+    settings: Settings, *, clock: Clock, stop: threading.Event, report: Callable[[str], None]
+) -> None:
+    """Run the engine on the store at ``settings.db`` until ``stop`` is set (see the module
+    docstring). Opening the store raises ``duckdb.IOException`` when another process holds
+    it and :class:`~ingest.schema.StoreSchemaTooNew` for a store of a newer release."""
+    with closing(EventStore(settings.db)) as store:
+        run_on(store, settings, clock=clock, stop=stop, report=report)
+
+
+def run_on(
+    store: EventStore,
+    settings: Settings,
+    *,
+    clock: Clock,
+    stop: threading.Event,
+    report: Callable[[str], None],
+) -> None:
+    """:func:`run` on a store the caller has opened (and closes)."""
+    delivery = DeliveryLoop(store.connection, settings, now_getter=clock)
+    publisher = Publisher(settings.read_model, reporting_tz=settings.metrics.reporting_tz)
+
+    def after_run(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
+        delivery.wake()
+        publisher.after_run(con, now)
+
+    cycle = MetricsCycle(
+        store.connection,
+        settings.metrics,
+        now_getter=clock,
+        report=report,
+        control=ControlReader(settings, store.connection),
+        notify=planner_hook(settings.alerting),
+        command_types=command_types(settings.alerting),
+        after_run=after_run,
+    )
+    delivery.start()
+    cycle.start()
     try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        pass
-    else:
-        return datetime.combine(day + timedelta(days=1), time(), ZoneInfo(reporting_tz))
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(
-            f"{text!r} is neither a date YYYY-MM-DD nor a timestamp such as 2026-03-31T12:00Z"
-        ) from None
-    if moment.tzinfo is None:
-        raise ValueError(f"{text!r} has no UTC offset; add one, e.g. {text}Z or {text}+01:00")
-    return moment
-
-
-class ControlReader:
-    """Reads the control topic from the positions stored in DuckDB (no consumer group: the
-    engine is the only reader that applies commands)."""
-
-    def __init__(self, settings: Settings, connection: duckdb.DuckDBPyConnection) -> None:
-        """``connection``: the engine's store; the reader reads the stored positions through a
-        cursor of its own (another connection to the same database), because the store's
-        connection belongs to the ingest writer's thread and its open transaction."""
-        self._topic = settings.topics.control
-        self._connection = connection.cursor()
-        self._consumer = KafkaConsumer(
-            **kafka_client_options(settings),
-            group_id=None,
-            enable_auto_commit=False,
-            client_id="vendorwatch-control",
-        )
-        self._assigned = False
-
-    def _assign(self) -> bool:
-        """Assign every partition and start at the offsets stored in DuckDB."""
-        partitions = self._consumer.partitions_for_topic(self._topic)
-        if not partitions:
-            return False
-        assigned = [TopicPartition(self._topic, p) for p in sorted(partitions)]
-        self._consumer.assign(assigned)
-        seek_to_stored(self._consumer, assigned, next_offsets(self._connection))
-        return True
-
-    def rewind(self) -> None:
-        """After a failed cycle: read again from the stored offsets, so no command is skipped
-        (those applied already are recognised by their offsets)."""
-        self._assigned = False
-
-    def poll(self) -> list[ConsumedRecord]:
-        """The commands that arrived since the last poll, in offset order per partition."""
-        if not self._assigned:
-            self._assigned = self._assign()
-            if not self._assigned:
-                return []
-        batches = self._consumer.poll(timeout_ms=200)
-        return [r for tp in sorted(batches, key=lambda t: t.partition) for r in batches[tp]]
-
-    def close(self) -> None:
-        self._consumer.close()
-        self._connection.close()
-
-
-class WakeableLoop(threading.Thread):
-    """Calls :meth:`work` until :meth:`stop`: again soon after :meth:`wake` (no sooner than
-    ``min_gap`` seconds after the previous call) and at least every ``interval`` seconds."""
-
-    def __init__(self, name: str, *, interval: float, min_gap: float = 0.0) -> None:
-        super().__init__(name=name, daemon=True)
-        self._interval = interval
-        self._min_gap = min_gap
-        self._stopping = threading.Event()
-        self._woken = threading.Event()
-
-    def work(self) -> None:
-        raise NotImplementedError
-
-    def finish(self) -> None:
-        """Called once, on the loop's thread, when it ends."""
-
-    def wake(self) -> None:
-        self._woken.set()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._woken.set()
-
-    def run(self) -> None:
-        try:
-            while not self._stopping.is_set():
-                self._woken.clear()
-                self.work()
-                if self._stopping.wait(self._min_gap):
-                    break
-                self._woken.wait(max(0.0, self._interval - self._min_gap))
-        finally:
-            self.finish()
-
-
-class MetricsCycle(WakeableLoop):
-    """Runs the metrics job when :meth:`wake` says new events are stored (no sooner than
-    ``cycle_min_seconds`` after the previous run) and at least every ``cycle_seconds`` (time
-    alone completes periods, ends silences, makes repeats due), until :meth:`stop`."""
-
-    def __init__(
-        self,
-        connection: duckdb.DuckDBPyConnection,
-        settings: MetricsSettings,
-        *,
-        now_getter: NowGetter,
-        report: Callable[[str], None],
-        control: ControlReader | None = None,
-        notify: Notify | None = None,
-        command_types: Mapping[str, CommandType] = POLICY_COMMANDS,
-        after_run: AfterRun | None = None,
-    ) -> None:
-        super().__init__(
-            "metrics-cycle", interval=settings.cycle_seconds, min_gap=settings.cycle_min_seconds
-        )
-        self._cursor = connection.cursor()
-        self._job = MetricsJob(self._cursor, settings, notify=notify)
-        self._now = now_getter
-        self._report = report
-        self._control = control
-        self._command_types = command_types
-        self._after_run = after_run
-
-    def work(self) -> None:
-        self.run_once()
-
-    def finish(self) -> None:
-        if self._control is not None:
-            self._control.close()
-        self._cursor.close()
-
-    def run_once(self) -> RunOutcome | None:
-        try:
-            now = self._now()
-            if self._control is not None:
-                records = self._control.poll()
-                baseline = self._job.policy
-                for applied in apply_commands(
-                    self._cursor, records, now, baseline=baseline, types=self._command_types
-                ):
-                    who = applied.command.issued_by if applied.command else "unknown sender"
-                    self._report(f"control command from {who}: {applied.status}: {applied.detail}")
-            outcome = self._job.run(now)
-        except (duckdb.Error, KafkaError):
-            log.exception("metrics cycle failed; retrying in %.0f s", self._interval)
-            if self._control is not None:
-                self._control.rewind()
-            return None
-        self._report(outcome.summary())
-        if self._after_run is not None:
-            self._after_run(self._cursor, now)
-        return outcome
+        Ingestor(
+            settings,
+            store,
+            now_getter=clock,
+            dead_letters=DeadLetterPublisher(settings),
+            report=report,
+            on_stored=cycle.wake,
+        ).run(drain=False, stop=stop)
+    finally:
+        cycle.stop()
+        cycle.join()
+        delivery.stop()
+        delivery.join()

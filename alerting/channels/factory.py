@@ -24,7 +24,7 @@ def open_channel(
     """The channel ``config`` describes, named ``name``; the caller must ``close()`` it.
 
     ``kafka_options`` (connection options such as ``bootstrap_servers``; see
-    ``vendorwatch.settings.kafka_client_options``) and ``alerts_topic`` (used when a Kafka
+    ``ingest.connection.kafka_client_options``) and ``alerts_topic`` (used when a Kafka
     channel names no topic) matter only for Kafka channels. Opening never contacts a server.
     """
     if isinstance(config, WebhookChannelConfig):

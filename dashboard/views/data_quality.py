@@ -15,7 +15,7 @@ import streamlit as st
 from dashboard import data_engine
 from dashboard.format import in_zone
 from dashboard.frame import PageContext, snapshot_header
-from vendorwatch.readmodel import RAW_PREVIEW_BYTES
+from readmodel.contract import RAW_PREVIEW_BYTES
 
 DEAD_LETTER_LIMIT = 500
 HEX_WIDTH = 16

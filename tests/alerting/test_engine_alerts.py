@@ -13,10 +13,10 @@ import orjson
 from kafka import KafkaConsumer, TopicPartition
 
 from ingest.simulator import build_vendors, generate_events, produce
+from readmodel.contract import open_current
 from tests.alerting.servers import HttpReceiver, ReceivedRequest, Reply
 from tests.conftest import SettingsFactory, run_vendorwatch, settings_env
 from tests.ingest.processes import IngestProcess, query
-from vendorwatch.readmodel import open_current
 from vendorwatch.settings import Settings
 
 SECRET = "e2e-secret"

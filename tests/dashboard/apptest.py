@@ -19,10 +19,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
-import dashboard
+import vendorwatch
 from vendorwatch.settings import Settings, settings_environment
 
-APP = Path(dashboard.__file__).resolve().parent / "app.py"
+APP = Path(vendorwatch.__file__).resolve().parent / "dashboard_app.py"
 TIMEOUT = 60.0
 
 

@@ -23,9 +23,9 @@ from ingest.batch import RecordChecks
 from ingest.records import Record
 from ingest.store import EventStore
 from metrics.job import MetricsJob
+from readmodel.publish import publish
 from tests.metrics.conftest import END, TOPICS, TYPE_BY_TOPIC, History
 from vendorwatch.delivery import command_types, planner_hook
-from vendorwatch.readmodel import publish
 from vendorwatch.settings import MetricsSettings
 
 NO_DATA_VENDOR = "vandelay-imports-1"

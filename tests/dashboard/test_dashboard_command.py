@@ -13,7 +13,7 @@ import httpx
 
 from tests.conftest import REPO, run_vendorwatch
 from tests.dashboard.readmodels import ReadModels
-from vendorwatch.commands.dashboard import APP, streamlit_command
+from vendorwatch.cli.dashboard import APP, streamlit_command
 from vendorwatch.settings import Settings, settings_environment
 
 

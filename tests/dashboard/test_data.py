@@ -15,9 +15,9 @@ from dashboard import data
 from dashboard.format import age, money
 from ingest.store import EventStore
 from metrics.job import MetricsJob
+from readmodel.publish import publish
 from tests.dashboard.apptest import dashboard_app, joined
 from tests.metrics.conftest import END
-from vendorwatch.readmodel import publish
 from vendorwatch.settings import MetricsSettings, Settings
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)

@@ -114,7 +114,7 @@ def test_the_vendor_page_opens_the_linked_alerts_evidence_first(
     normal,
     read_models: ReadModels,  # type: ignore[no-untyped-def]
 ) -> None:
-    from vendorwatch.readmodel import open_current
+    from readmodel.contract import open_current
 
     snapshot = open_current(read_models.normal)
     try:

@@ -17,11 +17,11 @@ from dashboard.data_reviews import cumulative_costs
 from dashboard.report import monthly_review
 from dashboard.report_render import to_csv
 from metrics.backsourcing import backsourcing_case
+from readmodel.contract import open_current
 from tests.dashboard.apptest import dashboard_app, joined, open_page
 from tests.dashboard.readmodels import DEAD_LETTERS, NO_DATA_VENDOR, ReadModels
 from tests.dashboard.test_access import PASSWORD, log_in, production
 from tests.dashboard.test_pages import settings_for
-from vendorwatch.readmodel import open_current
 
 NEW_PAGES = ("monthly", "backsourcing", "data-quality", "rules")
 CASES = ("normal", "empty", "stale")

@@ -12,16 +12,10 @@ import pytest
 from alerting.config import AlertingSettings
 from ingest.store import EventStore
 from metrics.job import MetricsJob
+from readmodel.contract import POINTER, RAW_PREVIEW_BYTES, NoSnapshot, open_current
+from readmodel.publish import READ_MODEL, publish
 from tests.metrics.conftest import END, History
 from vendorwatch.delivery import planner_hook
-from vendorwatch.readmodel import (
-    POINTER,
-    RAW_PREVIEW_BYTES,
-    READ_MODEL,
-    NoSnapshot,
-    open_current,
-    publish,
-)
 from vendorwatch.settings import MetricsSettings
 
 

@@ -31,9 +31,10 @@ from dashboard.report_render import CSV_COLUMNS, to_csv, to_html, to_pdf, to_xls
 from ingest.records import Record
 from ingest.store import EventStore
 from metrics.job import MetricsJob
+from readmodel.contract import open_current
+from readmodel.publish import publish
 from tests.conftest import run_vendorwatch
 from tests.metrics.conftest import END, History
-from vendorwatch.readmodel import open_current, publish
 from vendorwatch.settings import MetricsSettings
 
 MARCH, FEBRUARY, APRIL = date(2026, 3, 1), date(2026, 2, 1), date(2026, 4, 1)

@@ -12,8 +12,8 @@ import pytest
 from kafka import KafkaProducer
 
 from ingest.topics import ensure_topics
+from tests.broker import LocalBroker
 from tests.ingest.processes import IngestProcess, query
-from vendorwatch.broker import LocalBroker
 from vendorwatch.settings import Settings
 
 EVENTS = 30_000

@@ -135,7 +135,7 @@ def test_the_command_line_and_its_settings_import_no_http_client() -> None:
     (httpx, and with it rich and pygments, ~6 MB resident) is for sending alerts only."""
     script = """
 import sys
-import vendorwatch.cli
+import vendorwatch.cli.main
 from vendorwatch.settings import Settings
 Settings(alerting={"channels": {"ops": {"type": "webhook", "url": "https://h.example/x?k=v"}}})
 print(sorted(m for m in ("httpx", "rich", "pygments", "streamlit", "pandas") if m in sys.modules))

@@ -37,7 +37,7 @@ from ingest.simulator import (
     paced,
     produce,
 )
-from vendorwatch.commands.simulate import simulate
+from vendorwatch.cli.simulate import simulate
 from vendorwatch.settings import Topics
 
 NOW = datetime(2026, 10, 15, 12, 0, tzinfo=UTC)

@@ -12,11 +12,11 @@ import duckdb
 from ingest.simulator import build_vendors, generate_events, produce
 from ingest.store import EventStore
 from metrics.job import MetricsJob
+from readmodel.contract import open_current
 from tests.conftest import SettingsFactory, run_vendorwatch, settings_env
 from tests.ingest.processes import IngestProcess
 from tests.metrics.conftest import History
 from tests.metrics.test_projections import DERIVED_TABLES, table
-from vendorwatch.readmodel import open_current
 from vendorwatch.settings import Settings
 
 

@@ -10,10 +10,12 @@ runs; they say on stderr how old it is, and exit 1 when nothing was published ye
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 import typer
+
+from vendorwatch.clock import utc_now
 
 alerts_app = typer.Typer(help="Acknowledge, silence and review alerts.", no_args_is_help=True)
 
@@ -31,8 +33,8 @@ def _validated_and_sent(command: dict[str, Any]) -> None:
 
     from alerting.commands import Ack, Silence, Unsilence
     from metrics.control import Command, validation_reason
-    from vendorwatch.cli import settings_or_exit
-    from vendorwatch.commands.control import send_command
+    from vendorwatch.cli.common import settings_or_exit
+    from vendorwatch.cli.control import send_command
 
     settings = settings_or_exit()
     models: dict[str, type[Command]] = {"ack": Ack, "silence": Silence, "unsilence": Unsilence}
@@ -58,7 +60,7 @@ def ack(
     command_id: CommandId = None,
 ) -> None:
     """Acknowledge a firing alert: no reminders until its state changes."""
-    from vendorwatch.commands.control import new_command
+    from vendorwatch.cli.control import new_command
 
     _validated_and_sent(
         new_command(
@@ -100,13 +102,13 @@ def silence(
     command_id: CommandId = None,
 ) -> None:
     """Mute matching alerts until an end (--for/--until), or every week (--every --from --to)."""
-    from vendorwatch.commands.control import new_command
+    from vendorwatch.cli.control import new_command
 
     if duration is not None and until is not None:
         raise typer.BadParameter("give --for or --until, not both", param_hint="--for")
     ends_at = until
     if duration is not None:
-        ends_at = (datetime.now(UTC) + _duration(duration)).isoformat()
+        ends_at = (utc_now() + _duration(duration)).isoformat()
     window = None
     if every is not None:
         days = [d.strip().lower() for d in every.split(",") if d.strip()]
@@ -134,13 +136,13 @@ def unsilence(
     command_id: CommandId = None,
 ) -> None:
     """End a silence or maintenance window now."""
-    from vendorwatch.commands.control import new_command
+    from vendorwatch.cli.control import new_command
 
     _validated_and_sent(new_command("unsilence", by, command_id, silence_id=silence_id))
 
 
 def _print_rows(sql: str, params: list[Any]) -> None:
-    from vendorwatch.cli import settings_or_exit, snapshot_or_exit
+    from vendorwatch.cli.common import settings_or_exit, snapshot_or_exit
 
     settings = settings_or_exit()
     snapshot = snapshot_or_exit(settings)
@@ -229,7 +231,7 @@ def receive(
 ) -> None:
     """A webhook receiver that prints each notification: try your routes (and the demo)."""
     from alerting.receiver import serve
-    from vendorwatch.cli import stop_on_signals
+    from vendorwatch.cli.common import stop_on_signals
 
     def show(document: dict[str, Any], verified: bool) -> None:
         mark = "signed" if verified else "unsigned"

@@ -13,7 +13,6 @@ Exit status: 0 done (also after Ctrl-C ends a live trickle), 1 Kafka or output f
 import itertools
 import os
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Annotated
 
 import typer
 
+from ingest.connection import kafka_client_options
 from ingest.simulator import (
     PRESET_NAMES,
     JsonLinesSink,
@@ -34,7 +34,9 @@ from ingest.simulator import (
     paced,
     produce,
 )
-from vendorwatch.settings import Settings, SettingsError, kafka_client_options, load_settings
+from vendorwatch.cli.common import settings_or_exit
+from vendorwatch.clock import utc_now
+from vendorwatch.settings import Settings
 
 
 def parse_now(text: str) -> datetime:
@@ -93,14 +95,10 @@ def simulate(
     ] = True,
 ) -> None:
     """Produce realistic vendor histories (backfill, then an optional live trickle)."""
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        typer.echo(f"vendorwatch: {exc}", err=True)
-        raise typer.Exit(2) from None
+    settings = settings_or_exit()
     if output is not None and split_by_topic is not None:
         raise typer.BadParameter("give either --output or --split-by-topic, not both")
-    end = parse_now(now) if now is not None else _to_millisecond(datetime.now(UTC))
+    end = parse_now(now) if now is not None else _to_millisecond(utc_now())
     start = end - timedelta(days=days)
     try:
         vendors = build_vendors(
@@ -112,7 +110,9 @@ def simulate(
     events: Iterator[SimEvent] = simulation.backfill(start, end)
     live_started: list[bool] = []
     if rate > 0:
-        live = paced(simulation.live(time.time), rate=rate, duration_s=duration or None)
+        live = paced(
+            simulation.live(lambda: utc_now().timestamp()), rate=rate, duration_s=duration or None
+        )
         events = itertools.chain(events, _announced(live, live_started))
     topics = settings.topics.event_topics()
     destination = str(split_by_topic or output or f"kafka {settings.kafka_bootstrap}")

@@ -28,8 +28,8 @@ def set_policy(
     """Send FILE to the engine on the control topic; it is in force once the engine reads it."""
     from metrics.policy import parse_policy
     from metrics.policy_errors import PolicyError
-    from vendorwatch.cli import settings_or_exit
-    from vendorwatch.commands.control import new_command, send_command
+    from vendorwatch.cli.common import settings_or_exit
+    from vendorwatch.cli.control import new_command, send_command
 
     settings = settings_or_exit()
     try:

@@ -1,7 +1,7 @@
 """``vendorwatch dashboard``: run the Streamlit dashboard on the read-model snapshots.
 
-This process becomes ``streamlit run dashboard/app.py`` (exec: signals and the exit status are
-Streamlit's) with an environment that reproduces the current settings exactly
+This process becomes ``streamlit run vendorwatch/dashboard_app.py`` (exec: signals and the
+exit status are Streamlit's) with an environment that reproduces the current settings exactly
 (:func:`vendorwatch.settings.settings_environment`), so the app's ``load_settings()`` sees what
 this command saw. Bad settings stop here with the usual message and exit status 2.
 """
@@ -15,9 +15,10 @@ from typing import Annotated
 
 import typer
 
-import dashboard
+import vendorwatch
 
-APP = Path(dashboard.__file__).resolve().parent / "app.py"
+APP = Path(vendorwatch.__file__).resolve().parent / "dashboard_app.py"
+"""The Streamlit script: settings and clock in, then the dashboard's pages."""
 
 
 def streamlit_command(port: int, address: str) -> list[str]:
@@ -50,7 +51,7 @@ def run_dashboard(
     ] = "127.0.0.1",
 ) -> None:
     """Serve the dashboard (Streamlit) on http://ADDRESS:PORT until interrupted."""
-    from vendorwatch.cli import settings_or_exit
+    from vendorwatch.cli.common import settings_or_exit
     from vendorwatch.settings import settings_environment
 
     settings = settings_or_exit()

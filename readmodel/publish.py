@@ -1,4 +1,4 @@
-"""Read-model snapshots: what the dashboard reads, published by the engine after metrics runs.
+"""Publishing read-model snapshots (:mod:`readmodel.contract`) after metrics runs.
 
 The engine holds its DuckDB file exclusively, so readers get a copy of what they need from
 all three parts (ingest's data quality, metrics, alerting). Contract:
@@ -10,36 +10,25 @@ all three parts (ingest's data quality, metrics, alerting). Contract:
   atomic on POSIX): a reader sees the previous snapshot or the new one, never a partial one;
 * it keeps the newest ``keep`` files and deletes older ones (a reader that still has one open
   goes on reading it: an unlinked file lives until closed);
-* :func:`open_current` opens the snapshot ``CURRENT`` names, read-only, with its metadata;
-  :class:`NoSnapshot` when there is none yet.
-
-Dead letters are published with a preview of their raw bytes (the first
-:data:`RAW_PREVIEW_BYTES`), not the bytes themselves; the command log without raw values.
+* dead letters are published with a preview of their raw bytes (the first
+  :data:`~readmodel.contract.RAW_PREVIEW_BYTES`), the command log without raw values.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
 
 import duckdb
 
 from alerting.planner import ensure_tables
 from ingest.schema import TABLE_BY_TYPE
-from vendorwatch.settings import ReadModelSettings
+from readmodel.contract import POINTER, RAW_PREVIEW_BYTES, SCHEMA_VERSION
+from readmodel.settings import ReadModelSettings
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-
-SCHEMA_VERSION = 1
-RAW_PREVIEW_BYTES = 512
-POINTER = "CURRENT"
 
 _LAST_EVENTS = " UNION ALL ".join(
     f"SELECT vendor_id, '{event_type}' AS type, count(*) AS events, max(occurred_at) AS last_at, "
@@ -67,20 +56,6 @@ READ_MODEL: dict[str, str] = {
     "last_events": _LAST_EVENTS,
 }
 """Snapshot table -> the query over the engine's database that fills it."""
-
-
-class NoSnapshot(Exception):
-    """No snapshot has been published in the directory yet."""
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """An open snapshot: a read-only connection and what it describes."""
-
-    connection: duckdb.DuckDBPyConnection
-    path: Path
-    published_at: datetime
-    as_of: datetime | None
 
 
 def publish(
@@ -166,33 +141,3 @@ def _remove_old(directory: Path, keep: int) -> None:
         if old.name != current:
             old.unlink(missing_ok=True)
             Path(f"{old}.wal").unlink(missing_ok=True)
-
-
-def read_current(directory: Path, opener: Callable[[Path], T]) -> T:
-    """``opener`` applied to the snapshot ``CURRENT`` names. The file named may be removed
-    between reading the pointer and opening it (a publication in between), so a failed open
-    reads the pointer again; :class:`NoSnapshot` when nothing was published yet."""
-    for attempt in range(3):
-        try:
-            name = (directory / POINTER).read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
-            raise NoSnapshot(f"no snapshot in {directory} yet (is the engine running?)") from None
-        try:
-            return opener(directory / name)
-        except duckdb.IOException:
-            if attempt == 2:
-                raise
-            time.sleep(0.05)
-    raise AssertionError("unreachable")
-
-
-def open_snapshot(path: Path) -> Snapshot:
-    """One snapshot file, read-only, with its metadata."""
-    con = duckdb.connect(str(path), read_only=True)
-    published_at, as_of = con.execute("SELECT published_at, as_of FROM snapshot_meta").fetchall()[0]
-    return Snapshot(con, path, published_at, as_of)
-
-
-def open_current(directory: Path) -> Snapshot:
-    """The current snapshot, read-only (see the module docstring)."""
-    return read_current(directory, open_snapshot)

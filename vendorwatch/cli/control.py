@@ -8,13 +8,15 @@ Exit status: 1 when Kafka cannot take the record.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import typer
 
-from vendorwatch.settings import Settings, kafka_client_options
+from ingest.connection import kafka_client_options
+from ingest.topics import TopicSettings
+from vendorwatch.clock import utc_now
+from vendorwatch.settings import Settings
 
 
 def new_command(kind: str, issued_by: str, command_id: str | None, **fields: Any) -> dict[str, Any]:
@@ -22,7 +24,7 @@ def new_command(kind: str, issued_by: str, command_id: str | None, **fields: Any
     return {
         "type": kind,
         "command_id": command_id or f"{kind}-{uuid.uuid4()}",
-        "issued_at": datetime.now(UTC).isoformat(),
+        "issued_at": utc_now().isoformat(),
         "issued_by": issued_by,
         **{k: v for k, v in fields.items() if v is not None},
     }
@@ -33,7 +35,9 @@ CONTROL_KEY = b"vendorwatch-control"
 the order they were sent (a silence and its unsilence, a policy and its correction)."""
 
 
-def produce_command(settings: Settings, command: dict[str, Any], *, timeout: float = 30) -> None:
+def produce_command(
+    settings: TopicSettings, command: dict[str, Any], *, timeout: float = 30
+) -> None:
     """Produce ``command`` to the control topic and wait up to ``timeout`` seconds for the
     broker's acknowledgement; raises ``kafka.errors.KafkaError`` when Kafka cannot take it."""
     from kafka import KafkaProducer

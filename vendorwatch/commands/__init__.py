@@ -1,1 +1,0 @@
-"""Command-line commands, one module per command; the main app registers them."""
