@@ -24,7 +24,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from kafka import KafkaProducer
 from alerting.channels.webhook import SIGNATURE_HEADER, verify
 from ingest.topics import ensure_topics
 from tests.broker import LocalBroker
+from vendorwatch.clock import utc_now
 from vendorwatch.settings import (
     MetricsSettings,
     Settings,
@@ -219,7 +220,7 @@ def one_breach(
 ) -> tuple[float, Hook]:
     """Produce one vendor's breach; seconds from the first send to its webhook arriving."""
     topic_of = {kind: topic for topic, kind in settings.topics.event_topics().items()}
-    events = breach_events(vendor_id, datetime.now(UTC))
+    events = breach_events(vendor_id, utc_now())
     t0 = time.monotonic()
     for kind, event in events:
         producer.send(topic_of[kind], key=vendor_id.encode(), value=orjson.dumps(event))

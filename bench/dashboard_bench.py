@@ -92,6 +92,7 @@ from metrics import control, policy_history, rules, scores
 from metrics.policy import default_policy
 from metrics.tables import DDL as METRICS_DDL
 from readmodel.publish import publish
+from vendorwatch.clock import utc_now
 from vendorwatch.settings import (
     DashboardSettings,
     ReadModelSettings,
@@ -530,7 +531,7 @@ def build(workdir: Path, vendors: int, days: int) -> Store:
         ).fetchall()[0]
         started = time.perf_counter()
         directory = workdir / f"readmodel-{vendors}"
-        publish(con, directory, datetime.now(UTC))
+        publish(con, directory, utc_now())
         publish_s = time.perf_counter() - started
     finally:
         store.close()
