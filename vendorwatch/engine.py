@@ -5,7 +5,7 @@
 ``cycle_seconds``, on its own DuckDB cursor (a separate connection to the same database
 instance, so it never shares a transaction with the ingest writer) and reports each outcome.
 Before each run it applies the commands that arrived on the control topic
-(:class:`ControlReader`, :func:`metrics.control.apply_commands`). A failed cycle is logged and
+(:class:`ControlReader`, :func:`control.apply.apply_commands`). A failed cycle is logged and
 retried on the next tick; it never stops ingest.
 """
 
@@ -18,14 +18,13 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import duckdb
-from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
-from ingest.consumer import seek_to_stored
-from ingest.records import ConsumedRecord
-from metrics.control import POLICY_COMMANDS, CommandType, apply_commands, next_offsets
+from control.apply import apply_commands
+from control.model import CommandType
+from control.reader import ControlReader
 from metrics.job import MetricsJob, Notify, RunOutcome
-from vendorwatch.settings import MetricsSettings, Settings, kafka_client_options
+from vendorwatch.settings import MetricsSettings
 
 log = logging.getLogger(__name__)
 
@@ -52,53 +51,6 @@ def parse_as_of(text: str, reporting_tz: str) -> datetime:
     if moment.tzinfo is None:
         raise ValueError(f"{text!r} has no UTC offset; add one, e.g. {text}Z or {text}+01:00")
     return moment
-
-
-class ControlReader:
-    """Reads the control topic from the positions stored in DuckDB (no consumer group: the
-    engine is the only reader that applies commands)."""
-
-    def __init__(self, settings: Settings, connection: duckdb.DuckDBPyConnection) -> None:
-        """``connection``: the engine's store; the reader reads the stored positions through a
-        cursor of its own (another connection to the same database), because the store's
-        connection belongs to the ingest writer's thread and its open transaction."""
-        self._topic = settings.topics.control
-        self._connection = connection.cursor()
-        self._consumer = KafkaConsumer(
-            **kafka_client_options(settings),
-            group_id=None,
-            enable_auto_commit=False,
-            client_id="vendorwatch-control",
-        )
-        self._assigned = False
-
-    def _assign(self) -> bool:
-        """Assign every partition and start at the offsets stored in DuckDB."""
-        partitions = self._consumer.partitions_for_topic(self._topic)
-        if not partitions:
-            return False
-        assigned = [TopicPartition(self._topic, p) for p in sorted(partitions)]
-        self._consumer.assign(assigned)
-        seek_to_stored(self._consumer, assigned, next_offsets(self._connection))
-        return True
-
-    def rewind(self) -> None:
-        """After a failed cycle: read again from the stored offsets, so no command is skipped
-        (those applied already are recognised by their offsets)."""
-        self._assigned = False
-
-    def poll(self) -> list[ConsumedRecord]:
-        """The commands that arrived since the last poll, in offset order per partition."""
-        if not self._assigned:
-            self._assigned = self._assign()
-            if not self._assigned:
-                return []
-        batches = self._consumer.poll(timeout_ms=200)
-        return [r for tp in sorted(batches, key=lambda t: t.partition) for r in batches[tp]]
-
-    def close(self) -> None:
-        self._consumer.close()
-        self._connection.close()
 
 
 class WakeableLoop(threading.Thread):
@@ -151,7 +103,7 @@ class MetricsCycle(WakeableLoop):
         report: Callable[[str], None],
         control: ControlReader | None = None,
         notify: Notify | None = None,
-        command_types: Mapping[str, CommandType] = POLICY_COMMANDS,
+        command_types: Mapping[str, CommandType],
         after_run: AfterRun | None = None,
     ) -> None:
         super().__init__(

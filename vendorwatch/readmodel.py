@@ -31,6 +31,7 @@ from typing import TypeVar
 import duckdb
 
 from alerting.planner import ensure_tables
+from control import apply as control
 from ingest.schema import TABLE_BY_TYPE
 from vendorwatch.settings import ReadModelSettings
 
@@ -94,6 +95,7 @@ def publish(
     """Publish a snapshot of ``con``'s database (see the module docstring); returns its path.
     ``reporting_tz`` (the zone of ``vendor_monthly``'s months) goes into ``snapshot_meta``."""
     ensure_tables(con)
+    control.ensure_tables(con)
     directory.mkdir(parents=True, exist_ok=True)
     stamp = published_at.strftime("%Y%m%dT%H%M%S%fZ")
     path = _unused(directory, f"readmodel-{stamp}")

@@ -10,7 +10,8 @@ import orjson
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from alerting.commands import Ack, Silence
+from control.kinds.ack import Ack
+from control.kinds.silence import Silence
 from dashboard import commands
 from dashboard.access import Viewer
 from tests.conftest import SettingsFactory
@@ -89,7 +90,13 @@ def test_a_manager_cannot_send_and_nothing_reaches_kafka(settings: Settings) -> 
     manager = Viewer("maria", "manager")
     with pytest.raises(commands.CommandNotSent, match=r"needs role ops or admin \(you are maria"):
         commands.acknowledge(
-            settings, manager, vendor_id="v", rule="r", alert_id=None, comment=None
+            settings,
+            manager,
+            vendor_id="v",
+            rule="r",
+            alert_id=None,
+            comment=None,
+            now=datetime.now(UTC),
         )
     with pytest.raises(commands.CommandNotSent, match="matchers"):
         commands.silence(

@@ -10,10 +10,14 @@ runs; they say on stderr how old it is, and exit 1 when nothing was published ye
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from datetime import timedelta
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from control.model import Command
+    from vendorwatch.settings import Settings
 
 alerts_app = typer.Typer(help="Acknowledge, silence and review alerts.", no_args_is_help=True)
 
@@ -25,25 +29,35 @@ Limit = Annotated[int, typer.Option("--limit", min=1, help="At most this many ro
 _DURATION = re.compile(r"^(\d+)\s*([mhd])$")
 
 
-def _validated_and_sent(command: dict[str, Any]) -> None:
-    """Check ``command`` with the engine's model, then send it; exit 2 naming the field."""
-    from pydantic import ValidationError
+def send_or_exit(
+    settings: Settings,
+    model: type[Command],
+    issued_by: str,
+    command_id: str | None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """Build a ``model`` command issued now (the CLI's clock) by ``issued_by``, check it with
+    the engine's model (exit 2 naming the field) and send it to the control topic (exit 1 when
+    Kafka cannot take it); the document sent. ``policy set`` sends through here too."""
+    from control.model import InvalidCommand
+    from control.send import CommandNotSent, ControlTopic, build_command, produce_command
+    from vendorwatch.cli import utc_now
+    from vendorwatch.settings import kafka_client_options
 
-    from alerting.commands import Ack, Silence, Unsilence
-    from metrics.control import Command, validation_reason
-    from vendorwatch.cli import settings_or_exit
-    from vendorwatch.commands.control import send_command
-
-    settings = settings_or_exit()
-    models: dict[str, type[Command]] = {"ack": Ack, "silence": Silence, "unsilence": Unsilence}
-    model = models[command["type"]]
     try:
-        model.model_validate(command)
-    except ValidationError as error:
-        typer.echo(f"vendorwatch: {validation_reason(error)}", err=True)
+        command = build_command(
+            model, now=utc_now(), issued_by=issued_by, command_id=command_id, **fields
+        )
+    except InvalidCommand as error:
+        typer.echo(f"vendorwatch: {error}", err=True)
         raise typer.Exit(2) from None
-    send_command(settings, command)
-    typer.echo(f"sent {command['command_id']} ({command['type']}) to {settings.topics.control}")
+    target = ControlTopic(settings.topics.control, kafka_client_options(settings))
+    try:
+        produce_command(target, command)
+    except CommandNotSent as exc:
+        typer.echo(f"vendorwatch: {exc}", err=True)
+        raise typer.Exit(1) from None
+    return command
 
 
 @alerts_app.command("ack")
@@ -58,13 +72,17 @@ def ack(
     command_id: CommandId = None,
 ) -> None:
     """Acknowledge a firing alert: no reminders until its state changes."""
-    from vendorwatch.commands.control import new_command
+    from control.kinds.ack import Ack
 
-    _validated_and_sent(
-        new_command(
-            "ack", by, command_id, vendor_id=vendor, rule=rule, alert_id=alert_id, comment=comment
-        )
-    )
+    _send(Ack, by, command_id, vendor_id=vendor, rule=rule, alert_id=alert_id, comment=comment)
+
+
+def _send(model: type[Command], by: str, command_id: str | None, **fields: Any) -> None:
+    from vendorwatch.cli import settings_or_exit
+
+    settings = settings_or_exit()
+    command = send_or_exit(settings, model, by, command_id, **fields)
+    typer.echo(f"sent {command['command_id']} ({command['type']}) to {settings.topics.control}")
 
 
 def _duration(text: str) -> timedelta:
@@ -100,13 +118,14 @@ def silence(
     command_id: CommandId = None,
 ) -> None:
     """Mute matching alerts until an end (--for/--until), or every week (--every --from --to)."""
-    from vendorwatch.commands.control import new_command
+    from control.kinds.silence import Silence
+    from vendorwatch.cli import utc_now
 
     if duration is not None and until is not None:
         raise typer.BadParameter("give --for or --until, not both", param_hint="--for")
     ends_at = until
     if duration is not None:
-        ends_at = (datetime.now(UTC) + _duration(duration)).isoformat()
+        ends_at = (utc_now() + _duration(duration)).isoformat()
     window = None
     if every is not None:
         days = [d.strip().lower() for d in every.split(",") if d.strip()]
@@ -114,8 +133,8 @@ def silence(
     elif start is not None or end is not None:
         raise typer.BadParameter("--from/--to need --every", param_hint="--every")
     matchers = {"vendor_id": vendor, "rule": rule, "severity": severity, "tier": tier}
-    command = new_command(
-        "silence",
+    _send(
+        Silence,
         by,
         command_id,
         silence_id=silence_id,
@@ -124,7 +143,6 @@ def silence(
         every=window,
         comment=comment,
     )
-    _validated_and_sent(command)
 
 
 @alerts_app.command("unsilence")
@@ -134,9 +152,9 @@ def unsilence(
     command_id: CommandId = None,
 ) -> None:
     """End a silence or maintenance window now."""
-    from vendorwatch.commands.control import new_command
+    from control.kinds.unsilence import Unsilence
 
-    _validated_and_sent(new_command("unsilence", by, command_id, silence_id=silence_id))
+    _send(Unsilence, by, command_id, silence_id=silence_id)
 
 
 def _print_rows(sql: str, params: list[Any]) -> None:

@@ -194,6 +194,8 @@ def run_engine(
 ) -> None:
     """The engine: ingest continuously, recompute the metrics when events arrive (and every
     cycle), deliver the notifications the rules cause, publish the dashboard's read model."""
+    from control.reader import ControlReader
+    from control.send import ControlTopic
     from ingest.consumer import Ingestor
     from ingest.deadletter import DeadLetterPublisher
     from vendorwatch.cli import (
@@ -204,8 +206,9 @@ def run_engine(
         utc_now,
     )
     from vendorwatch.delivery import DeliveryLoop, command_types, planner_hook
-    from vendorwatch.engine import ControlReader, MetricsCycle
+    from vendorwatch.engine import MetricsCycle
     from vendorwatch.readmodel import Publisher
+    from vendorwatch.settings import kafka_client_options
 
     settings = settings_or_exit()
     configure_logging(verbose)
@@ -230,7 +233,10 @@ def run_engine(
             settings.metrics,
             now_getter=utc_now,
             report=report,
-            control=ControlReader(settings, store.connection),
+            control=ControlReader(
+                ControlTopic(settings.topics.control, kafka_client_options(settings)),
+                store.connection,
+            ),
             notify=planner_hook(settings.alerting),
             command_types=command_types(settings.alerting),
             after_run=after_run,
