@@ -87,8 +87,9 @@ from streamlit.util import calc_hash
 
 import vendorwatch
 from alerting.planner import ensure_tables
+from control import apply as control
 from ingest.store import EventStore
-from metrics import control, policy_history, rules, scores
+from metrics import policy_history, rules, scores
 from metrics.policy import default_policy
 from metrics.tables import DDL as METRICS_DDL
 from readmodel.publish import publish

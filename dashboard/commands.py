@@ -1,9 +1,10 @@
-"""The dashboard's only writes: control commands for the engine (acknowledge, silence).
+"""The dashboard's only writes: control commands for the engine (acknowledge, silence, a new
+policy from the Rules page).
 
-Each command is built like the CLI's (``vendorwatch alerts ack|silence``), validated with the
-engine's own model, checked against the viewer's role, and produced to the control topic. The
-engine applies it in its next cycle and audits it in ``command_log``; nothing here touches a
-database. :class:`CommandNotSent` carries a message a person can act on.
+Each command is built with :mod:`control.send` (validated with the engine's own model, issued
+at the page's clock), after the viewer's role is checked, and produced to the control topic.
+The engine applies it in its next cycle and audits it in ``command_log``; nothing here touches
+a database. :class:`CommandNotSent` carries a message a person can act on.
 """
 
 from __future__ import annotations
@@ -11,13 +12,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import ValidationError
-
-from alerting.commands import Ack, Silence
+from control import send as control
+from control.kinds.ack import Ack
+from control.kinds.set_policy import SetPolicy
+from control.kinds.silence import Silence
+from control.model import Command, InvalidCommand
 from dashboard.access import Permission, Viewer
 from dashboard.settings import DashboardConfig
-from metrics.control import Command, validation_reason
-from vendorwatch.cli.control import new_command, produce_command
+from ingest.connection import kafka_client_options
+from metrics.policy import parse_policy
+from metrics.policy_errors import PolicyError
 
 SEND_TIMEOUT_SECONDS = 10.0
 
@@ -37,26 +41,27 @@ def send(
     settings: DashboardConfig,
     viewer: Viewer,
     model: type[Command],
-    command: dict[str, Any],
     *,
+    now: datetime,
     permission: Permission = "acknowledge",
+    **fields: Any,
 ) -> str:
-    """Check the viewer's ``permission``, validate ``command`` with the engine's ``model`` and
-    produce it; its command id, or :class:`CommandNotSent` saying why not."""
-    from kafka.errors import KafkaError
-
+    """Check the viewer's ``permission``, build a ``model`` command issued by the viewer at
+    ``now`` with ``fields`` (validated with the engine's model) and produce it; its command id,
+    or :class:`CommandNotSent` saying why not."""
     refusal = viewer.refusal(permission)
     if refusal is not None:
         raise CommandNotSent(f"not sent: {refusal}")
     try:
-        model.model_validate(command)
-    except ValidationError as error:
-        raise CommandNotSent(f"not sent: {validation_reason(error)}") from None
+        command = control.build_command(model, now=now, issued_by=viewer.name, **fields)
+    except InvalidCommand as error:
+        raise CommandNotSent(f"not sent: {error}") from None
+    target = control.ControlTopic(settings.topics.control, kafka_client_options(settings))
     try:
-        produce_command(settings, command, timeout=SEND_TIMEOUT_SECONDS)
-    except KafkaError as exc:
+        control.produce_command(target, command, timeout=SEND_TIMEOUT_SECONDS)
+    except control.CommandNotSent as exc:
         raise CommandNotSent(
-            f"not sent: Kafka could not take it on {settings.topics.control} ({exc})"
+            f"not sent: Kafka could not take it on {exc.topic} ({exc.cause})"
         ) from None
     return str(command["command_id"])
 
@@ -69,18 +74,19 @@ def acknowledge(
     rule: str,
     alert_id: str | None,
     comment: str | None,
+    now: datetime,
 ) -> str:
     """Send an ``ack`` for the alert (only while it is still ``alert_id``); its command id."""
-    command = new_command(
-        "ack",
-        viewer.name,
-        None,
+    return send(
+        settings,
+        viewer,
+        Ack,
+        now=now,
         vendor_id=vendor_id,
         rule=rule,
         alert_id=alert_id,
         comment=comment or None,
     )
-    return send(settings, viewer, Ack, command)
 
 
 def silence(
@@ -93,12 +99,41 @@ def silence(
     comment: str | None,
 ) -> str:
     """Send a ``silence`` of the matching alerts from now for ``duration``; its command id."""
-    command = new_command(
-        "silence",
-        viewer.name,
-        None,
+    return send(
+        settings,
+        viewer,
+        Silence,
+        now=now,
         matchers=matchers,
         ends_at=(now + duration).isoformat(),
         comment=comment or None,
     )
-    return send(settings, viewer, Silence, command)
+
+
+def propose_policy(
+    settings: DashboardConfig,
+    viewer: Viewer,
+    policy_toml: str,
+    reason: str | None,
+    *,
+    now: datetime,
+) -> tuple[str, str]:
+    """Send ``policy_toml`` as a ``set_policy`` command issued at ``now``, if the viewer may
+    ``change_rules`` and it is a valid policy; (command id, policy version)."""
+    refusal = viewer.refusal("change_rules")
+    if refusal is not None:
+        raise CommandNotSent(f"not sent: {refusal}")
+    try:
+        policy = parse_policy(policy_toml, source="the edited policy")
+    except PolicyError as exc:
+        raise CommandNotSent(f"not sent: {exc}") from None
+    identity = send(
+        settings,
+        viewer,
+        SetPolicy,
+        now=now,
+        permission="change_rules",
+        reason=reason or None,
+        policy_toml=policy_toml,
+    )
+    return identity, str(policy.version)

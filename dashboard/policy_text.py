@@ -1,5 +1,5 @@
-"""Policies as TOML for the Rules page: show a stored version, edit a rule's thresholds, and
-propose the result to the engine as a ``set_policy`` control command.
+"""Policies as TOML for the Rules page: show a stored version and edit a rule's thresholds
+(the result is proposed to the engine as a ``set_policy`` control command).
 
 Contract:
 
@@ -8,9 +8,7 @@ Contract:
   stores the validated values as JSON, not the original file: comments are not kept);
 * :func:`with_thresholds` returns the policy with one rule's thresholds replaced,
   validated by ``parse_policy`` (a :class:`~metrics.policy.PolicyError` names the problem);
-* :func:`propose` checks the viewer may ``change_rules``, validates the command with the
-  engine's own model and produces it with the same producer as acknowledge and silence;
-  :class:`~dashboard.commands.CommandNotSent` carries a message a person can act on.
+* proposing the edited policy to the engine is :func:`dashboard.commands.propose_policy`.
 """
 
 from __future__ import annotations
@@ -20,12 +18,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from dashboard.access import Viewer
-from dashboard.commands import CommandNotSent, send
-from dashboard.settings import DashboardConfig
-from metrics.control import SetPolicy
 from metrics.policy import Policy, parse_policy
-from vendorwatch.cli.control import new_command
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -95,22 +88,3 @@ def with_thresholds(
     data = policy.model_dump(mode="json")
     data["rules"][rule].update(warn=warn, critical=critical, clear=clear)
     return parse_policy(_toml(data), source=f"rule {rule}")
-
-
-def propose(
-    settings: DashboardConfig, viewer: Viewer, policy_toml: str, reason: str | None
-) -> tuple[str, str]:
-    """Send ``policy_toml`` as a ``set_policy`` command; (command id, policy version)."""
-    from metrics.policy_errors import PolicyError
-
-    refusal = viewer.refusal("change_rules")
-    if refusal is not None:
-        raise CommandNotSent(f"not sent: {refusal}")
-    try:
-        policy = parse_policy(policy_toml, source="the edited policy")
-    except PolicyError as exc:
-        raise CommandNotSent(f"not sent: {exc}") from None
-    command = new_command("set_policy", viewer.name, None, reason=reason or None)
-    command["policy_toml"] = policy_toml
-    identity = send(settings, viewer, SetPolicy, command, permission="change_rules")
-    return identity, str(policy.version)

@@ -30,7 +30,7 @@ from typing import Any, Literal
 import duckdb
 
 from ingest.schema import TABLE_BY_TYPE
-from metrics import control, policy_history, rules, scores
+from metrics import policy_history, rules, scores
 from metrics.policy import Policy, default_policy, load_policy
 from metrics.projections import DELETE_DIRTY, INSERT_BY_TABLE
 from metrics.scores import ScoreWeights
@@ -174,7 +174,7 @@ class MetricsJob:
         if policy is None:
             policy = load_policy(settings.policy_file) if settings.policy_file else default_policy()
         self.policy = policy
-        for statement in (*DDL, *scores.DDL, *rules.DDL, *policy_history.DDL, *control.DDL):
+        for statement in (*DDL, *scores.DDL, *rules.DDL, *policy_history.DDL):
             connection.execute(statement)
 
     @property
@@ -245,7 +245,7 @@ class MetricsJob:
                 for table in (*PROJECTION_TABLES, *scores.SCORE_TABLES, "rule_steps"):
                     con.execute(f"DROP TABLE IF EXISTS {table}")
                 con.execute("DELETE FROM metrics_marks")
-                for statement in (*DDL, *scores.DDL, *rules.DDL, *policy_history.DDL, *control.DDL):
+                for statement in (*DDL, *scores.DDL, *rules.DDL, *policy_history.DDL):
                     con.execute(statement)
             if policy_history.latest_version(con, source="file") != str(self.policy.version):
                 # the file changed (or is new): in force from now; a command on the control

@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 
 from alerting.planner import ensure_tables
+from control import apply as control
 from ingest.schema import TABLE_BY_TYPE
 from readmodel.contract import POINTER, RAW_PREVIEW_BYTES, SCHEMA_VERSION
 from readmodel.settings import ReadModelSettings
@@ -69,6 +70,7 @@ def publish(
     """Publish a snapshot of ``con``'s database (see the module docstring); returns its path.
     ``reporting_tz`` (the zone of ``vendor_monthly``'s months) goes into ``snapshot_meta``."""
     ensure_tables(con)
+    control.ensure_tables(con)
     directory.mkdir(parents=True, exist_ok=True)
     stamp = published_at.strftime("%Y%m%dT%H%M%S%fZ")
     path = _unused(directory, f"readmodel-{stamp}")

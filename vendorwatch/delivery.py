@@ -17,11 +17,11 @@ import duckdb
 from alerting.channels.base import Channel
 from alerting.channels.config import KafkaChannelConfig
 from alerting.channels.factory import open_channel
-from alerting.commands import alert_commands
 from alerting.config import TOPIC_CHANNEL, AlertingSettings
 from alerting.dispatcher import Dispatcher
 from alerting.planner import plan_notifications
-from metrics.control import POLICY_COMMANDS, CommandType
+from control import kinds
+from control.model import CommandType
 from metrics.job import Notify
 from metrics.policy import Policy
 from vendorwatch.loops import WakeableLoop
@@ -42,8 +42,8 @@ def planner_hook(settings: AlertingSettings) -> Notify:
 
 
 def command_types(settings: AlertingSettings) -> dict[str, CommandType]:
-    """Every command the engine applies from the control topic."""
-    return {**POLICY_COMMANDS, **alert_commands(settings)}
+    """Every command the engine applies from the control topic (:data:`control.kinds.KINDS`)."""
+    return kinds.command_types(settings)
 
 
 def open_channels(settings: Settings) -> dict[str, Channel]:

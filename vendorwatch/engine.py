@@ -20,12 +20,14 @@ from datetime import datetime
 
 import duckdb
 
+from control.reader import ControlReader
+from control.send import ControlTopic
+from ingest.connection import kafka_client_options
 from ingest.consumer import Ingestor
 from ingest.deadletter import DeadLetterPublisher
 from ingest.store import EventStore
 from readmodel.publish import Publisher
 from vendorwatch.clock import Clock
-from vendorwatch.control_reader import ControlReader
 from vendorwatch.delivery import DeliveryLoop, command_types, planner_hook
 from vendorwatch.loops import MetricsCycle
 from vendorwatch.settings import Settings
@@ -62,7 +64,10 @@ def run_on(
         settings.metrics,
         now_getter=clock,
         report=report,
-        control=ControlReader(settings, store.connection),
+        control=ControlReader(
+            ControlTopic(settings.topics.control, kafka_client_options(settings)),
+            store.connection,
+        ),
         notify=planner_hook(settings.alerting),
         command_types=command_types(settings.alerting),
         after_run=after_run,

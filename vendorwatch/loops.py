@@ -5,7 +5,7 @@
 ``cycle_seconds``, on its own DuckDB cursor (a separate connection to the same database
 instance, so it never shares a transaction with the ingest writer) and reports each outcome.
 Before each run it applies the commands that arrived on the control topic
-(:class:`~vendorwatch.control_reader.ControlReader`, :func:`metrics.control.apply_commands`).
+(:class:`~control.reader.ControlReader`, :func:`control.apply.apply_commands`).
 A failed cycle is logged and retried on the next tick; it never stops ingest.
 """
 
@@ -19,11 +19,12 @@ from datetime import datetime
 import duckdb
 from kafka.errors import KafkaError
 
-from metrics.control import POLICY_COMMANDS, CommandType, apply_commands
+from control.apply import apply_commands
+from control.model import CommandType
+from control.reader import ControlReader
 from metrics.job import MetricsJob, Notify, RunOutcome
 from metrics.settings import MetricsSettings
 from vendorwatch.clock import Clock
-from vendorwatch.control_reader import ControlReader
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ class MetricsCycle(WakeableLoop):
         report: Callable[[str], None],
         control: ControlReader | None = None,
         notify: Notify | None = None,
-        command_types: Mapping[str, CommandType] = POLICY_COMMANDS,
+        command_types: Mapping[str, CommandType],
         after_run: AfterRun | None = None,
     ) -> None:
         super().__init__(

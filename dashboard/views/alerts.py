@@ -124,6 +124,7 @@ def _actions(ctx: PageContext, firing: pd.DataFrame) -> None:
                 rule=str(alert["rule"]),
                 alert_id=str(alert["alert_id"]),
                 comment=comment,
+                now=ctx.clock(),
             )
             st.success(f"Acknowledge {SENT} (command {command_id}).")
         if silenced:

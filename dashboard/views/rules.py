@@ -18,8 +18,7 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from dashboard import data_engine, policy_text
-from dashboard.commands import CommandNotSent
+from dashboard import commands, data_engine, policy_text
 from dashboard.format import in_zone, when
 from dashboard.frame import PageContext, snapshot_header
 from metrics.backtest import BacktestReport
@@ -201,8 +200,10 @@ def _propose(ctx: PageContext, candidate: Policy, edit: Edit) -> None:
     if not pressed:
         return
     try:
-        command_id, version = policy_text.propose(ctx.settings, ctx.viewer, toml, reason)
-    except CommandNotSent as exc:
+        command_id, version = commands.propose_policy(
+            ctx.settings, ctx.viewer, toml, reason, now=ctx.clock()
+        )
+    except commands.CommandNotSent as exc:
         st.error(str(exc))
         return
     st.success(f"Policy {version} {SENT} (command {command_id}).")

@@ -10,13 +10,14 @@ from typing import Any
 
 import orjson
 
-from alerting.commands import alert_commands
 from alerting.config import AlertingSettings
 from alerting.planner import ensure_tables, plan_notifications
+from control import apply as control
+from control.apply import apply_commands
+from control.kinds import command_types
 from ingest.batch import RecordChecks
 from ingest.records import Record
 from ingest.store import EventStore
-from metrics.control import apply_commands
 from metrics.job import MetricsJob
 from metrics.policy import default_policy
 from metrics.rules import alert_id
@@ -24,6 +25,7 @@ from vendorwatch.settings import MetricsSettings, Topics
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
 HOUR = timedelta(hours=1)
+ALERT_COMMANDS = ("ack", "silence", "unsilence")
 
 
 def settings(**overrides: Any) -> AlertingSettings:
@@ -135,7 +137,7 @@ class Alerts:
             [record],
             now,
             baseline=default_policy(),
-            types=alert_commands(self.config),
+            types=command_types(self.config, only=ALERT_COMMANDS),
         )
         return f"{outcome.status}: {outcome.detail}"
 
@@ -149,5 +151,6 @@ def alert_store() -> Iterator[Alerts]:
     store.connection.execute("SET TimeZone = 'UTC'")
     MetricsJob(store.connection, MetricsSettings())
     ensure_tables(store.connection)
+    control.ensure_tables(store.connection)
     yield Alerts(store, settings())
     store.close()

@@ -1,5 +1,6 @@
-"""Acknowledge and silence from the Alerts page produce control commands on the real broker's
-control topic (the engine's own models accept them); nothing is written anywhere else."""
+"""Acknowledge and silence from the Alerts page, and a policy proposed from the Rules page,
+produce control commands on the real broker's control topic (the engine's own models accept
+them); nothing is written anywhere else."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ import orjson
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from alerting.commands import Ack, Silence
-from dashboard import commands
+from control.kinds.ack import Ack
+from control.kinds.set_policy import SetPolicy
+from control.kinds.silence import Silence
+from dashboard import commands, policy_text
 from dashboard.access import Viewer
+from metrics.policy import default_policy
 from tests.conftest import SettingsFactory
 from tests.dashboard.apptest import dashboard_app, joined, open_page
 from tests.dashboard.readmodels import ReadModels
@@ -89,7 +93,13 @@ def test_a_manager_cannot_send_and_nothing_reaches_kafka(settings: Settings) -> 
     manager = Viewer("maria", "manager")
     with pytest.raises(commands.CommandNotSent, match=r"needs role ops or admin \(you are maria"):
         commands.acknowledge(
-            settings, manager, vendor_id="v", rule="r", alert_id=None, comment=None
+            settings,
+            manager,
+            vendor_id="v",
+            rule="r",
+            alert_id=None,
+            comment=None,
+            now=datetime.now(UTC),
         )
     with pytest.raises(commands.CommandNotSent, match="matchers"):
         commands.silence(
@@ -101,3 +111,21 @@ def test_a_manager_cannot_send_and_nothing_reaches_kafka(settings: Settings) -> 
             comment=None,
         )
     assert control_records(settings) == []
+
+
+def test_a_proposed_policy_is_a_set_policy_issued_at_the_page_clock(settings: Settings) -> None:
+    toml = policy_text.to_toml(default_policy())
+    now = datetime(2026, 11, 23, 15, tzinfo=UTC)
+    with pytest.raises(commands.CommandNotSent, match="needs role admin"):
+        commands.propose_policy(settings, Viewer("olga", "ops"), toml, None, now=now)
+    with pytest.raises(commands.CommandNotSent, match=r"not sent: .*the edited policy"):
+        commands.propose_policy(settings, Viewer("adam", "admin"), "rules = 3", None, now=now)
+    assert control_records(settings) == []
+    identity, version = commands.propose_policy(
+        settings, Viewer("adam", "admin"), toml, "tighter latency", now=now
+    )
+    (sent,) = control_records(settings)
+    command = SetPolicy.model_validate(sent)
+    assert (command.command_id, command.issued_at, command.issued_by) == (identity, now, "adam")
+    assert (command.policy_toml, command.reason) == (toml, "tighter latency")
+    assert version == str(default_policy().version)

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 import pytest
 from playwright.sync_api import Browser, Error, Page, expect, sync_playwright
 
-from alerting.commands import Ack
+from control.kinds.ack import Ack
 from dashboard import data
 from dashboard.access import DEMO_BANNER
 from dashboard.app import PAGES, PageSpec

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from vendorwatch.cli.common import send_or_exit, settings_or_exit, snapshot_or_exit, stop_on_signals
 from vendorwatch.clock import utc_now
+
+if TYPE_CHECKING:
+    from control.model import Command
 
 alerts_app = typer.Typer(help="Acknowledge, silence and review alerts.", no_args_is_help=True)
 
@@ -25,27 +29,6 @@ Comment = Annotated[str | None, typer.Option("--comment", help="Why (audited, sh
 Limit = Annotated[int, typer.Option("--limit", min=1, help="At most this many rows, newest first.")]
 
 _DURATION = re.compile(r"^(\d+)\s*([mhd])$")
-
-
-def _validated_and_sent(command: dict[str, Any]) -> None:
-    """Check ``command`` with the engine's model, then send it; exit 2 naming the field."""
-    from pydantic import ValidationError
-
-    from alerting.commands import Ack, Silence, Unsilence
-    from metrics.control import Command, validation_reason
-    from vendorwatch.cli.common import settings_or_exit
-    from vendorwatch.cli.control import send_command
-
-    settings = settings_or_exit()
-    models: dict[str, type[Command]] = {"ack": Ack, "silence": Silence, "unsilence": Unsilence}
-    model = models[command["type"]]
-    try:
-        model.model_validate(command)
-    except ValidationError as error:
-        typer.echo(f"vendorwatch: {validation_reason(error)}", err=True)
-        raise typer.Exit(2) from None
-    send_command(settings, command)
-    typer.echo(f"sent {command['command_id']} ({command['type']}) to {settings.topics.control}")
 
 
 @alerts_app.command("ack")
@@ -60,13 +43,16 @@ def ack(
     command_id: CommandId = None,
 ) -> None:
     """Acknowledge a firing alert: no reminders until its state changes."""
-    from vendorwatch.cli.control import new_command
+    from control.kinds.ack import Ack
 
-    _validated_and_sent(
-        new_command(
-            "ack", by, command_id, vendor_id=vendor, rule=rule, alert_id=alert_id, comment=comment
-        )
-    )
+    _send(Ack, by, command_id, vendor_id=vendor, rule=rule, alert_id=alert_id, comment=comment)
+
+
+def _send(model: type[Command], by: str, command_id: str | None, **fields: Any) -> None:
+
+    settings = settings_or_exit()
+    command = send_or_exit(settings, model, by, command_id, **fields)
+    typer.echo(f"sent {command['command_id']} ({command['type']}) to {settings.topics.control}")
 
 
 def _duration(text: str) -> timedelta:
@@ -102,7 +88,7 @@ def silence(
     command_id: CommandId = None,
 ) -> None:
     """Mute matching alerts until an end (--for/--until), or every week (--every --from --to)."""
-    from vendorwatch.cli.control import new_command
+    from control.kinds.silence import Silence
 
     if duration is not None and until is not None:
         raise typer.BadParameter("give --for or --until, not both", param_hint="--for")
@@ -116,8 +102,8 @@ def silence(
     elif start is not None or end is not None:
         raise typer.BadParameter("--from/--to need --every", param_hint="--every")
     matchers = {"vendor_id": vendor, "rule": rule, "severity": severity, "tier": tier}
-    command = new_command(
-        "silence",
+    _send(
+        Silence,
         by,
         command_id,
         silence_id=silence_id,
@@ -126,7 +112,6 @@ def silence(
         every=window,
         comment=comment,
     )
-    _validated_and_sent(command)
 
 
 @alerts_app.command("unsilence")
@@ -136,13 +121,12 @@ def unsilence(
     command_id: CommandId = None,
 ) -> None:
     """End a silence or maintenance window now."""
-    from vendorwatch.cli.control import new_command
+    from control.kinds.unsilence import Unsilence
 
-    _validated_and_sent(new_command("unsilence", by, command_id, silence_id=silence_id))
+    _send(Unsilence, by, command_id, silence_id=silence_id)
 
 
 def _print_rows(sql: str, params: list[Any]) -> None:
-    from vendorwatch.cli.common import settings_or_exit, snapshot_or_exit
 
     settings = settings_or_exit()
     snapshot = snapshot_or_exit(settings)
@@ -231,7 +215,6 @@ def receive(
 ) -> None:
     """A webhook receiver that prints each notification: try your routes (and the demo)."""
     from alerting.receiver import serve
-    from vendorwatch.cli.common import stop_on_signals
 
     def show(document: dict[str, Any], verified: bool) -> None:
         mark = "signed" if verified else "unsigned"

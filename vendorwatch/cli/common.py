@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
@@ -26,6 +26,7 @@ from vendorwatch.settings import Settings, SettingsError, load_settings
 if TYPE_CHECKING:  # imported when a command runs: `vendorwatch ingest` must start fast
     import duckdb
 
+    from control.model import Command
     from ingest.store import EventStore
     from readmodel.contract import Snapshot
 
@@ -228,3 +229,33 @@ def date_option(name: str, value: str | None) -> date | None:
     except ValueError:
         typer.echo(f"vendorwatch: {name}: {value!r} is not a date YYYY-MM-DD", err=True)
         raise typer.Exit(2) from None
+
+
+def send_or_exit(
+    settings: Settings,
+    model: type[Command],
+    issued_by: str,
+    command_id: str | None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """Build a ``model`` command issued now (the CLI's clock) by ``issued_by``, check it with
+    the engine's model (exit 2 naming the field) and send it to the control topic (exit 1 when
+    Kafka cannot take it); the document sent. ``policy set`` sends through here too."""
+    from control.model import InvalidCommand
+    from control.send import CommandNotSent, ControlTopic, build_command, produce_command
+    from ingest.connection import kafka_client_options
+
+    try:
+        command = build_command(
+            model, now=utc_now(), issued_by=issued_by, command_id=command_id, **fields
+        )
+    except InvalidCommand as error:
+        typer.echo(f"vendorwatch: {error}", err=True)
+        raise typer.Exit(2) from None
+    target = ControlTopic(settings.topics.control, kafka_client_options(settings))
+    try:
+        produce_command(target, command)
+    except CommandNotSent as exc:
+        typer.echo(f"vendorwatch: {exc}", err=True)
+        raise typer.Exit(1) from None
+    return command

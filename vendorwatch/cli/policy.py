@@ -13,6 +13,8 @@ from typing import Annotated
 
 import typer
 
+from vendorwatch.cli.common import send_or_exit, settings_or_exit
+
 policy_app = typer.Typer(help="Change the alert policy of a running engine.", no_args_is_help=True)
 
 
@@ -26,10 +28,9 @@ def set_policy(
     ] = None,
 ) -> None:
     """Send FILE to the engine on the control topic; it is in force once the engine reads it."""
+    from control.kinds.set_policy import SetPolicy
     from metrics.policy import parse_policy
     from metrics.policy_errors import PolicyError
-    from vendorwatch.cli.common import settings_or_exit
-    from vendorwatch.cli.control import new_command, send_command
 
     settings = settings_or_exit()
     try:
@@ -41,11 +42,14 @@ def set_policy(
     except PolicyError as exc:
         typer.echo(f"vendorwatch: {exc}", err=True)
         raise typer.Exit(2) from None
-    command = new_command(
-        "set_policy", issued_by, command_id or f"policy-{uuid.uuid4()}", reason=reason
+    command = send_or_exit(
+        settings,
+        SetPolicy,
+        issued_by,
+        command_id or f"policy-{uuid.uuid4()}",
+        reason=reason,
+        policy_toml=text,
     )
-    command["policy_toml"] = text
-    send_command(settings, command)
     typer.echo(
         f"sent {command['command_id']}: policy {policy.version} to {settings.topics.control}"
     )

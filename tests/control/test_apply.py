@@ -10,10 +10,12 @@ from pathlib import Path
 import orjson
 from kafka import KafkaProducer
 
+from alerting.config import AlertingSettings
+from control.apply import apply_commands
+from control.kinds import command_types
 from ingest.records import Record
 from ingest.simulator import build_vendors, generate_events, produce
 from ingest.store import EventStore
-from metrics.control import apply_commands
 from metrics.job import MetricsJob
 from tests.conftest import SettingsFactory, run_vendorwatch, settings_env
 from tests.ingest.processes import IngestProcess
@@ -21,6 +23,7 @@ from tests.metrics.test_rules import POLICY_FILE
 from vendorwatch.settings import MetricsSettings
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
+POLICY_ONLY = command_types(AlertingSettings(), only=["set_policy"])
 
 
 def _command(command_id: str, policy_toml: str) -> bytes:
@@ -37,7 +40,7 @@ def _command(command_id: str, policy_toml: str) -> bytes:
 
 def test_commands_are_applied_once_audited_and_never_backdated() -> None:
     store = EventStore(":memory:")
-    configured = MetricsJob(store.connection, MetricsSettings()).policy  # creates the tables
+    configured = MetricsJob(store.connection, MetricsSettings()).policy  # the metrics tables
     sensitive = POLICY_FILE.read_text().replace('label = "default 2026-11"', 'label = "q4"')
     broken = POLICY_FILE.read_text().replace("for_periods = 3", "for_periods = 0", 1)
     records = [
@@ -47,7 +50,9 @@ def test_commands_are_applied_once_audited_and_never_backdated() -> None:
         Record("ctl", 0, 3, None, _command("c-1", sensitive)),
         Record("ctl", 0, 4, None, orjson.dumps({"type": "silence_everything"})),
     ]
-    outcomes = apply_commands(store.connection, records, NOW, baseline=configured)
+    outcomes = apply_commands(
+        store.connection, records, NOW, baseline=configured, types=POLICY_ONLY
+    )
     assert [o.status for o in outcomes] == [
         "applied",
         "rejected",
@@ -59,7 +64,7 @@ def test_commands_are_applied_once_audited_and_never_backdated() -> None:
     assert "command c-2" in outcomes[2].detail
     assert outcomes[4].detail == "type: 'silence_everything' is not a command (set_policy)"
     replayed = apply_commands(
-        store.connection, records, NOW + timedelta(hours=1), baseline=configured
+        store.connection, records, NOW + timedelta(hours=1), baseline=configured, types=POLICY_ONLY
     )
     assert replayed == []  # the stored offsets say these were applied
 

@@ -1,30 +1,35 @@
-"""Reading the control topic for the engine: from the positions stored in DuckDB, with no
-consumer group (the engine is the only reader that applies commands)."""
+"""The engine's reader of the control topic.
+
+Contract: :class:`ControlReader` reads every partition of the control topic without a consumer
+group (the engine is the only reader that applies commands), starting at the positions stored
+in ``control_offsets`` (:func:`control.apply.next_offsets`), which it reads through a cursor of
+its own; :meth:`ControlReader.rewind` makes the next poll start again from the stored positions.
+"""
 
 from __future__ import annotations
 
 import duckdb
 from kafka import KafkaConsumer, TopicPartition
 
-from ingest.connection import kafka_client_options
+from control.apply import ensure_tables, next_offsets
+from control.send import ControlTopic
 from ingest.consumer import seek_to_stored
 from ingest.records import ConsumedRecord
-from ingest.settings import IngestSettings
-from metrics.control import next_offsets
 
 
 class ControlReader:
-    """Reads the control topic from the positions stored in DuckDB (no consumer group: the
-    engine is the only reader that applies commands)."""
+    """Reads the control topic from the positions stored in DuckDB (see the module docstring)."""
 
-    def __init__(self, settings: IngestSettings, connection: duckdb.DuckDBPyConnection) -> None:
-        """``connection``: the engine's store; the reader reads the stored positions through a
-        cursor of its own (another connection to the same database), because the store's
-        connection belongs to the ingest writer's thread and its open transaction."""
-        self._topic = settings.topics.control
+    def __init__(self, target: ControlTopic, connection: duckdb.DuckDBPyConnection) -> None:
+        """``target``: the control topic and how to reach the broker; ``connection``: the
+        engine's store; the reader reads the stored positions through a cursor of its own
+        (another connection to the same database), because the store's connection belongs to
+        the ingest writer's thread and its open transaction."""
+        self._topic = target.topic
         self._connection = connection.cursor()
+        ensure_tables(self._connection)
         self._consumer = KafkaConsumer(
-            **kafka_client_options(settings),
+            **target.kafka_options,
             group_id=None,
             enable_auto_commit=False,
             client_id="vendorwatch-control",

@@ -6,10 +6,12 @@ import time
 
 from kafka import KafkaProducer
 
+from control.apply import ensure_tables
+from control.reader import ControlReader
+from control.send import ControlTopic
 from ingest.store import EventStore
-from metrics import control
 from tests.conftest import SettingsFactory
-from vendorwatch.control_reader import ControlReader
+from vendorwatch.settings import kafka_client_options
 
 
 def test_the_control_reader_reads_positions_on_its_own_connection(
@@ -19,15 +21,15 @@ def test_the_control_reader_reads_positions_on_its_own_connection(
     while it stages: the reader (on the metrics thread) must not read, or run, inside it."""
     settings = settings_factory(partitions=1)
     store = EventStore(settings.db)
-    for statement in control.DDL:
-        store.connection.execute(statement)
+    ensure_tables(store.connection)
     producer.send(settings.topics.control, value=b'{"command": "first"}')
     producer.flush()
     store.connection.begin()  # what the writer has open, uncommitted: "offset 0 applied"
     store.connection.execute(
         "INSERT INTO control_offsets VALUES (?, 0, 1)", [settings.topics.control]
     )
-    reader = ControlReader(settings, store.connection)
+    target = ControlTopic(settings.topics.control, kafka_client_options(settings))
+    reader = ControlReader(target, store.connection)
     try:
         deadline = time.monotonic() + 20
         polled = reader.poll()
