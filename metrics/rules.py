@@ -28,7 +28,6 @@ from typing import Any
 
 import duckdb
 import numpy as np
-import orjson
 import pyarrow as pa
 
 from metrics import slo
@@ -405,7 +404,7 @@ def _announce(
                 step.reason,
                 version,
                 recorded_at,
-                orjson.dumps(evidence, default=str).decode(),
+                evidence.to_json(),
             )
         )
     columns = [list(column) for column in zip(*entries, strict=True)]
