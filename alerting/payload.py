@@ -16,6 +16,8 @@ from typing import Any, Literal
 
 import orjson
 
+from metrics.evidence_model import Evidence
+
 SCHEMA = "vendorwatch.notification/1"
 
 Change = Literal["new", "escalated", "deescalated", "resolved", "repeat", "acknowledged"]
@@ -23,7 +25,8 @@ Change = Literal["new", "escalated", "deescalated", "resolved", "repeat", "ackno
 
 @dataclass(frozen=True)
 class AlertNews:
-    """One alert in a notification: its current state and what changed."""
+    """One alert in a notification: its current state, what changed, and its evidence (the
+    typed document the rule recorded, parsed once from ``alert_log``)."""
 
     alert_id: str
     vendor_id: str
@@ -35,14 +38,16 @@ class AlertNews:
     severity: str | None
     change: Change
     value: float | None
-    thresholds: dict[str, Any]
     policy_version: str
     reason: str
     since: datetime
     acknowledged_by: str | None
-    values: list[dict[str, Any]]
+    evidence: Evidence
 
     def document(self, evidence_url: str | None) -> dict[str, Any]:
+        """The alert's entry in the notification: ``thresholds`` (direction and bands) and
+        ``values`` (the run-up judged) come from the evidence as it was recorded."""
+        limits = self.evidence.thresholds
         return {
             "alert_id": self.alert_id,
             "rule": self.rule,
@@ -53,13 +58,13 @@ class AlertNews:
             "severity": self.severity,
             "change": self.change,
             "value": self.value,
-            "thresholds": self.thresholds,
+            "thresholds": limits.model_dump(include={"direction", "warn", "critical", "clear"}),
             "policy_version": self.policy_version,
             "reason": self.reason,
             "since": self.since.isoformat(),
             "acknowledged_by": self.acknowledged_by,
             "evidence_url": evidence_url,
-            "values": self.values,
+            "values": [v.model_dump(mode="json") for v in self.evidence.values],
         }
 
 

@@ -14,6 +14,7 @@ Contract:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 
@@ -23,13 +24,15 @@ class Delivery:
 
     ``body`` is what was stored in the outbox when the state change committed, so every retry
     sends (and signs) byte-identical content. ``payload`` is ``orjson.loads(body)``; its shape
-    is ``vendorwatch.notification/1`` (docs/alerting.md).
+    is ``vendorwatch.notification/1`` (docs/alerting.md). ``attempted_at`` is this attempt's
+    instant from the dispatcher's injected clock: channels never read the wall clock.
     """
 
     notification_id: str
     channel: str
     payload: dict[str, Any]
     body: bytes
+    attempted_at: datetime
 
 
 class DeliveryError(Exception):

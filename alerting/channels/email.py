@@ -2,7 +2,8 @@
 
 Message contract (:func:`build_message`): ``Subject: {subject_prefix} {summary}`` (one line,
 at most :data:`SUBJECT_CHARS` characters); ``Message-ID: <{notification_id}@vendorwatch>``
-(identical on every retry, so receivers and mail systems can dedup on it);
+(identical on every retry, so receivers and mail systems can dedup on it); ``Date``: the
+attempt's instant from the dispatcher's clock (:attr:`Delivery.attempted_at`);
 ``X-Vendorwatch-Notification-Id``; ``Auto-Submitted: auto-generated`` (no auto-replies). The
 text part lists each alert (rule, severity, state and change, value, thresholds, period,
 reason, policy version, evidence link) and the dashboard link; the HTML part shows the same,
@@ -26,7 +27,6 @@ import html
 import re
 import smtplib
 import ssl
-from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from typing import Any
@@ -53,7 +53,7 @@ def build_message(config: EmailChannelConfig, delivery: Delivery) -> EmailMessag
     message["Subject"] = render.one_line(f"{config.subject_prefix} {summary}", SUBJECT_CHARS)
     message["From"] = config.sender
     message["To"] = ", ".join(config.recipients)
-    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Date"] = format_datetime(delivery.attempted_at)
     message["Message-ID"] = message_id(delivery.notification_id)
     message["X-Vendorwatch-Notification-Id"] = render.one_line(delivery.notification_id, 200)
     message["Auto-Submitted"] = "auto-generated"

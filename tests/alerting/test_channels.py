@@ -5,6 +5,7 @@ from __future__ import annotations
 import ssl
 import time
 import uuid
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from alerting.channels.slack import SlackChannel, slack_message
 from alerting.channels.webhook import WebhookChannel, sign, verify
 from ingest.topics import create_missing_topics
 from tests.alerting.payloads import (
+    ATTEMPTED_AT,
     VENDOR_ID,
     email_config,
     make_alert,
@@ -60,7 +62,6 @@ def test_webhook_delivers_exact_body_signed_with_idempotency_headers(
 ) -> None:
     channel = webhook(http_receiver.url, secret=SECRET, headers={"X-Team": "ops"})
     delivery = make_delivery()
-    before = int(time.time())
     try:
         assert channel.send(delivery) == "HTTP 200"
         assert channel.send(delivery) == "HTTP 200"  # a retry of the same notification
@@ -75,7 +76,8 @@ def test_webhook_delivers_exact_body_signed_with_idempotency_headers(
     assert (first.header("User-Agent") or "").startswith("vendorwatch/")
     assert first.header("Idempotency-Key") == delivery.notification_id
     assert first.header("X-Vendorwatch-Notification-Id") == delivery.notification_id
-    assert before <= int(first.header("X-Vendorwatch-Timestamp") or 0) <= int(time.time())
+    # the attempt's instant from the dispatcher's clock, not the wall clock
+    assert first.header("X-Vendorwatch-Timestamp") == str(int(ATTEMPTED_AT.timestamp()))
     signature = first.header("X-Vendorwatch-Signature")
     assert signature == sign(first.body, SECRET)
     assert verify(first.body, SECRET, signature)
@@ -285,6 +287,7 @@ def test_email_delivered_through_starttls_and_auth(smtp_server: SmtpServer, ca_f
     assert message["X-Vendorwatch-Notification-Id"] == delivery.notification_id
     assert message["To"] == "ops@example.com, vendor-manager@example.com"
     assert message["From"] == "vendorwatch <alerts@vendorwatch.test>"
+    assert message["Date"] == format_datetime(ATTEMPTED_AT)  # the injected clock's instant
     text_part = message.get_body(preferencelist=("plain",))
     html_part = message.get_body(preferencelist=("html",))
     assert text_part is not None
