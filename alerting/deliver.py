@@ -3,11 +3,13 @@
 Contract of :func:`deliver`:
 
 * the channel receives a :class:`~alerting.channels.base.Delivery` with the message's stored
-  body byte for byte (so a retry re-sends and re-signs identical bytes) and the attempt's
+  body byte for byte (so a retry re-sends and re-signs identical bytes), that body parsed
+  once into the :class:`~alerting.notification.Notification` model, and the attempt's
   instant from the injected clock (``attempted_at``: webhook timestamp, email ``Date``);
 * the outcome is an :class:`Attempt`, never an exception: a :class:`DeliveryError` keeps its
   ``retryable``; any other exception (a channel bug) is retryable, so one broken channel never
-  stops the others; a channel no longer configured is a permanent failure;
+  stops the others; a channel no longer configured, or a stored body that is not a
+  notification document, is a permanent failure;
 * ``seconds`` is the send's duration, measured with the monotonic performance counter.
 """
 
@@ -17,9 +19,10 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-import orjson
+from pydantic import ValidationError
 
 from alerting.channels.base import Channel, Delivery, DeliveryError
+from alerting.notification import parse_notification
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,12 @@ def deliver(channel: Channel | None, message: Due, started_at: datetime) -> Atte
         detail = f"channel {name!r} is not configured (any more)"
         return Attempt(identity, name, message.attempt, started_at, 0.0, False, False, detail)
     body = message.body.encode()
-    delivery = Delivery(identity, name, orjson.loads(body), body, attempted_at=started_at)
+    try:
+        document = parse_notification(body)
+    except ValidationError as error:
+        detail = f"the stored body is not a notification document: {error.errors()[0]['msg']}"
+        return Attempt(identity, name, message.attempt, started_at, 0.0, False, False, detail)
+    delivery = Delivery(identity, name, document, body, attempted_at=started_at)
     clock = time.perf_counter()
     try:
         detail, delivered, retryable = channel.send(delivery), True, True

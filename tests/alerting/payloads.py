@@ -2,8 +2,8 @@
 
 ``make_payload()`` gives the documented example (two firing alerts for ``hooli-claims-1``);
 keyword arguments override top-level fields, ``alerts=[make_alert(...)]`` replaces the alerts.
-``make_delivery(payload)`` serialises it with orjson exactly as the outbox stores it, attempted
-at :data:`ATTEMPTED_AT`.
+``make_delivery(payload)`` serialises it with orjson as the outbox stores it, parses it once with
+the document's model as the dispatcher does, attempted at :data:`ATTEMPTED_AT`.
 ``email_config(smtp_server, ca_file)`` is an email channel config pointing at a test server.
 """
 
@@ -18,6 +18,7 @@ import orjson
 
 from alerting.channels.base import Delivery
 from alerting.channels.config import EmailChannelConfig
+from alerting.notification import parse_notification
 from tests.alerting.servers import SmtpServer
 
 VENDOR_ID = "hooli-claims-1"
@@ -105,7 +106,7 @@ def make_delivery(
     return Delivery(
         notification_id=str(payload["notification_id"]),
         channel=channel,
-        payload=orjson.loads(body),
+        notification=parse_notification(body),
         body=body,
         attempted_at=attempted_at,
     )

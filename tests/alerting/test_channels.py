@@ -29,6 +29,7 @@ from alerting.channels.kafka import KafkaChannel
 from alerting.channels.render import alert_line
 from alerting.channels.slack import SlackChannel, slack_message
 from alerting.channels.webhook import WebhookChannel, sign, verify
+from alerting.notification import Notification, NotifiedAlert
 from ingest.topics import create_missing_topics
 from tests.alerting.payloads import (
     ATTEMPTED_AT,
@@ -256,15 +257,18 @@ def test_renderers_cope_with_nulls_and_escape_markup() -> None:
         dashboard_url=None,
         summary=None,
     )
-    assert alert_line(alert) == "latency_p95 firing: n/a (period 2026-11-22)"
-    assert alert_line(payload["alerts"][1]) == (
+    document = Notification.model_validate(payload)
+    assert alert_line(NotifiedAlert.model_validate(alert)) == (
+        "latency_p95 firing: n/a (period 2026-11-22)"
+    )
+    assert alert_line(document.alerts[1]) == (
         "latency_p95 resolved: 1000 ms < clear 1080 (period 2026-11-22)"
     )
-    message = slack_message(payload)
+    message = slack_message(document)
     assert "&lt;b&gt;Acme &amp; Co&lt;/b&gt;" in orjson.dumps(message["blocks"]).decode()
-    assert "<b>Acme" not in html_body(payload)
-    assert "&lt;b&gt;Acme &amp; Co&lt;/b&gt; (v-1)" in html_body(payload)
-    assert "Dashboard: n/a" in text_body(payload)
+    assert "<b>Acme" not in html_body(document)
+    assert "&lt;b&gt;Acme &amp; Co&lt;/b&gt; (v-1)" in html_body(document)
+    assert "Dashboard: n/a" in text_body(document)
 
 
 # -------------------------------------------------------------------------------------- email
