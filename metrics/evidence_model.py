@@ -42,7 +42,8 @@ StepState = Literal["ok", "pending", "firing", "resolved"]
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Extra fields are kept, not refused: a row written by a newer release still reads.
+    model_config = ConfigDict(frozen=True, extra="allow")
 
 
 class EvaluationPeriod(_Frozen):
