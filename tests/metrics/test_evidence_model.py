@@ -65,9 +65,12 @@ def test_the_kinds_own_columns_and_money_stay_exact() -> None:
 def test_a_field_of_a_newer_release_is_kept_not_refused() -> None:
     document = orjson.loads(OLD_ROWS["events:response_times"])
     document["test"] = {"window": "6h", "p_value": 0.0004}
+    document["values"][0]["sample"] = 240  # nested too
     evidence = parse_evidence(orjson.dumps(document))
     assert evidence.unknown == {"test": {"window": "6h", "p_value": 0.0004}}
-    assert orjson.loads(evidence.to_json())["test"] == {"window": "6h", "p_value": 0.0004}
+    written = orjson.loads(evidence.to_json())
+    assert written["test"] == {"window": "6h", "p_value": 0.0004}
+    assert written["values"][0]["sample"] == 240
 
 
 @pytest.mark.parametrize(
