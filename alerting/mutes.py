@@ -1,6 +1,12 @@
-"""Silences and recurring maintenance windows: which alerts are muted at a given instant.
+"""The mute stage: acknowledgements, silences and recurring maintenance windows.
 
-Contract:
+:func:`mute` takes the plan stage's batch: it records which mute holds each alert now
+(``alert_state.muted_by``), holds back the reminders of acknowledged alerts (an
+acknowledgement stops repeats until the state changes; any new transition clears it) and
+every candidate a silence or window matches, each with its :class:`~alerting.pipeline.Hold`.
+The alerts topic's ``feed`` candidates pass untouched: the feed is not a page.
+
+Contract of silences and windows:
 
 * a mute matches an alert when every matcher it sets (vendor, rule, severity, tier) equals
   the alert's; a mute sets at least one (enforced by the command that creates it);
@@ -10,16 +16,18 @@ Contract:
   midnight into the next day (``sat 22:00-02:00`` covers Saturday night);
 * a removed mute (``removed_at``) is inactive from then on;
 * muting holds notifications back, it does not drop them: an alert that changed while muted
-  is notified once the mute ends, if it still matters (see :mod:`alerting.planner`).
+  is notified once the mute ends, if it still matters (see :mod:`alerting.plan`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import duckdb
+
+from alerting.pipeline import Batch, Hold
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -94,9 +102,52 @@ def muted_by(
     tier: str | None,
 ) -> str | None:
     """The id of the first mute active at ``now`` that matches the alert, if any."""
+    found = muting(mutes, now, vendor_id=vendor_id, rule=rule, severity=severity, tier=tier)
+    return None if found is None else found.silence_id
+
+
+def muting(
+    mutes: list[Mute],
+    now: datetime,
+    *,
+    vendor_id: str,
+    rule: str,
+    severity: str | None,
+    tier: str | None,
+) -> Mute | None:
+    """The first mute active at ``now`` that matches the alert, if any."""
     for mute in mutes:
         if mute.matches(vendor_id=vendor_id, rule=rule, severity=severity, tier=tier) and (
             mute.active(now)
         ):
-            return mute.silence_id
+            return mute
     return None
+
+
+def mute(con: duckdb.DuckDBPyConnection, batch: Batch) -> Batch:
+    """The mute stage (see the module docstring)."""
+    mutes = load_mutes(con, batch.now)
+    holds: dict[tuple[str, str], Hold] = {}
+    for row in batch.alerts:
+        vendor, rule = row["vendor_id"], row["rule"]
+        severity, tier = row["severity"], row["tier"]
+        found = muting(mutes, batch.now, vendor_id=vendor, rule=rule, severity=severity, tier=tier)
+        silence_id = None if found is None else found.silence_id
+        if silence_id != row["muted_by"]:
+            con.execute(
+                "UPDATE alert_state SET muted_by = ? WHERE vendor_id = ? AND rule = ?",
+                [silence_id, vendor, rule],
+            )
+        if found is not None:
+            holds[(vendor, rule)] = Hold("window" if found.days else "silence", found.silence_id)
+    passed, held = [], list(batch.held)
+    for candidate in batch.candidates:
+        row = candidate.row
+        hold = None if candidate.feed else holds.get((row["vendor_id"], row["rule"]))
+        if not candidate.feed and candidate.change == "repeat" and row["acked_by"] is not None:
+            hold = Hold("acknowledged", row["acked_by"])
+        if hold is None:
+            passed.append(candidate)
+        else:
+            held.append(replace(candidate, hold=hold))
+    return batch.with_(candidates=tuple(passed), held=tuple(held))

@@ -1,4 +1,5 @@
-"""The notification document (``vendorwatch.notification/1``) every channel receives.
+"""Building the notification document (``vendorwatch.notification/1``, the model in
+:mod:`alerting.notification`) from the planner's news.
 
 One document per vendor and channel: the alerts of that vendor that changed (or are due a
 reminder) in one planning pass, with their values, thresholds, policy version and links.
@@ -9,21 +10,27 @@ bytes. The shape is documented in docs/alerting.md; consumers must ignore unknow
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
-import orjson
-
-SCHEMA = "vendorwatch.notification/1"
+from alerting.notification import (
+    SCHEMA,
+    Notification,
+    NotifiedAlert,
+    NotifiedThresholds,
+    NotifiedVendor,
+)
+from metrics.evidence_model import Evidence
 
 Change = Literal["new", "escalated", "deescalated", "resolved", "repeat", "acknowledged"]
 
 
 @dataclass(frozen=True)
 class AlertNews:
-    """One alert in a notification: its current state and what changed."""
+    """One alert in a notification: its current state, what changed, and its evidence (the
+    typed document the rule recorded, parsed once from ``alert_log``)."""
 
     alert_id: str
     vendor_id: str
@@ -35,32 +42,39 @@ class AlertNews:
     severity: str | None
     change: Change
     value: float | None
-    thresholds: dict[str, Any]
     policy_version: str
     reason: str
     since: datetime
     acknowledged_by: str | None
-    values: list[dict[str, Any]]
+    evidence: Evidence
 
-    def document(self, evidence_url: str | None) -> dict[str, Any]:
-        return {
-            "alert_id": self.alert_id,
-            "rule": self.rule,
-            "metric": self.metric,
-            "grain": self.grain,
-            "period": self.period,
-            "state": self.state,
-            "severity": self.severity,
-            "change": self.change,
-            "value": self.value,
-            "thresholds": self.thresholds,
-            "policy_version": self.policy_version,
-            "reason": self.reason,
-            "since": self.since.isoformat(),
-            "acknowledged_by": self.acknowledged_by,
-            "evidence_url": evidence_url,
-            "values": self.values,
-        }
+    def notice(self, evidence_url: str | None) -> NotifiedAlert:
+        """The alert's entry in the notification: ``thresholds`` (direction and bands) and
+        ``values`` (the run-up judged) come from the evidence as it was recorded."""
+        limits = self.evidence.thresholds
+        return NotifiedAlert(
+            alert_id=self.alert_id,
+            rule=self.rule,
+            metric=self.metric,
+            grain=self.grain,
+            period=self.period,
+            state=self.state,
+            severity=self.severity,
+            change=self.change,
+            value=self.value,
+            thresholds=NotifiedThresholds(
+                direction=limits.direction,
+                warn=limits.warn,
+                critical=limits.critical,
+                clear=limits.clear,
+            ),
+            policy_version=self.policy_version,
+            reason=self.reason,
+            since=self.since.isoformat(),
+            acknowledged_by=self.acknowledged_by,
+            evidence_url=evidence_url,
+            values=self.evidence.values,
+        )
 
 
 @dataclass(frozen=True)
@@ -107,31 +121,41 @@ def notification_id(channel: str, vendor_id: str, news: Sequence[AlertNews], at:
     return hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
+def notification(
+    *,
+    identity: str,
+    vendor: VendorInfo,
+    news: Sequence[AlertNews],
+    created_at: datetime,
+    links: Callable[..., str | None],
+) -> Notification:
+    """The document. ``links(vendor_id, alert_id=None)`` gives dashboard URLs."""
+    return Notification(
+        schema_id=SCHEMA,
+        notification_id=identity,
+        kind=kind_of(news),
+        status="firing" if any(n.state == "firing" for n in news) else "resolved",
+        created_at=created_at.isoformat(),
+        summary=summary(vendor, news),
+        vendor=NotifiedVendor(
+            vendor_id=vendor.vendor_id, name=vendor.name, tier=vendor.tier, service=vendor.service
+        ),
+        dashboard_url=links(vendor.vendor_id),
+        alerts=tuple(n.notice(links(vendor.vendor_id, n.alert_id)) for n in news),
+        firing=sum(n.state == "firing" for n in news),
+        resolved=sum(n.state == "resolved" for n in news),
+    )
+
+
 def render(
     *,
     identity: str,
     vendor: VendorInfo,
     news: Sequence[AlertNews],
     created_at: datetime,
-    links: Any,
+    links: Callable[..., str | None],
 ) -> str:
-    """The document as JSON text. ``links(vendor_id, alert_id=None)`` gives dashboard URLs."""
-    document = {
-        "schema": SCHEMA,
-        "notification_id": identity,
-        "kind": kind_of(news),
-        "status": "firing" if any(n.state == "firing" for n in news) else "resolved",
-        "created_at": created_at.isoformat(),
-        "summary": summary(vendor, news),
-        "vendor": {
-            "vendor_id": vendor.vendor_id,
-            "name": vendor.name,
-            "tier": vendor.tier,
-            "service": vendor.service,
-        },
-        "dashboard_url": links(vendor.vendor_id),
-        "alerts": [n.document(links(vendor.vendor_id, n.alert_id)) for n in news],
-        "firing": sum(n.state == "firing" for n in news),
-        "resolved": sum(n.state == "resolved" for n in news),
-    }
-    return orjson.dumps(document, default=str).decode()
+    """The document as the JSON text the outbox stores (see :func:`notification`)."""
+    return notification(
+        identity=identity, vendor=vendor, news=news, created_at=created_at, links=links
+    ).to_json()

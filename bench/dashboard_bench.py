@@ -416,9 +416,12 @@ SELECT substr(md5(vendor_id || rule || period || state), 1, 16) AS alert_id, ven
     CAST(CASE WHEN grain = 'day' THEN period + 1 ELSE period + INTERVAL 1 MONTH END
         AS TIMESTAMPTZ) + INTERVAL 5 MINUTE AS recorded_at,
     CAST(to_json({
-        'metric': metric, 'period': period,
-        'thresholds': {'warn': warn, 'critical': critical, 'clear': clear, 'for_periods': 3,
-            'clear_periods': 2},
+        'metric': metric,
+        'period': {'start': strftime(period, '%Y-%m-%dT00:00:00Z'),
+            'end': strftime(CASE WHEN grain = 'day' THEN period + 1
+                ELSE period + INTERVAL 1 MONTH END, '%Y-%m-%dT00:00:00Z')},
+        'thresholds': {'direction': 'above', 'warn': warn, 'critical': critical, 'clear': clear,
+            'for_periods': 3, 'clear_periods': 2, 'min_sample': 0},
         'values': list_transform(range(5), lambda k: {
             'period': CAST(period - CAST(4 - k AS INTEGER) AS VARCHAR),
             'value': round(warn * (0.9 + 0.05 * k), 1),

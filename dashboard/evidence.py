@@ -2,23 +2,26 @@
 periods that led to it, the score's inputs, and a sample of the events (with topic, partition
 and offset, so anyone can find the very records in Kafka or the store).
 
-Input is an ``alert_log`` row with its ``evidence`` JSON (see docs/metrics.md); anything
-unexpected in it is shown as JSON rather than dropped.
+Input is an ``alert_log`` row with its ``evidence`` JSON, read with the model the rules wrote
+it with (:class:`metrics.evidence_model.Evidence`). Fields a newer release added are shown as
+JSON; evidence that is not in that shape (unreadable, or hand-written) is shown as it is
+stored, with the reason, rather than dropped.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import orjson
 import pandas as pd
 import streamlit as st
+from pydantic import ValidationError
 
 from dashboard.format import day, number
+from metrics.evidence_model import Evidence, parse_evidence
 
 SEVERITY_MARK = {"critical": "🔴", "warn": "🟠"}
 STATE_MARK = {"resolved": "🟢", "pending": "⏳", "ok": "🟢"}
-_KNOWN = {"metric", "period", "thresholds", "values", "events", "components"}
 
 
 def title(alert: dict[str, Any]) -> str:
@@ -30,44 +33,51 @@ def title(alert: dict[str, Any]) -> str:
     return f"{mark} {alert['rule']} · {day(alert['period'])} · {state}{level}"
 
 
-def parsed(evidence: str | None) -> dict[str, Any]:
-    """The evidence document, or ``{}`` when absent or unreadable."""
+def parsed(evidence: str | None) -> Evidence | str | None:
+    """The evidence document; None when absent; the reason when it is not one."""
     if not evidence:
-        return {}
+        return None
     try:
-        value = json.loads(evidence)
-    except ValueError:
-        return {"unreadable": evidence}
-    return value if isinstance(value, dict) else {"value": value}
+        return parse_evidence(evidence)
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(str(p) for p in problem["loc"]) or "document"
+        return f"{where}: {problem['msg']}"
 
 
 def show(alert: dict[str, Any]) -> None:
     """Render one alert transition's reason and evidence (inside an expander or anywhere)."""
     st.markdown(f"**Why:** {alert['reason']}")
     doc = parsed(alert.get("evidence"))
+    metric = doc.metric if isinstance(doc, Evidence) else alert.get("metric")
     st.caption(
-        f"alert {alert['alert_id']} · metric {doc.get('metric', alert.get('metric'))} per "
+        f"alert {alert['alert_id']} · metric {metric} per "
         f"{alert.get('grain')} · value {number(alert.get('value'), ',.4g')} · policy "
         f"{alert.get('policy_version')}"
     )
-    thresholds = doc.get("thresholds")
-    if isinstance(thresholds, dict):
-        st.markdown("**Thresholds**")
-        st.dataframe(pd.DataFrame([thresholds]), hide_index=True)
-    values = doc.get("values")
-    if isinstance(values, list) and values:
+    if isinstance(doc, str):
+        st.caption(f"The evidence is not in the expected shape ({doc}); as stored:")
+        _raw(str(alert.get("evidence")))
+    elif doc is not None:
+        _evidence(doc)
+
+
+def _evidence(doc: Evidence) -> None:
+    st.markdown("**Thresholds**")
+    st.dataframe(pd.DataFrame([doc.thresholds.model_dump()]), hide_index=True)
+    if doc.values:
         st.markdown("**The run of periods judged**")
+        values = [v.model_dump(mode="json") for v in doc.values]
         st.dataframe(pd.DataFrame(values), hide_index=True, width="stretch")
-    components = doc.get("components")
-    if isinstance(components, dict):
+    if doc.components is not None:
         st.markdown("**Score inputs**")
-        rows = [{"input": k, "value": _text(v)} for k, v in components.items()]
+        rows = [{"input": k, "value": _text(v)} for k, v in doc.components.items()]
         st.dataframe(pd.DataFrame(rows), hide_index=True)
-    events = doc.get("events")
-    if isinstance(events, dict):
-        sample = events.get("sample") or []
+    events = doc.events
+    if events is not None:
+        sample = [e.model_dump(mode="json") for e in events.sample]
         st.markdown(
-            f"**Events behind it:** {events.get('count', '?')} in `{events.get('table', '?')}`"
+            f"**Events behind it:** {events.count} in `{events.table}`"
             + (f", a sample of {len(sample)}" if sample else "")
         )
         if sample:
@@ -75,9 +85,16 @@ def show(alert: dict[str, Any]) -> None:
             first = [c for c in ("topic", "partition", "offset", "event_id") if c in frame]
             frame = frame[first + [c for c in frame.columns if c not in first]]
             st.dataframe(frame.map(_text), hide_index=True, width="stretch")
-    rest = {k: v for k, v in doc.items() if k not in _KNOWN}
-    if rest:
-        st.json(rest, expanded=False)
+    if doc.unknown:
+        st.json(doc.unknown, expanded=False)
+
+
+def _raw(text: str) -> None:
+    """The stored text, as JSON when it is JSON."""
+    try:
+        st.json(orjson.loads(text), expanded=False)
+    except orjson.JSONDecodeError:
+        st.code(text)
 
 
 def _text(value: Any) -> str:

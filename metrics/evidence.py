@@ -1,8 +1,9 @@
 """The evidence behind a breach: the figures that moved the state, and the events behind them.
 
-:func:`evidence_for` returns a JSON-ready dict:
+:func:`evidence_for` returns an :class:`~metrics.evidence_model.Evidence` (the typed document
+whose JSON ``alert_log.evidence`` stores):
 
-* ``values``: the rule's recent steps up to the transition (period, value, sample, state) —
+* ``values``: the rule's recent steps up to the transition (period, value, state, reason) —
   as many as the dwell and clear windows need, plus two;
 * ``thresholds``: warn, critical, clear, dwell;
 * ``events``: for metrics computed from events, the events of the period that the metric counts
@@ -15,11 +16,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import duckdb
 
+from metrics.evidence_model import (
+    EvaluationPeriod,
+    EventSample,
+    Evidence,
+    JudgedPeriod,
+    SampledEvent,
+    Scalar,
+    Thresholds,
+)
 from metrics.hysteresis import Step
 from metrics.policy import SCORE_METRICS, EffectiveRule
 
@@ -114,36 +125,67 @@ def evidence_for(
     metric: str,
     rule: EffectiveRule,
     steps: Sequence[Step],
-) -> dict[str, Any]:
+) -> Evidence:
     """Evidence for the transition at ``row``'s period (see the module docstring)."""
     window = max(rule.for_periods, rule.clear_periods) + 2
     upto = [s for s in steps if s.period <= row["day"]][-window:]
-    evidence: dict[str, Any] = {
-        "metric": metric,
-        "period": dict(zip(("start", "end"), _bounds(row), strict=True)),
-        "thresholds": {
-            "direction": rule.direction,
-            "warn": rule.warn,
-            "critical": rule.critical,
-            "clear": rule.clear,
-            "for_periods": rule.for_periods,
-            "clear_periods": rule.clear_periods,
-            "min_sample": rule.min_sample,
-        },
-        "values": [
-            {"period": s.period, "value": s.value, "state": s.state.value, "reason": s.reason}
-            for s in upto
-        ],
-    }
+    start, end = _bounds(row)
     events = _events(con, metric, row)
-    if events is not None:
-        evidence["events"] = events
+    components: dict[str, Scalar] | None = None
     if metric in SCORE_METRICS:
-        components = _rows(
+        scored = _rows(
             con.execute(
                 "SELECT * FROM vendor_scores WHERE vendor_id = ? AND day = ?",
                 [row["vendor_id"], row["day"]],
             )
         )
-        evidence["components"] = components[0] if components else None
-    return evidence
+        components = _scalars(scored[0]) if scored else None
+    return Evidence(
+        metric=metric,
+        period=EvaluationPeriod(start=start, end=end),
+        thresholds=Thresholds(
+            direction=rule.direction,
+            warn=rule.warn,
+            critical=rule.critical,
+            clear=rule.clear,
+            for_periods=rule.for_periods,
+            clear_periods=rule.clear_periods,
+            min_sample=rule.min_sample,
+        ),
+        values=tuple(
+            JudgedPeriod(period=s.period, value=s.value, state=s.state.value, reason=s.reason)
+            for s in upto
+        ),
+        events=None if events is None else _sample(events),
+        components=components,
+    )
+
+
+_PROVENANCE_FIELDS = ("event_id", "occurred_at", "topic", "partition", "offset")
+
+
+def _sample(events: Mapping[str, Any]) -> EventSample:
+    """The counted sample of :func:`_events` as the model: provenance typed, the kind's
+    columns as JSON scalars."""
+    sample = []
+    for event in events["sample"]:
+        provenance = {k: event[k] for k in _PROVENANCE_FIELDS}
+        facts = _scalars({k: v for k, v in event.items() if k not in _PROVENANCE_FIELDS})
+        sample.append(SampledEvent(**provenance, **facts))
+    return EventSample(table=events["table"], count=events["count"], sample=tuple(sample))
+
+
+def _scalars(row: Mapping[str, Any]) -> dict[str, Scalar]:
+    """A stored row's values as JSON states them: money (Decimal) as its exact decimal text,
+    dates and instants as ISO 8601 text, numbers and text as they are."""
+    out: dict[str, Scalar] = {}
+    for key, value in row.items():
+        if isinstance(value, Decimal):
+            out[key] = str(value)
+        elif isinstance(value, date):  # datetime is a date too
+            out[key] = value.isoformat()
+        elif value is None or isinstance(value, str | int | float | bool):
+            out[key] = value
+        else:
+            out[key] = str(value)
+    return out

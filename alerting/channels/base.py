@@ -14,22 +14,29 @@ Contract:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Protocol
+
+from alerting.notification import Notification
 
 
 @dataclass(frozen=True)
 class Delivery:
-    """One outbox message: the notification document and its exact serialised bytes.
+    """One outbox message: the notification document, and its exact serialised bytes.
 
     ``body`` is what was stored in the outbox when the state change committed, so every retry
-    sends (and signs) byte-identical content. ``payload`` is ``orjson.loads(body)``; its shape
-    is ``vendorwatch.notification/1`` (docs/alerting.md).
+    sends (and signs) byte-identical content. ``notification`` is that body parsed once, by
+    the dispatcher, with the document's model (``vendorwatch.notification/1``,
+    docs/alerting.md): channels that render (Slack, email) render from it. ``attempted_at``
+    is this attempt's instant from the dispatcher's injected clock: channels never read the
+    wall clock.
     """
 
     notification_id: str
     channel: str
-    payload: dict[str, Any]
+    notification: Notification
     body: bytes
+    attempted_at: datetime
 
 
 class DeliveryError(Exception):

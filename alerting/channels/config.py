@@ -36,8 +36,6 @@ from pydantic import (
 
 from alerting.channels.redaction import redact_url
 
-DEFAULT_ALERTS_TOPIC = "vendorwatch.alerts"
-
 _ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\"]+$")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _TOPIC = re.compile(r"^[A-Za-z0-9._-]{1,249}$")

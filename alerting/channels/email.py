@@ -2,7 +2,8 @@
 
 Message contract (:func:`build_message`): ``Subject: {subject_prefix} {summary}`` (one line,
 at most :data:`SUBJECT_CHARS` characters); ``Message-ID: <{notification_id}@vendorwatch>``
-(identical on every retry, so receivers and mail systems can dedup on it);
+(identical on every retry, so receivers and mail systems can dedup on it); ``Date``: the
+attempt's instant from the dispatcher's clock (:attr:`Delivery.attempted_at`);
 ``X-Vendorwatch-Notification-Id``; ``Auto-Submitted: auto-generated`` (no auto-replies). The
 text part lists each alert (rule, severity, state and change, value, thresholds, period,
 reason, policy version, evidence link) and the dashboard link; the HTML part shows the same,
@@ -26,15 +27,14 @@ import html
 import re
 import smtplib
 import ssl
-from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
-from typing import Any
 
 from alerting.channels import render
 from alerting.channels.base import Delivery, DeliveryError
 from alerting.channels.config import EmailChannelConfig
 from alerting.channels.redaction import scrub
+from alerting.notification import Notification
 
 SUBJECT_CHARS = 200
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
@@ -47,57 +47,57 @@ def message_id(notification_id: str) -> str:
 
 def build_message(config: EmailChannelConfig, delivery: Delivery) -> EmailMessage:
     """The complete message for ``delivery`` (see the module docstring)."""
-    payload = delivery.payload
-    summary = str(payload.get("summary") or render.vendor_label(payload))
+    notification = delivery.notification
+    summary = notification.summary or render.vendor_label(notification)
     message = EmailMessage()
     message["Subject"] = render.one_line(f"{config.subject_prefix} {summary}", SUBJECT_CHARS)
     message["From"] = config.sender
     message["To"] = ", ".join(config.recipients)
-    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Date"] = format_datetime(delivery.attempted_at)
     message["Message-ID"] = message_id(delivery.notification_id)
     message["X-Vendorwatch-Notification-Id"] = render.one_line(delivery.notification_id, 200)
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(text_body(payload))
-    message.add_alternative(html_body(payload), subtype="html")
+    message.set_content(text_body(notification))
+    message.add_alternative(html_body(notification), subtype="html")
     return message
 
 
-def text_body(payload: dict[str, Any]) -> str:
+def text_body(notification: Notification) -> str:
     """The plain-text part."""
     lines = [
-        f"{render.headline(payload)}: {render.vendor_label(payload)}",
-        str(payload.get("summary") or ""),
+        f"{render.headline(notification)}: {render.vendor_label(notification)}",
+        notification.summary or "",
         "",
-        f"Vendor: {render.vendor_context(payload)}",
+        f"Vendor: {render.vendor_context(notification)}",
         "",
     ]
-    for number, alert in enumerate(render.alerts_of(payload), start=1):
+    for number, alert in enumerate(notification.alerts, start=1):
         lines.append(f"{number}. {render.alert_line(alert)}")
         lines += [f"   {label + ':':<16}{value}" for label, value in render.alert_fields(alert)]
         lines.append("")
-    lines.append(f"Dashboard: {render.text(payload.get('dashboard_url'))}")
-    lines.append(_footer(payload))
+    lines.append(f"Dashboard: {render.text(notification.dashboard_url)}")
+    lines.append(_footer(notification))
     return "\n".join(lines) + "\n"
 
 
-def html_body(payload: dict[str, Any]) -> str:
-    """The HTML alternative part; every payload value is escaped."""
+def html_body(notification: Notification) -> str:
+    """The HTML alternative part; every value of the document is escaped."""
     esc = html.escape
     parts = [
         '<!DOCTYPE html><html><body style="font-family:sans-serif">',
-        f"<h2>{esc(render.headline(payload))}: {esc(render.vendor_label(payload))}</h2>",
-        f"<p>{esc(str(payload.get('summary') or ''))}</p>",
-        f"<p>Vendor: {esc(render.vendor_context(payload))}</p>",
+        f"<h2>{esc(render.headline(notification))}: {esc(render.vendor_label(notification))}</h2>",
+        f"<p>{esc(notification.summary or '')}</p>",
+        f"<p>Vendor: {esc(render.vendor_context(notification))}</p>",
     ]
-    for alert in render.alerts_of(payload):
+    for alert in notification.alerts:
         parts.append(f"<h3>{esc(render.alert_line(alert))}</h3><table>")
         for label, value in render.alert_fields(alert):
             shown = _html_link(value) if label == "Evidence" else esc(value)
             parts.append(f'<tr><th align="left">{esc(label)}</th><td>{shown}</td></tr>')
         parts.append("</table>")
-    dashboard = payload.get("dashboard_url")
-    parts.append(f"<p>Dashboard: {_html_link(str(dashboard)) if dashboard else render.NA}</p>")
-    parts.append(f'<p style="color:#666">{esc(_footer(payload))}</p></body></html>')
+    dashboard = notification.dashboard_url
+    parts.append(f"<p>Dashboard: {_html_link(dashboard) if dashboard else render.NA}</p>")
+    parts.append(f'<p style="color:#666">{esc(_footer(notification))}</p></body></html>')
     return "\n".join(parts) + "\n"
 
 
@@ -107,10 +107,10 @@ def _html_link(url: str) -> str:
     return f'<a href="{html.escape(url, quote=True)}">{html.escape(url)}</a>'
 
 
-def _footer(payload: dict[str, Any]) -> str:
-    footer = f"Notification {render.text(payload.get('notification_id'))}"
-    if payload.get("created_at"):
-        footer += f", created {payload['created_at']}"
+def _footer(notification: Notification) -> str:
+    footer = f"Notification {render.text(notification.notification_id)}"
+    if notification.created_at:
+        footer += f", created {notification.created_at}"
     return footer
 
 

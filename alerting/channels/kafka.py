@@ -1,7 +1,7 @@
 """Kafka: produce the notification bytes to a topic (default ``vendorwatch.alerts``).
 
 Record contract: value = :attr:`Delivery.body` byte for byte; key = the vendor id
-(``payload["vendor"]["vendor_id"]``, UTF-8), so one vendor's notifications stay in order on
+(``notification.vendor.vendor_id``, UTF-8), so one vendor's notifications stay in order on
 one partition; header ``notification_id`` = the notification id (UTF-8) for consumers' dedup.
 
 The producer is idempotent with ``acks="all"`` (kafka-python 3.x supports
@@ -10,7 +10,7 @@ the first :meth:`KafkaChannel.send`, so opening the channel never blocks on an u
 broker. :meth:`send` waits up to ``send_timeout_s`` for the broker's acknowledgement.
 
 Errors: any ``KafkaError`` (no broker, timeout, leader moves, authorisation) is a retryable
-:class:`DeliveryError`; a payload without a vendor id, or a record the client refuses
+:class:`DeliveryError`; a notification without a vendor id, or a record the client refuses
 (invalid topic name, bad header types), is permanent.
 """
 
@@ -63,11 +63,11 @@ class KafkaChannel:
 
     def send(self, delivery: Delivery) -> str:
         """Produce and wait for the acknowledgement; returns ``"kafka <topic>[p]@offset"``."""
-        vendor = delivery.payload.get("vendor")
-        vendor_id = vendor.get("vendor_id") if isinstance(vendor, dict) else None
-        if not isinstance(vendor_id, str) or not vendor_id:
+        vendor = delivery.notification.vendor
+        vendor_id = vendor.vendor_id if vendor is not None else None
+        if not vendor_id:
             raise DeliveryError(
-                "payload has no vendor.vendor_id for the record key", retryable=False
+                "notification has no vendor.vendor_id for the record key", retryable=False
             )
         headers = [("notification_id", delivery.notification_id.encode("utf-8"))]
         try:

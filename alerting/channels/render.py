@@ -1,15 +1,18 @@
-"""Human-readable text for a ``vendorwatch.notification/1`` payload, shared by Slack and email.
+"""Human-readable text for a ``vendorwatch.notification/1`` document, shared by Slack and email.
 
-Every function copes with the nullable fields of the payload (vendor name, tier, service,
-severity, value, threshold values, URLs, ``acknowledged_by``): a missing value is shown as
-``n/a`` or left out, never raises. Output is plain text; callers escape it for their markup
-(``html.escape`` for email, :func:`slack_escape` for Slack mrkdwn).
+Input is the typed :class:`~alerting.notification.Notification` (and its alerts) the
+dispatcher parsed from the stored body. Every function copes with its nullable fields
+(vendor name, tier, service, severity, value, threshold values, URLs, ``acknowledged_by``):
+a missing value is shown as ``n/a`` or left out, never raises. Output is plain text; callers
+escape it for their markup (``html.escape`` for email, :func:`slack_escape` for Slack mrkdwn).
 """
 
 from __future__ import annotations
 
 import math
 from typing import Any, TypeGuard
+
+from alerting.notification import Notification, NotifiedAlert, NotifiedThresholds
 
 NA = "n/a"
 
@@ -34,9 +37,9 @@ def fmt_number(value: Any) -> str:
     return f"{number:.4g}"
 
 
-def unit(alert: dict[str, Any]) -> str:
+def unit(alert: NotifiedAlert) -> str:
     """The unit implied by the metric name (``latency_p95_ms`` -> ``" ms"``), or ``""``."""
-    metric = str(alert.get("metric") or "")
+    metric = alert.metric or ""
     for suffix, shown in _UNIT_SUFFIXES.items():
         if metric.endswith(suffix):
             return shown
@@ -48,25 +51,27 @@ def text(value: Any) -> str:
     return NA if value is None or value == "" else str(value)
 
 
-def vendor_label(payload: dict[str, Any]) -> str:
+def vendor_label(notification: Notification) -> str:
     """``"Hooli Claims (hooli-claims-1)"``, or just the id when the name is missing."""
-    vendor = payload.get("vendor") or {}
-    vendor_id = text(vendor.get("vendor_id"))
-    name = vendor.get("name")
+    vendor = notification.vendor
+    vendor_id = text(vendor.vendor_id if vendor else None)
+    name = vendor.name if vendor else None
     return f"{name} ({vendor_id})" if name and name != vendor_id else vendor_id
 
 
-def vendor_context(payload: dict[str, Any]) -> str:
+def vendor_context(notification: Notification) -> str:
     """``"Hooli Claims (hooli-claims-1), tier critical, service helpdesk"`` (nulls left out)."""
-    vendor = payload.get("vendor") or {}
-    parts = [vendor_label(payload)]
-    parts += [f"{key} {vendor[key]}" for key in ("tier", "service") if vendor.get(key)]
+    vendor = notification.vendor
+    parts = [vendor_label(notification)]
+    if vendor is not None:
+        labelled = (("tier", vendor.tier), ("service", vendor.service))
+        parts += [f"{key} {value}" for key, value in labelled if value]
     return ", ".join(parts)
 
 
-def headline(payload: dict[str, Any]) -> str:
+def headline(notification: Notification) -> str:
     """``FIRING`` / ``STILL FIRING`` / ``RESOLVED`` from ``kind`` (falls back on ``status``)."""
-    kind = str(payload.get("kind") or payload.get("status") or "")
+    kind = str(notification.kind or notification.status or "")
     return _HEADLINES.get(kind, kind.upper() or "NOTIFICATION")
 
 
@@ -76,71 +81,64 @@ def one_line(value: str, limit: int) -> str:
     return flat if len(flat) <= limit else flat[: max(limit - 1, 0)] + "…"
 
 
-def alert_line(alert: dict[str, Any]) -> str:
+def alert_line(alert: NotifiedAlert) -> str:
     """One line per alert, e.g. ``"latency_p95 critical: 1840 ms > 1800 (period 2026-11-22)"``.
 
     A firing alert is compared with the threshold of its severity, a resolved one with the
     ``clear`` threshold (``"latency_p95 resolved: 1000 ms < clear 1080 (...)"``). The operator
     is the actual relation between the two numbers, so the line is never wrong on equality.
     """
-    rule = text(alert.get("rule"))
-    state = alert.get("state")
-    label = "resolved" if state == "resolved" else text(alert.get("severity") or state)
-    value = alert.get("value")
-    thresholds = alert.get("thresholds") or {}
-    key = "clear" if state == "resolved" else alert.get("severity")
-    bound = thresholds.get(key) if isinstance(key, str) else None
+    rule = text(alert.rule)
+    state = alert.state
+    label = "resolved" if state == "resolved" else text(alert.severity or state)
+    value = alert.value
+    key = "clear" if state == "resolved" else alert.severity
+    bound = _band(alert.thresholds, key)
     comparison = f"{fmt_number(value)}{unit(alert) if value is not None else ''}"
     if _is_number(value) and _is_number(bound):
         op = ">" if value > bound else "<" if value < bound else "="
         prefix = "clear " if key == "clear" else ""
         comparison += f" {op} {prefix}{fmt_number(bound)}"
-    return f"{rule} {label}: {comparison} (period {text(alert.get('period'))})"
+    return f"{rule} {label}: {comparison} (period {text(alert.period)})"
 
 
-def thresholds_text(alert: dict[str, Any]) -> str:
+def thresholds_text(alert: NotifiedAlert) -> str:
     """``"above: warn 1200, critical 1800, clear 1080"`` (missing bands left out)."""
-    thresholds = alert.get("thresholds") or {}
+    thresholds = alert.thresholds
     bands = [
-        f"{band} {fmt_number(thresholds[band])}"
+        f"{band} {fmt_number(bound)}"
         for band in ("warn", "critical", "clear")
-        if thresholds.get(band) is not None
+        if (bound := _band(thresholds, band)) is not None
     ]
-    direction = thresholds.get("direction")
+    direction = thresholds.direction if thresholds else None
     if not bands:
         return NA
     return f"{direction}: {', '.join(bands)}" if direction else ", ".join(bands)
 
 
-def alert_fields(alert: dict[str, Any]) -> list[tuple[str, str]]:
+def alert_fields(alert: NotifiedAlert) -> list[tuple[str, str]]:
     """Labelled details of one alert, in display order, for the email body."""
-    change = alert.get("change")
-    state = text(alert.get("state")) + (f" ({change})" if change else "")
-    rule = text(alert.get("rule"))
-    if alert.get("metric"):
-        rule += f" (metric {alert['metric']}, grain {text(alert.get('grain'))})"
-    value = alert.get("value")
+    change = alert.change
+    state = text(alert.state) + (f" ({change})" if change else "")
+    rule = text(alert.rule)
+    if alert.metric:
+        rule += f" (metric {alert.metric}, grain {text(alert.grain)})"
+    value = alert.value
     fields = [
         ("Rule", rule),
-        ("Severity", text(alert.get("severity"))),
+        ("Severity", text(alert.severity)),
         ("State", state),
         ("Value", fmt_number(value) + (unit(alert) if value is not None else "")),
         ("Thresholds", thresholds_text(alert)),
-        ("Period", text(alert.get("period"))),
-        ("Since", text(alert.get("since"))),
-        ("Reason", text(alert.get("reason"))),
-        ("Policy version", text(alert.get("policy_version"))),
+        ("Period", text(alert.period)),
+        ("Since", text(alert.since)),
+        ("Reason", text(alert.reason)),
+        ("Policy version", text(alert.policy_version)),
     ]
-    if alert.get("acknowledged_by"):
-        fields.append(("Acknowledged by", str(alert["acknowledged_by"])))
-    fields.append(("Evidence", text(alert.get("evidence_url"))))
+    if alert.acknowledged_by:
+        fields.append(("Acknowledged by", alert.acknowledged_by))
+    fields.append(("Evidence", text(alert.evidence_url)))
     return fields
-
-
-def alerts_of(payload: dict[str, Any]) -> list[dict[str, Any]]:
-    """The payload's alerts (an empty list when missing or malformed)."""
-    alerts = payload.get("alerts")
-    return [a for a in alerts if isinstance(a, dict)] if isinstance(alerts, list) else []
 
 
 def slack_escape(value: str) -> str:
@@ -154,6 +152,14 @@ def slack_link(url: Any, label: str) -> str:
         return ""
     safe = str(url).replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
     return f"<{safe}|{slack_escape(label)}>"
+
+
+def _band(thresholds: NotifiedThresholds | None, key: str | None) -> float | None:
+    """The ``warn`` / ``critical`` / ``clear`` bound, or None (no thresholds, another key)."""
+    if thresholds is None or key not in ("warn", "critical", "clear"):
+        return None
+    bound: float | None = getattr(thresholds, key)
+    return bound
 
 
 def _is_number(value: Any) -> TypeGuard[int | float]:

@@ -22,6 +22,7 @@ from alerting.channels import render
 from alerting.channels._http import HttpPoster
 from alerting.channels.base import Delivery
 from alerting.channels.config import SlackChannelConfig
+from alerting.notification import Notification, NotifiedAlert
 
 MAX_ALERT_BLOCKS = 40
 """Slack allows 50 blocks per message; alerts beyond this many are counted, not shown."""
@@ -31,55 +32,55 @@ _SECTION_CHARS = 3000
 _FALLBACK_CHARS = 300
 
 
-def slack_message(payload: dict[str, Any]) -> dict[str, Any]:
-    """The Slack incoming-webhook JSON document for a ``vendorwatch.notification/1`` payload."""
-    headline = render.headline(payload)
-    summary = str(payload.get("summary") or render.vendor_label(payload))
+def slack_message(notification: Notification) -> dict[str, Any]:
+    """The Slack incoming-webhook JSON document for a ``vendorwatch.notification/1``."""
+    headline = render.headline(notification)
+    summary = notification.summary or render.vendor_label(notification)
     fallback = render.one_line(f"[{headline}] {summary}", _FALLBACK_CHARS)
-    dashboard = render.slack_link(payload.get("dashboard_url"), "Open dashboard")
+    dashboard = render.slack_link(notification.dashboard_url, "Open dashboard")
     intro = f"*{render.slack_escape(render.one_line(summary, 1000))}*\n"
-    intro += f"Vendor: {render.slack_escape(render.vendor_context(payload))}"
+    intro += f"Vendor: {render.slack_escape(render.vendor_context(notification))}"
     if dashboard:
         intro += f" · {dashboard}"
-    title = render.one_line(f"{headline}: {render.vendor_label(payload)}", _HEADER_CHARS)
+    title = render.one_line(f"{headline}: {render.vendor_label(notification)}", _HEADER_CHARS)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": title, "emoji": True}},
         _section(intro),
         {"type": "divider"},
     ]
-    alerts = render.alerts_of(payload)
-    blocks += [_section(alert_mrkdwn(a, payload)) for a in alerts[:MAX_ALERT_BLOCKS]]
+    alerts = notification.alerts
+    blocks += [_section(alert_mrkdwn(a, notification)) for a in alerts[:MAX_ALERT_BLOCKS]]
     if len(alerts) > MAX_ALERT_BLOCKS:
         more = len(alerts) - MAX_ALERT_BLOCKS
         blocks.append(_context(f"…and {more} more alert(s); see the dashboard."))
-    footer = f"notification {payload.get('notification_id') or 'n/a'}"
-    if payload.get("created_at"):
-        footer += f" · {payload['created_at']}"
+    footer = f"notification {notification.notification_id or 'n/a'}"
+    if notification.created_at:
+        footer += f" · {notification.created_at}"
     blocks.append(_context(render.slack_escape(footer)))
     return {"text": fallback, "blocks": blocks}
 
 
-def alert_mrkdwn(alert: dict[str, Any], payload: dict[str, Any]) -> str:
+def alert_mrkdwn(alert: NotifiedAlert, notification: Notification) -> str:
     """One alert as mrkdwn: bold one-line summary, then the details and links."""
     esc = render.slack_escape
-    change = f" ({alert['change']})" if alert.get("change") else ""
+    change = f" ({alert.change})" if alert.change else ""
     lines = [
         f"*{esc(render.alert_line(alert))}*",
-        f"Rule: `{esc(render.text(alert.get('rule')))}` · "
-        f"Severity: *{esc(render.text(alert.get('severity')))}* · "
-        f"State: {esc(render.text(alert.get('state')))}{esc(change)}",
-        f"Value: {esc(render.fmt_number(alert.get('value')))}{esc(render.unit(alert))} · "
+        f"Rule: `{esc(render.text(alert.rule))}` · "
+        f"Severity: *{esc(render.text(alert.severity))}* · "
+        f"State: {esc(render.text(alert.state))}{esc(change)}",
+        f"Value: {esc(render.fmt_number(alert.value))}{esc(render.unit(alert))} · "
         f"Thresholds: {esc(render.thresholds_text(alert))}",
-        f"Period: {esc(render.text(alert.get('period')))} · "
-        f"Policy: {esc(render.text(alert.get('policy_version')))}",
+        f"Period: {esc(render.text(alert.period))} · "
+        f"Policy: {esc(render.text(alert.policy_version))}",
     ]
-    if alert.get("reason"):
-        lines.append(f"Reason: {esc(str(alert['reason']))}")
-    if alert.get("acknowledged_by"):
-        lines.append(f"Acknowledged by {esc(str(alert['acknowledged_by']))}")
+    if alert.reason:
+        lines.append(f"Reason: {esc(alert.reason)}")
+    if alert.acknowledged_by:
+        lines.append(f"Acknowledged by {esc(alert.acknowledged_by)}")
     links = [
-        render.slack_link(alert.get("evidence_url"), "Evidence"),
-        render.slack_link(payload.get("dashboard_url"), "Dashboard"),
+        render.slack_link(alert.evidence_url, "Evidence"),
+        render.slack_link(notification.dashboard_url, "Dashboard"),
     ]
     if any(links):
         lines.append(" · ".join(link for link in links if link))
@@ -110,7 +111,7 @@ class SlackChannel:
 
     def send(self, delivery: Delivery) -> str:
         """Render and POST the Slack message; returns ``"HTTP <status>"`` or raises."""
-        body = orjson.dumps(slack_message(delivery.payload))
+        body = orjson.dumps(slack_message(delivery.notification))
         headers = {
             "Content-Type": "application/json",
             "Idempotency-Key": delivery.notification_id,

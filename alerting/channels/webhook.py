@@ -5,7 +5,8 @@ Request contract (what receivers can rely on):
 * body: :attr:`Delivery.body` byte for byte (``Content-Type: application/json``);
 * ``X-Vendorwatch-Notification-Id`` and ``Idempotency-Key``: the notification id, identical
   on every retry — dedup on it;
-* ``X-Vendorwatch-Timestamp``: unix seconds when this attempt was sent (informational);
+* ``X-Vendorwatch-Timestamp``: unix seconds when this attempt was sent, from the
+  dispatcher's clock (:attr:`Delivery.attempted_at`; informational);
 * ``X-Vendorwatch-Signature: sha256=<hex>`` when a secret is configured: HMAC-SHA256 of the
   **raw body only** with the secret. It does not cover the timestamp, so it is identical
   across retries of the same notification; receivers check it with :func:`verify` (or the
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
 
 from alerting.channels._http import HttpPoster
 from alerting.channels.base import Delivery
@@ -71,7 +71,7 @@ class WebhookChannel:
             "Content-Type": "application/json",
             NOTIFICATION_ID_HEADER: delivery.notification_id,
             "Idempotency-Key": delivery.notification_id,
-            TIMESTAMP_HEADER: str(int(time.time())),
+            TIMESTAMP_HEADER: str(int(delivery.attempted_at.timestamp())),
         }
         if self._secret is not None:
             headers[SIGNATURE_HEADER] = sign(delivery.body, self._secret)

@@ -2,13 +2,15 @@
 
 ``make_payload()`` gives the documented example (two firing alerts for ``hooli-claims-1``);
 keyword arguments override top-level fields, ``alerts=[make_alert(...)]`` replaces the alerts.
-``make_delivery(payload)`` serialises it with orjson exactly as the outbox stores it.
+``make_delivery(payload)`` serialises it with orjson as the outbox stores it, parses it once with
+the document's model as the dispatcher does, attempted at :data:`ATTEMPTED_AT`.
 ``email_config(smtp_server, ca_file)`` is an email channel config pointing at a test server.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ import orjson
 
 from alerting.channels.base import Delivery
 from alerting.channels.config import EmailChannelConfig
+from alerting.notification import parse_notification
 from tests.alerting.servers import SmtpServer
 
 VENDOR_ID = "hooli-claims-1"
@@ -86,15 +89,26 @@ def make_payload(**overrides: Any) -> dict[str, Any]:
     return payload
 
 
-def make_delivery(payload: dict[str, Any] | None = None, channel: str = "test") -> Delivery:
-    """The outbox message for ``payload`` (default :func:`make_payload`)."""
+ATTEMPTED_AT = datetime(2026, 11, 23, 16, 0, 5, tzinfo=UTC)
+"""The instant the dispatcher's clock gives a test attempt (a fixed one: channels must use it,
+never the wall clock)."""
+
+
+def make_delivery(
+    payload: dict[str, Any] | None = None,
+    channel: str = "test",
+    attempted_at: datetime = ATTEMPTED_AT,
+) -> Delivery:
+    """The outbox message for ``payload`` (default :func:`make_payload`), attempted at
+    ``attempted_at``."""
     payload = payload if payload is not None else make_payload()
     body = orjson.dumps(payload)
     return Delivery(
         notification_id=str(payload["notification_id"]),
         channel=channel,
-        payload=orjson.loads(body),
+        notification=parse_notification(body),
         body=body,
+        attempted_at=attempted_at,
     )
 
 

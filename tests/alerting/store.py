@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import orjson
@@ -18,6 +18,7 @@ from control.kinds import command_types
 from ingest.batch import RecordChecks
 from ingest.records import Record
 from ingest.store import EventStore
+from metrics.evidence_model import EvaluationPeriod, Evidence, JudgedPeriod, Thresholds
 from metrics.job import MetricsJob
 from metrics.policy import default_policy
 from metrics.rules import alert_id
@@ -93,10 +94,21 @@ class Alerts:
         value: float = 2000.0,
     ) -> str:
         identity = alert_id(vendor_id, rule, period, state, severity)
-        evidence = {
-            "thresholds": {"direction": "above", "warn": 1000.0, "critical": 1500.0, "clear": 900},
-            "values": [{"period": period.isoformat(), "value": value, "state": state}],
-        }
+        start = datetime.combine(period, time(), UTC)
+        evidence = Evidence(
+            metric="latency_p95_ms",
+            period=EvaluationPeriod(start=start, end=start + timedelta(days=1)),
+            thresholds=Thresholds(
+                direction="above",
+                warn=1000.0,
+                critical=1500.0,
+                clear=900,
+                for_periods=1,
+                clear_periods=1,
+                min_sample=0,
+            ),
+            values=(JudgedPeriod(period=period, value=value, state=state),),
+        )
         self.con.execute(
             "INSERT INTO alert_log VALUES (?, ?, ?, 'latency_p95_ms', 'day', ?, ?, ?, ?, 1000, "
             "1500, 900, 'test', 'default@1', ?, ?)",
@@ -109,7 +121,7 @@ class Alerts:
                 severity,
                 value,
                 at,
-                orjson.dumps(evidence).decode(),
+                evidence.to_json(),
             ],
         )
         return identity

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ssl
 import time
 import uuid
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,10 @@ from alerting.channels.kafka import KafkaChannel
 from alerting.channels.render import alert_line
 from alerting.channels.slack import SlackChannel, slack_message
 from alerting.channels.webhook import WebhookChannel, sign, verify
+from alerting.notification import Notification, NotifiedAlert
 from ingest.topics import create_missing_topics
 from tests.alerting.payloads import (
+    ATTEMPTED_AT,
     VENDOR_ID,
     email_config,
     make_alert,
@@ -60,7 +63,6 @@ def test_webhook_delivers_exact_body_signed_with_idempotency_headers(
 ) -> None:
     channel = webhook(http_receiver.url, secret=SECRET, headers={"X-Team": "ops"})
     delivery = make_delivery()
-    before = int(time.time())
     try:
         assert channel.send(delivery) == "HTTP 200"
         assert channel.send(delivery) == "HTTP 200"  # a retry of the same notification
@@ -75,7 +77,8 @@ def test_webhook_delivers_exact_body_signed_with_idempotency_headers(
     assert (first.header("User-Agent") or "").startswith("vendorwatch/")
     assert first.header("Idempotency-Key") == delivery.notification_id
     assert first.header("X-Vendorwatch-Notification-Id") == delivery.notification_id
-    assert before <= int(first.header("X-Vendorwatch-Timestamp") or 0) <= int(time.time())
+    # the attempt's instant from the dispatcher's clock, not the wall clock
+    assert first.header("X-Vendorwatch-Timestamp") == str(int(ATTEMPTED_AT.timestamp()))
     signature = first.header("X-Vendorwatch-Signature")
     assert signature == sign(first.body, SECRET)
     assert verify(first.body, SECRET, signature)
@@ -254,15 +257,18 @@ def test_renderers_cope_with_nulls_and_escape_markup() -> None:
         dashboard_url=None,
         summary=None,
     )
-    assert alert_line(alert) == "latency_p95 firing: n/a (period 2026-11-22)"
-    assert alert_line(payload["alerts"][1]) == (
+    document = Notification.model_validate(payload)
+    assert alert_line(NotifiedAlert.model_validate(alert)) == (
+        "latency_p95 firing: n/a (period 2026-11-22)"
+    )
+    assert alert_line(document.alerts[1]) == (
         "latency_p95 resolved: 1000 ms < clear 1080 (period 2026-11-22)"
     )
-    message = slack_message(payload)
+    message = slack_message(document)
     assert "&lt;b&gt;Acme &amp; Co&lt;/b&gt;" in orjson.dumps(message["blocks"]).decode()
-    assert "<b>Acme" not in html_body(payload)
-    assert "&lt;b&gt;Acme &amp; Co&lt;/b&gt; (v-1)" in html_body(payload)
-    assert "Dashboard: n/a" in text_body(payload)
+    assert "<b>Acme" not in html_body(document)
+    assert "&lt;b&gt;Acme &amp; Co&lt;/b&gt; (v-1)" in html_body(document)
+    assert "Dashboard: n/a" in text_body(document)
 
 
 # -------------------------------------------------------------------------------------- email
@@ -285,6 +291,7 @@ def test_email_delivered_through_starttls_and_auth(smtp_server: SmtpServer, ca_f
     assert message["X-Vendorwatch-Notification-Id"] == delivery.notification_id
     assert message["To"] == "ops@example.com, vendor-manager@example.com"
     assert message["From"] == "vendorwatch <alerts@vendorwatch.test>"
+    assert message["Date"] == format_datetime(ATTEMPTED_AT)  # the injected clock's instant
     text_part = message.get_body(preferencelist=("plain",))
     html_part = message.get_body(preferencelist=("html",))
     assert text_part is not None

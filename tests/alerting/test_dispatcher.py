@@ -152,3 +152,20 @@ def test_messages_of_a_channel_go_in_order_and_a_removed_channel_is_dead(
         "SELECT status, last_error FROM notifications WHERE channel = 'gone'"
     ).fetchall()
     assert gone == [("dead", "channel 'gone' is not configured (any more)")]
+
+
+def test_a_stored_body_that_is_no_notification_is_dead_lettered_at_once(
+    alerts: Alerts, http_receiver: HttpReceiver
+) -> None:
+    """The body is parsed once with the document's model before any channel sees it."""
+    _, dispatcher = queued_firing(alerts, http_receiver)
+    alerts.con.execute(
+        "UPDATE notification_outbox SET body = ?", [orjson.dumps({"alerts": "not a list"}).decode()]
+    )
+    (attempt,) = dispatcher.deliver_due()
+    assert not attempt.delivered
+    assert not attempt.retryable
+    assert attempt.detail.startswith("the stored body is not a notification document")
+    assert outbox(alerts)[0][:2] == ("dead", 1)
+    assert http_receiver.requests == []  # nothing was sent
+    dispatcher.close()

@@ -48,7 +48,7 @@ def test_the_receiver_prints_signed_messages_once_and_refuses_bad_signatures() -
         forged.close()
         receiver.terminate()
     output, _ = receiver.communicate(timeout=30)
-    summary = delivery.payload["summary"]
+    summary = delivery.notification.summary
     assert output.count(summary) == 1, output
     assert f"[signed] firing: {summary}" in output
     assert "latency_p95 firing critical (new): value 1840.0 for 2026-11-22" in output
