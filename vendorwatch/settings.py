@@ -32,6 +32,7 @@ from pydantic_settings import (
 from pydantic_settings import SettingsError as SourceError
 
 from alerting.config import AlertingSettings
+from ingest.topics import Topics
 from metrics.zones import TimeZoneName
 
 DEFAULT_CONFIG_FILE = Path("vendorwatch.toml")
@@ -42,43 +43,6 @@ def config_file() -> Path:
     """The TOML file settings are read from: ``VENDORWATCH_CONFIG``, else ``./vendorwatch.toml``
     (optional). ``VENDORWATCH_CONFIG=/dev/null`` means no file at all."""
     return Path(os.environ.get("VENDORWATCH_CONFIG", DEFAULT_CONFIG_FILE))
-
-
-class Topics(BaseModel):
-    """Kafka topic names; each is configurable, the defaults are EVENTS.md's."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    response_times: str = "vendor.response_times"
-    defects: str = "vendor.defects"
-    security_incidents: str = "vendor.security_incidents"
-    cost_invoices: str = "vendor.cost_invoices"
-    registry: str = "vendor.registry"
-    dead_letters: str = "vendorwatch.dlq"
-    control: str = "vendorwatch.control"
-    alerts: str = "vendorwatch.alerts"
-
-    @field_validator("*")
-    @classmethod
-    def _legal_topic_name(cls, value: str) -> str:
-        if not value or len(value) > 249 or not all(c.isalnum() or c in "._-" for c in value):
-            raise ValueError("must be 1-249 characters of letters, digits, '.', '_' or '-'")
-        return value
-
-    @classmethod
-    def prefixed(cls, prefix: str) -> Topics:
-        """A topic set whose every name starts with ``prefix.`` (isolated test/benchmark runs)."""
-        return cls(**{name: f"{prefix}.{name}" for name in cls.model_fields})
-
-    def event_topics(self) -> dict[str, str]:
-        """Map each event topic name to the one ``type`` EVENTS.md allows on it."""
-        return {
-            self.response_times: "response_time",
-            self.defects: "defect",
-            self.security_incidents: "security_incident",
-            self.cost_invoices: "cost_invoice",
-            self.registry: "vendor_profile",
-        }
 
 
 class MetricsSettings(BaseModel):

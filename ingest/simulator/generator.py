@@ -27,16 +27,11 @@ from typing import NamedTuple
 
 import orjson
 
+from ingest.kinds import KINDS
 from ingest.simulator.processes import Row, VendorProcess
 from ingest.simulator.scenarios import DAY_MS, SimulatedVendor, epoch_ms
 
-EVENT_TYPES: tuple[str, ...] = (
-    "response_time",
-    "defect",
-    "security_incident",
-    "cost_invoice",
-    "vendor_profile",
-)
+EVENT_TYPES: tuple[str, ...] = tuple(kind.type for kind in KINDS)
 _OCCURRED = attrgetter("occurred_at_ms")
 
 
