@@ -21,6 +21,7 @@ from ingest.kinds.kind import (
     Figure,
     MetricContribution,
     PeriodGrain,
+    ReportFigure,
 )
 from ingest.kinds.lifecycle import by_severity, lifecycle_cte, resolve_hours_mean
 
@@ -120,6 +121,9 @@ KIND = EventKind(
             rule_metrics=frozenset({"defects_per_1k"}),
             shaded_metrics=frozenset({"defects_per_1k"}),
         ),
+    ),
+    report=(
+        ReportFigure("defects_per_1k", "Defects per 1k responses", "per_1k", "lower", "service"),
     ),
     simulator_source="qa-tool",
 )

@@ -17,7 +17,7 @@ from __future__ import annotations
 import builtins
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from ingest.columns import Column
@@ -107,6 +107,21 @@ class ChartSpec:
 
 
 @dataclass(frozen=True)
+class ReportFigure:
+    """A ``vendor_monthly`` figure of the monthly review (``dashboard.report.Metric``):
+    ``unit`` count, fraction, percent, ms, per_1k, money or points; ``better`` higher, lower
+    or None (a volume); ``basis`` the status that says whether it can be judged (``service``:
+    ``status``; ``events``: the row exists); ``additive``: grows with the period's length."""
+
+    key: str
+    label: str
+    unit: Literal["count", "fraction", "percent", "ms", "per_1k", "money", "points"]
+    better: Literal["higher", "lower"] | None
+    basis: Literal["service", "events"]
+    additive: bool = False
+
+
+@dataclass(frozen=True)
 class QualityComponent:
     """A component of the daily quality score (``metrics.scores``), 0-100.
 
@@ -162,7 +177,7 @@ class EventKind:
     quality: tuple[QualityComponent, ...] = ()
     simulator: SimulatorProcess | None = None
     simulator_source: str = ""
-    report_columns: Mapping[str, str] = field(default_factory=dict)
-    """Monthly report columns (``vendor_monthly`` column -> heading) this kind adds."""
+    report: tuple[ReportFigure, ...] = ()
+    """The figures this kind adds to the monthly review, in order."""
     explain: Callable[[Mapping[str, object]], list[str]] | None = None
     """Lines for ``vendorwatch explain`` from a ``vendor_monthly`` row."""

@@ -22,6 +22,7 @@ from ingest.kinds.kind import (
     Figure,
     MetricContribution,
     PeriodGrain,
+    ReportFigure,
 )
 
 
@@ -145,6 +146,12 @@ KIND = EventKind(
             shaded_metrics=_RELIABILITY,
             y_format=".2%",
         ),
+    ),
+    report=(
+        ReportFigure("responses", "Responses", "count", None, "service", additive=True),
+        ReportFigure("success_rate", "Success rate", "fraction", "higher", "service"),
+        ReportFigure("latency_p95_ms", "Latency p95", "ms", "lower", "service"),
+        ReportFigure("sla_attainment", "SLA attainment", "fraction", "higher", "service"),
     ),
     simulator_source="apm",
 )

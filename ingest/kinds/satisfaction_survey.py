@@ -31,6 +31,7 @@ from ingest.kinds.kind import (
     MetricContribution,
     PeriodGrain,
     QualityComponent,
+    ReportFigure,
     SimulatedVendorView,
 )
 
@@ -230,10 +231,10 @@ KIND = EventKind(
     ),
     simulator=_simulate,
     simulator_source="survey-tool",
-    report_columns={
-        "survey_responses": "Survey responses",
-        "csat": "CSAT",
-        "survey_score_mean": "Mean survey score (1-5)",
-    },
+    report=(
+        ReportFigure("survey_responses", "Survey responses", "count", None, "events", True),
+        ReportFigure("csat", "Customer satisfaction (CSAT)", "fraction", "higher", "events"),
+        ReportFigure("survey_score_mean", "Mean survey score (1-5)", "points", "higher", "events"),
+    ),
     explain=_explain,
 )

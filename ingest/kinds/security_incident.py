@@ -22,6 +22,7 @@ from ingest.kinds.kind import (
     Figure,
     MetricContribution,
     PeriodGrain,
+    ReportFigure,
 )
 from ingest.kinds.lifecycle import by_severity, lifecycle_cte, resolve_hours_mean
 
@@ -141,6 +142,15 @@ KIND = EventKind(
             y_title="incidents",
             shaded_metrics=_SECURITY,
         ),
+    ),
+    report=(
+        ReportFigure(
+            "incidents_opened", "Security incidents opened", "count", "lower", "events", True
+        ),
+        ReportFigure(
+            "open_critical_incidents", "Open critical incidents", "count", "lower", "events"
+        ),
+        ReportFigure("records_exposed", "Records exposed", "count", "lower", "events", True),
     ),
     simulator_source="siem",
 )
