@@ -28,14 +28,13 @@ import heapq
 import itertools
 import math
 import random
-from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
 from operator import itemgetter
 
-from ingest.kinds import KINDS
 from ingest.kinds.kind import SimulatedVendorView
 from ingest.simulator.commercial import monthly_billing, profile_fields
+from ingest.simulator.declared import declared_rows, trouble_of
 from ingest.simulator.scenarios import DAY_MS, HOUR_MS, SimulatedVendor, epoch_ms
 
 # Relative request volume per UTC hour: quiet nights, busy business hours with a lunch dip.
@@ -84,22 +83,6 @@ def iso_ms(ts_ms: int) -> str:
     return f"{_day_prefix(day)}{hours:02d}:{minutes:02d}:{seconds:02d}.{milli:03d}Z"
 
 
-_SIMULATED_KINDS = tuple(kind for kind in KINDS if kind.simulator is not None)
-
-
-def _trouble_of(vendor: SimulatedVendor) -> Callable[[int], bool]:
-    """Whether the vendor's service is degraded at ``ts_ms`` (latency, defects, incidents)."""
-
-    def trouble(ts_ms: int) -> bool:
-        return (
-            vendor.latency_factor(ts_ms) > 1.0
-            or vendor.defect_factor(ts_ms) > 1.0
-            or vendor.incident_factor(ts_ms) > 1.0
-        )
-
-    return trouble
-
-
 def _date(day: int) -> date:
     return date.fromordinal(_EPOCH_ORDINAL + day)
 
@@ -145,7 +128,7 @@ class VendorProcess:
         self._live_rng: random.Random | None = None
         self._live_levels: dict[int, float] = {}
         self._live_seq = 0
-        self._view = SimulatedVendorView(vendor.vendor_id, vendor.service, _trouble_of(vendor))
+        self._view = SimulatedVendorView(vendor.vendor_id, vendor.service, trouble_of(vendor))
 
     def _rng(self, process: str, tag: object) -> random.Random:
         return random.Random(f"{self._seed}/{self.vendor.vendor_id}/{process}/{tag}")
@@ -197,22 +180,9 @@ class VendorProcess:
         self._drain(hi_ms, scheduled)
         rows = self._responses(day, lo_ms, hi_ms) if "response_time" in self._include else []
         rows.extend(row for row in scheduled if row[0] >= lo_ms)
-        rows.extend(self._declared_processes(day, lo_ms, hi_ms))
+        volume = self._daily_volume(day)
+        rows.extend(declared_rows(self._view, self._rng, self._include, day, volume, lo_ms, hi_ms))
         rows.sort(key=_TS)
-        return rows
-
-    def _declared_processes(self, day: int, lo_ms: int, hi_ms: int) -> list[Row]:
-        """The rows of the registered kinds' own simulator processes for ``day``."""
-        rows: list[Row] = []
-        for kind in _SIMULATED_KINDS:
-            if kind.type not in self._include or kind.simulator is None:
-                continue
-            rng = self._rng(kind.type, day)
-            for ts_ms, fields in kind.simulator(self._view, rng, day, self._daily_volume(day)):
-                if lo_ms <= ts_ms < hi_ms:
-                    event_id = str(fields["event_id"])
-                    payload = self._base(kind.type, event_id, ts_ms, kind.simulator_source)
-                    rows.append((ts_ms, kind.type, payload | fields))
         return rows
 
     def _calendar(self, day: int) -> None:
