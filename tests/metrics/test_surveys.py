@@ -11,6 +11,8 @@ import duckdb
 import orjson
 import pytest
 
+from dashboard.report import monthly_review
+from dashboard.report_render import to_csv, to_html
 from ingest.batch import RecordChecks
 from ingest.records import Record
 from ingest.store import EventStore
@@ -155,3 +157,15 @@ def test_explain_tells_the_satisfaction_part(store: EventStore) -> None:
     assert "customer satisfaction: CSAT 50% of 60 responses, mean 2.50 of 5 (2026-10)" in text
     assert "  satisfaction (weight 1): surveys_30d 58, satisfied_30d" in text
     assert "rude" not in text
+
+
+def test_the_monthly_review_shows_csat(store: EventStore) -> None:
+    review = monthly_review(store.connection, date(2026, 10, 1), "bad")
+    (vendor,) = review.vendors
+    csat = vendor.figure("csat")
+    assert csat.current == 0.5
+    assert csat.metric.better == "higher"
+    assert vendor.figure("survey_responses").current == 60
+    text = to_csv(review).decode()
+    assert "Customer satisfaction (CSAT)" in text
+    assert "rude" not in text + to_html(review)
