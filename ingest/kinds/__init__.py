@@ -1,7 +1,8 @@
 """The event-kind registry: every kind vendorwatch accepts, in order, each declared once.
 
-Adding a kind is its module (``ingest/kinds/<kind>.py``, building an
-:class:`~ingest.kinds.kind.EventKind`) and one line in :data:`KINDS`. Everything else —
+Adding a kind is its module (``ingest/kinds/<kind>.py``, whose ``KIND`` is an
+:class:`~ingest.kinds.kind.EventKind` of ``type`` ``<kind>``) and one line in
+:data:`REGISTERED`. Everything else —
 the contract's model lookup, the store's tables and ``event_ids`` view, the topics, the
 projections' columns and SQL, the metrics rules may watch, evidence, charts, the monthly
 report, ``explain`` and the simulator — iterates :data:`KINDS`.
@@ -12,24 +13,30 @@ response count): a kind comes after the kinds it reads.
 
 from __future__ import annotations
 
-from ingest.kinds import (
-    cost_invoice,
-    defect,
-    response_time,
-    satisfaction_survey,
-    security_incident,
-    vendor_profile,
-)
+import importlib
+
 from ingest.kinds.kind import EventKind
 
-KINDS: tuple[EventKind, ...] = (
-    response_time.KIND,
-    defect.KIND,
-    security_incident.KIND,
-    cost_invoice.KIND,
-    vendor_profile.KIND,
-    satisfaction_survey.KIND,
+REGISTERED: tuple[str, ...] = (
+    "response_time",
+    "defect",
+    "security_incident",
+    "cost_invoice",
+    "vendor_profile",
+    "satisfaction_survey",
 )
+"""The kinds' modules under ``ingest/kinds/``, in order: one line per kind."""
+
+
+def _declared(module: str) -> EventKind:
+    kind = getattr(importlib.import_module(f"ingest.kinds.{module}"), "KIND", None)
+    if not isinstance(kind, EventKind) or kind.type != module:
+        raise ImportError(f"ingest.kinds.{module} must declare KIND, an EventKind of that type")
+    return kind
+
+
+KINDS: tuple[EventKind, ...] = tuple(_declared(module) for module in REGISTERED)
+"""Every registered kind, in :data:`REGISTERED` order."""
 
 KIND_BY_TYPE: dict[str, EventKind] = {kind.type: kind for kind in KINDS}
 if len(KIND_BY_TYPE) != len(KINDS) or len({k.table for k in KINDS}) != len(KINDS):
@@ -41,4 +48,4 @@ def kind_of(event_type: str) -> EventKind:
     return KIND_BY_TYPE[event_type]
 
 
-__all__ = ["KINDS", "KIND_BY_TYPE", "EventKind", "kind_of"]
+__all__ = ["KINDS", "KIND_BY_TYPE", "REGISTERED", "EventKind", "kind_of"]

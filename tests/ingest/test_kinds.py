@@ -5,7 +5,9 @@ And the satisfaction_survey contract: what it accepts and why it refuses."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -122,3 +124,22 @@ def test_a_missing_score_is_named() -> None:
     doc = {k: v for k, v in SURVEY.items() if k != "score"}
     with pytest.raises(ContractViolation, match=r"^score: required field is missing$"):
         _parse(doc)
+
+
+def test_the_survey_kind_lives_in_its_module_and_one_registry_line() -> None:
+    """Outside its module, the registry names the survey kind once; the rest of the product
+    mentions it only in docstrings (the simulator's) and the default policy's rule."""
+    root = Path(__file__).resolve().parents[2]
+    mentions = {
+        str(path.relative_to(root))
+        for package in ("ingest", "metrics", "dashboard", "vendorwatch", "alerting")
+        for path in (root / package).rglob("*.py")
+        if re.search(r"satisfaction_survey|\bcsat\b|SatisfactionSurvey", path.read_text())
+    }
+    assert mentions == {
+        "ingest/kinds/__init__.py",
+        "ingest/kinds/satisfaction_survey.py",
+        "ingest/simulator/processes.py",  # a docstring's example
+    }
+    registry = (root / "ingest/kinds/__init__.py").read_text()
+    assert registry.count('"satisfaction_survey"') == 1
