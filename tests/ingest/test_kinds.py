@@ -14,7 +14,7 @@ import pytest
 from ingest.contract import MODEL_BY_TYPE, MONEY_TYPES, ContractViolation, parse_event
 from ingest.kinds import KINDS
 from ingest.schema import DDL, STORED_IDS_VIEW, TABLE_BY_TYPE, table_columns
-from ingest.simulator import EVENT_TYPES
+from ingest.simulator import EVENT_TYPES, build_vendors, generate_events
 from ingest.topics import Topics
 from metrics import policy
 from metrics.evidence import _SOURCES
@@ -143,3 +143,30 @@ def test_the_survey_kind_lives_in_its_module_and_one_registry_line() -> None:
     }
     registry = (root / "ingest/kinds/__init__.py").read_text()
     assert registry.count('"satisfaction_survey"') == 1
+
+
+def test_the_simulator_asks_for_surveys_and_degraded_vendors_satisfy_less() -> None:
+    start, end = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC)
+    scenarios = ("healthy", "latency_degradation")
+    vendors = build_vendors(scenarios, per_scenario=2, start=start, end=end)
+    onset = {v.vendor_id: v.onset for v in vendors}
+    answers: dict[str, list[bool]] = {"healthy": [], "degraded": []}
+    volume = {v.vendor_id: 0 for v in vendors}
+    for sim in generate_events(
+        vendors, start, end, events_per_day=400, include_types=["satisfaction_survey"]
+    ):
+        doc = json.loads(sim.value)
+        event = _parse(doc)
+        satisfied = event.score >= (9 if event.scale == "0-10" else 4)  # type: ignore[attr-defined]
+        vendor_onset = onset[doc["vendor_id"]]
+        volume[doc["vendor_id"]] += 1
+        if vendor_onset is None:
+            answers["healthy"].append(satisfied)
+        elif event.occurred_at >= vendor_onset:  # type: ignore[attr-defined]
+            answers["degraded"].append(satisfied)
+    days = (end - start).days
+    assert all(0.005 * 400 * days < n < 0.03 * 400 * days for n in volume.values()), volume
+    healthy = sum(answers["healthy"]) / len(answers["healthy"])
+    degraded = sum(answers["degraded"]) / len(answers["degraded"])
+    assert healthy > 0.8
+    assert degraded < 0.7

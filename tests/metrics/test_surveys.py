@@ -169,3 +169,21 @@ def test_the_monthly_review_shows_csat(store: EventStore) -> None:
     text = to_csv(review).decode()
     assert "Customer satisfaction (CSAT)" in text
     assert "rude" not in text + to_html(review)
+
+
+def test_projections_of_an_older_release_are_rebuilt_with_the_new_columns(
+    store: EventStore,
+) -> None:
+    """An engine file whose vendor_daily lacks a kind's columns (as the release before the
+    survey kind wrote it) gets a full rebuild on the next run, not an incremental one."""
+    con = store.connection
+    for column in ("nps", "nps_responses", "survey_score_mean", "csat"):
+        con.execute(f"ALTER TABLE vendor_daily DROP COLUMN {column}")
+    assert MetricsJob(con, SETTINGS).run(AS_OF).mode == "rebuild"
+    names = [r[0] for r in con.execute("DESCRIBE vendor_daily").fetchall()]
+    assert {"csat", "nps"} <= set(names)
+    assert (
+        _one(con, "SELECT sum(satisfied_responses) FROM vendor_daily WHERE vendor_id = 'bad'")[0]
+        == 30
+    )
+    assert MetricsJob(con, SETTINGS).run(AS_OF).mode == "incremental"  # current again
