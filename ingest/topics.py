@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from kafka import KafkaAdminClient
-from kafka.errors import TopicAlreadyExistsError, for_code
 from pydantic import BaseModel, ConfigDict, create_model, field_validator
 
 from ingest.kinds import KINDS
@@ -94,6 +92,8 @@ def create_missing_topics(
     Raises ``kafka.errors.KafkaError`` if the broker refuses a topic for another reason than
     that it exists, and ``ValueError`` for ``partitions`` < 1.
     """
+    from kafka.errors import TopicAlreadyExistsError, for_code  # settings import this module
+
     if partitions < 1:
         raise ValueError(f"partitions must be >= 1, got {partitions}")
     wanted = list(dict.fromkeys(names))
@@ -124,6 +124,8 @@ def create_missing_topics(
 
 def ensure_topics(settings: Settings, *, partitions: int = 3) -> list[str]:
     """Create the configured topics that are missing; returns the names created."""
+    from kafka import KafkaAdminClient
+
     from vendorwatch.settings import kafka_client_options  # the settings import this module
 
     admin = KafkaAdminClient(**kafka_client_options(settings), client_id="vendorwatch-admin")
