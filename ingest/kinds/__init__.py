@@ -32,6 +32,8 @@ def _declared(module: str) -> EventKind:
     kind = getattr(importlib.import_module(f"ingest.kinds.{module}"), "KIND", None)
     if not isinstance(kind, EventKind) or kind.type != module:
         raise ImportError(f"ingest.kinds.{module} must declare KIND, an EventKind of that type")
+    if kind.dedup_key != ("event_id",):
+        raise ImportError(f"ingest.kinds.{module}: the store deduplicates by event_id only")
     return kind
 
 

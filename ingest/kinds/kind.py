@@ -170,7 +170,9 @@ class EventKind:
     money: bool = False
     """Carries money: parsed with exact decimals, never through a binary float."""
     dedup_key: tuple[str, ...] = ("event_id",)
-    """What makes two records the same event (a repeat is stored once)."""
+    """What makes two records the same event (a repeat is stored once, a different content
+    under the same key is a conflict). The store (``ingest.repeats``, the ``event_ids`` view)
+    implements ``("event_id",)`` only; the registry refuses any other key."""
     metrics: MetricContribution | None = None
     evidence: tuple[EvidenceSource, ...] = ()
     charts: tuple[ChartSpec, ...] = ()

@@ -16,6 +16,7 @@ from ingest.migrations import MIGRATIONS, SCHEMA_VERSION
 from ingest.records import Record
 from ingest.schema import STORED_IDS_VIEW
 from ingest.store import EventStore
+from ingest.summary import summarize
 from tests.ingest.test_store import response
 
 V2_DDL = Path(__file__).parent / "fixtures" / "store_v2.sql"
@@ -141,3 +142,11 @@ def test_migrations_are_numbered_in_order_and_say_why() -> None:
     assert [m.version for m in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1))
     assert SCHEMA_VERSION == 3
     assert all(m.why for m in MIGRATIONS)
+
+
+def test_status_of_an_old_store_not_yet_upgraded_names_the_missing_kind(tmp_path: Path) -> None:
+    path = tmp_path / "old.duckdb"
+    _v2_store(path)
+    lines = summarize(path)
+    assert any("response_times" in line and " 2 events" in line for line in lines), lines
+    assert any("satisfaction_surveys" in line and "predates" in line for line in lines), lines
