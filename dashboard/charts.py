@@ -15,6 +15,7 @@ import altair as alt
 import pandas as pd
 
 from dashboard.format import money
+from ingest.kinds.kind import ChartSpec
 
 ThresholdKind = Literal["SLA", "warn", "critical"]
 _THRESHOLD_COLORS: dict[ThresholdKind, str] = {
@@ -145,6 +146,29 @@ def stacked_bars(
     )
     layers = [*_breach_layer(breaches), bars]
     return _layered(layers)
+
+
+def from_spec(
+    spec: ChartSpec,
+    daily: pd.DataFrame,
+    *,
+    thresholds: list[Threshold],
+    breaches: pd.DataFrame | None,
+) -> alt.LayerChart:
+    """The chart a kind declares (:class:`ingest.kinds.kind.ChartSpec`) over ``daily`` (its
+    ``day`` column): lines with ``thresholds``, or stacked bars; ``breaches`` shaded."""
+    series = dict(spec.series)
+    if spec.style == "stacked_bars":
+        return stacked_bars(daily, x="day", series=series, y_title=spec.y_title, breaches=breaches)
+    return time_series(
+        daily,
+        x="day",
+        series=series,
+        y_title=spec.y_title,
+        thresholds=thresholds,
+        breaches=breaches,
+        **({"y_format": spec.y_format} if spec.y_format else {}),
+    )
 
 
 def monthly_costs(

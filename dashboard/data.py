@@ -24,6 +24,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from ingest.kinds import KINDS
 from metrics.explain import explain_vendor
 from readmodel.contract import Snapshot, open_snapshot, read_current
 
@@ -212,17 +213,24 @@ def vendor_profile(path: str, vendor_id: str) -> pd.DataFrame:
     )
 
 
+_DAILY_COLUMNS = ", ".join(
+    dict.fromkeys(
+        [
+            *("status", "responses", "defects_opened", "open_critical_incidents"),
+            "records_exposed",
+            *(column for kind in KINDS for spec in kind.charts for column in spec.series),
+        ]
+    )
+)
+
+
 @st.cache_data(**_QUERY_CACHE)  # type: ignore[call-overload,untyped-decorator]
 def vendor_daily(path: str, vendor_id: str, since: date | None) -> pd.DataFrame:
-    """The vendor's daily figures from ``since`` (all when None); ``day`` is the UTC day's
-    start as a UTC instant, for charts."""
+    """The vendor's daily figures from ``since`` (all when None): the columns the registered
+    kinds' charts draw, and more; ``day`` is the UTC day's start as a UTC instant, for charts."""
     return _frame(
         path,
-        """SELECT timezone('UTC', CAST(day AS TIMESTAMP)) AS day, status, responses,
-            latency_p50_ms, latency_p95_ms, latency_p99_ms, success_rate, sla_attainment,
-            defects_opened, defects_per_1k, incidents_opened_low, incidents_opened_medium,
-            incidents_opened_high, incidents_opened_critical, open_critical_incidents,
-            records_exposed
+        f"""SELECT timezone('UTC', CAST(day AS TIMESTAMP)) AS day, {_DAILY_COLUMNS}
         FROM vendor_daily WHERE vendor_id = $vendor AND ($since IS NULL OR day >= $since)
         ORDER BY day""",
         {"vendor": vendor_id, "since": since},

@@ -31,6 +31,8 @@ from typing import Any, Literal
 
 import duckdb
 
+from ingest.kinds import KINDS
+
 Number = int | float | Decimal
 Unit = Literal["count", "fraction", "percent", "ms", "per_1k", "money", "points"]
 Better = Literal["higher", "lower"]
@@ -57,16 +59,12 @@ class Metric:
     additive: bool = False
 
 
-SERVICE_METRICS: tuple[Metric, ...] = (
-    Metric("responses", "Responses", "count", None, "service", additive=True),
-    Metric("success_rate", "Success rate", "fraction", "higher", "service"),
-    Metric("latency_p95_ms", "Latency p95", "ms", "lower", "service"),
-    Metric("sla_attainment", "SLA attainment", "fraction", "higher", "service"),
-    Metric("defects_per_1k", "Defects per 1k responses", "per_1k", "lower", "service"),
-    Metric("incidents_opened", "Security incidents opened", "count", "lower", "events", True),
-    Metric("open_critical_incidents", "Open critical incidents", "count", "lower", "events"),
-    Metric("records_exposed", "Records exposed", "count", "lower", "events", additive=True),
+SERVICE_METRICS: tuple[Metric, ...] = tuple(
+    Metric(f.key, f.label, f.unit, f.better, f.basis, f.additive)
+    for kind in KINDS
+    for f in kind.report
 )
+"""The service figures, as the registered kinds declare them (:mod:`ingest.kinds`)."""
 COST_METRICS: tuple[Metric, ...] = (
     Metric("invoiced_amount", "Invoiced amount", "money", "lower", "cost"),
     Metric("variance_pct", "Variance vs contracted fee", "percent", "lower", "cost"),

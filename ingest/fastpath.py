@@ -31,7 +31,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from ingest.contract import ResponseTime
+from ingest.kinds.response_time import ResponseTime
 from ingest.schema import table_columns
 
 FIELDS = (
@@ -50,7 +50,6 @@ if set(FIELDS) != set(ResponseTime.model_fields):  # pragma: no cover - a contra
     raise ImportError("ingest.fastpath.FIELDS no longer matches the ResponseTime model")
 
 _STRING = r'"[^"\\\x00-\x1f]*"'
-_NUMBER = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
 _UNSIGNED_NUMBER = r"(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
 TIMESTAMP = (
     r"[1-9][0-9]{3}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"

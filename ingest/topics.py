@@ -1,31 +1,26 @@
-"""The topics vendorwatch reads and writes: their names (:class:`Topics`, the ``topics``
-settings section) and creating them (local set-ups, tests, the benchmark)."""
+"""The topics vendorwatch reads and writes: their names (:class:`Topics`) and creating them
+(local set-ups, tests, the benchmark).
+
+:class:`Topics` has one setting per registered event kind (its ``topic_setting``, default its
+``default_topic``), built from the registry, then the engine's own topics. Each is configurable
+(``VENDORWATCH_TOPICS__<NAME>``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from kafka import KafkaAdminClient
-from kafka.errors import TopicAlreadyExistsError, for_code
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, create_model, field_validator
 
 from ingest.connection import KafkaClientConfig, kafka_client_options
+from ingest.kinds import KINDS
 
 
-class Topics(BaseModel):
-    """Kafka topic names; each is configurable, the defaults are EVENTS.md's."""
+class _TopicNames(BaseModel):
+    """Legal Kafka topic names, frozen, no unknown names."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-    response_times: str = "vendor.response_times"
-    defects: str = "vendor.defects"
-    security_incidents: str = "vendor.security_incidents"
-    cost_invoices: str = "vendor.cost_invoices"
-    registry: str = "vendor.registry"
-    dead_letters: str = "vendorwatch.dlq"
-    control: str = "vendorwatch.control"
-    alerts: str = "vendorwatch.alerts"
 
     @field_validator("*")
     @classmethod
@@ -34,20 +29,45 @@ class Topics(BaseModel):
             raise ValueError("must be 1-249 characters of letters, digits, '.', '_' or '-'")
         return value
 
+
+if TYPE_CHECKING:
+    _EventTopics = _TopicNames
+else:  # one field per registered kind, in registry order
+    _EventTopics = create_model(
+        "_EventTopics",
+        __base__=_TopicNames,
+        **{kind.topic_setting: (str, kind.default_topic) for kind in KINDS},
+    )
+
+
+class Topics(_EventTopics):
+    """Kafka topic names; each is configurable, the defaults are EVENTS.md's (and, for a kind
+    added since, its module's). The event topics' attributes are the kinds' ``topic_setting``
+    names (``response_times``, ``defects``, ...): :meth:`of_kind` reads one by kind."""
+
+    dead_letters: str = "vendorwatch.dlq"
+    control: str = "vendorwatch.control"
+    alerts: str = "vendorwatch.alerts"
+
+    if TYPE_CHECKING:  # the event topics are fields built from the registry
+
+        def __getattr__(self, name: str) -> str: ...
+
     @classmethod
     def prefixed(cls, prefix: str) -> Topics:
         """A topic set whose every name starts with ``prefix.`` (isolated test/benchmark runs)."""
         return cls(**{name: f"{prefix}.{name}" for name in cls.model_fields})
 
+    def of_kind(self, event_type: str) -> str:
+        """The topic of the kind ``event_type``; ``KeyError`` for an unregistered kind."""
+        for kind in KINDS:
+            if kind.type == event_type:
+                return str(getattr(self, kind.topic_setting))
+        raise KeyError(event_type)
+
     def event_topics(self) -> dict[str, str]:
-        """Map each event topic name to the one ``type`` EVENTS.md allows on it."""
-        return {
-            self.response_times: "response_time",
-            self.defects: "defect",
-            self.security_incidents: "security_incident",
-            self.cost_invoices: "cost_invoice",
-            self.registry: "vendor_profile",
-        }
+        """Map each event topic name to the one ``type`` allowed on it."""
+        return {str(getattr(self, kind.topic_setting)): kind.type for kind in KINDS}
 
 
 class TopicSettings(KafkaClientConfig, Protocol):
@@ -77,6 +97,8 @@ def create_missing_topics(
     Raises ``kafka.errors.KafkaError`` if the broker refuses a topic for another reason than
     that it exists, and ``ValueError`` for ``partitions`` < 1.
     """
+    from kafka.errors import TopicAlreadyExistsError, for_code  # as in ensure_topics
+
     if partitions < 1:
         raise ValueError(f"partitions must be >= 1, got {partitions}")
     wanted = list(dict.fromkeys(names))
@@ -107,6 +129,8 @@ def create_missing_topics(
 
 def ensure_topics(settings: TopicSettings, *, partitions: int = 3) -> list[str]:
     """Create the configured topics that are missing; returns the names created."""
+    from kafka import KafkaAdminClient  # the settings import this module: keep them light
+
     admin = KafkaAdminClient(**kafka_client_options(settings), client_id="vendorwatch-admin")
     try:
         return create_missing_topics(admin, all_topics(settings), partitions=partitions)

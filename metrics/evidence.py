@@ -22,6 +22,8 @@ from typing import Any
 
 import duckdb
 
+from ingest.kinds import KINDS
+from ingest.kinds.kind import EvidenceSource
 from metrics.evidence_model import (
     EvaluationPeriod,
     EventSample,
@@ -37,32 +39,8 @@ from metrics.policy import SCORE_METRICS, EffectiveRule
 SAMPLE_SIZE = 10
 _PROVENANCE = 'event_id, occurred_at, topic, "partition", "offset"'
 
-# metric prefix -> (table, extra columns, filter, order): the events that make up the figure
-_SOURCES: tuple[tuple[tuple[str, ...], str, str, str, str], ...] = (
-    (
-        ("latency", "sla_attainment", "responses"),
-        "response_times",
-        "latency_ms, success",
-        "true",
-        "latency_ms DESC",
-    ),
-    (
-        ("success_rate", "failures"),
-        "response_times",
-        "latency_ms, success",
-        "NOT success",
-        "occurred_at",
-    ),
-    (("defect",), "defects", "defect_id, status, severity", "status = 'opened'", "occurred_at"),
-    (
-        ("incident", "open_critical", "records_exposed"),
-        "security_incidents",
-        "incident_id, status, severity, records_exposed",
-        "true",
-        "occurred_at",
-    ),
-)
-_COST_METRICS = ("variance_pct", "cost_per_unit", "net_effective_cost")
+_SOURCES: tuple[EvidenceSource, ...] = tuple(source for kind in KINDS for source in kind.evidence)
+"""The events that make up each metric, as the registered kinds declare them (first match)."""
 
 
 def _bounds(row: Mapping[str, Any]) -> tuple[datetime, datetime]:
@@ -102,20 +80,17 @@ def _events(
     con: duckdb.DuckDBPyConnection, metric: str, row: Mapping[str, Any]
 ) -> dict[str, Any] | None:
     vendor, start, end = row["vendor_id"], *_bounds(row)
-    if metric in _COST_METRICS:
-        month_of_invoice = "CAST(date_trunc('month', period_start) AS DATE)"
-        return _counted_sample(
-            con,
-            "cost_invoices",
-            "invoice_id, amount, currency",
-            f"vendor_id = ? AND {month_of_invoice} = ?",
-            "occurred_at",
-            [vendor, row["day"]],
-        )
-    for prefixes, table, columns, condition, order in _SOURCES:
-        if metric.startswith(prefixes):
-            where = f"vendor_id = ? AND occurred_at >= ? AND occurred_at < ? AND {condition}"
-            return _counted_sample(con, table, columns, where, order, [vendor, start, end])
+    for source in _SOURCES:
+        if not metric.startswith(source.prefixes):
+            continue
+        if source.period == "invoice_month":
+            where = "vendor_id = ? AND CAST(date_trunc('month', period_start) AS DATE) = ?"
+            params: list[Any] = [vendor, row["day"]]
+        else:
+            where = "vendor_id = ? AND occurred_at >= ? AND occurred_at < ?"
+            params = [vendor, start, end]
+        where += f" AND {source.where}"
+        return _counted_sample(con, source.table, source.columns, where, source.order, params)
     return None
 
 

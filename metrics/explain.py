@@ -12,7 +12,9 @@ from typing import Any
 
 import duckdb
 
+from ingest.kinds import KINDS
 from metrics.backsourcing import BacksourcingCase, backsourcing_case
+from metrics.scores import QUALITY_COMPONENTS
 from metrics.trends import trend
 
 TREND_MONTHS = 6
@@ -56,7 +58,37 @@ def _quality(s: dict[str, Any]) -> list[str]:
         f"{_num(s['sla_defects_per_1k_max'], '.3g')} per 1,000 responses"
         f" -> {_num(s['defect_score'])}"
     )
+    for component in QUALITY_COMPONENTS:  # those the registered kinds add
+        inputs = ", ".join(f"{name} {s.get(name)}" for name, _, _ in component.window)
+        score = s.get(f"{component.name}_score")
+        left_out = "" if score is not None else " (too few to count, left out)"
+        lines.append(
+            f"  {component.name} (weight {component.weight:g}): {inputs}{left_out} -> {_num(score)}"
+        )
     return lines
+
+
+def _kinds(con: duckdb.DuckDBPyConnection, vendor_id: str, day: date) -> list[str]:
+    """The registered kinds' own lines, from the month of ``day`` in ``vendor_monthly``."""
+    explained = [kind for kind in KINDS if kind.explain is not None]
+    if not explained:
+        return []
+    result = con.execute(
+        "SELECT * FROM vendor_monthly WHERE vendor_id = ? AND month <= ? "
+        "ORDER BY month DESC LIMIT 1",
+        [vendor_id, day],
+    )
+    names = [d[0] for d in result.description]
+    found = result.fetchone()
+    if found is None:
+        return []
+    month = dict(zip(names, found, strict=True))
+    return [
+        f"{line} ({month['month']:%Y-%m})"
+        for kind in explained
+        if kind.explain is not None
+        for line in kind.explain(month)
+    ]
 
 
 def _security(s: dict[str, Any]) -> list[str]:
@@ -154,6 +186,7 @@ def explain_vendor(con: duckdb.DuckDBPyConnection, vendor_id: str, day: date) ->
         "high means a strong case for a serious look",
         f"hint: {case.hint.replace('_', ' ')}: {case.hint_reason}",
         *_quality(s),
+        *_kinds(con, vendor_id, case.day),
         *_security(s),
         *_cost(case),
         *_contract(case),

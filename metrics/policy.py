@@ -37,6 +37,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from ingest.kinds import KINDS
 from metrics.effective_rule import Direction, Grain, Severity, format_value, ordering_problems
 from metrics.effective_rule import EffectiveRule as EffectiveRule
 from metrics.effective_rule import PolicyVersion as PolicyVersion
@@ -46,25 +47,30 @@ from metrics.policy_errors import Problem, raise_problems, toml_problem, validat
 Tier = Literal["critical", "high", "medium", "low"]
 TIERS: Final[tuple[str, ...]] = get_args(Tier)
 
+_FIGURES = tuple(f for kind in KINDS if kind.metrics for f in kind.metrics.figures)
+
 # fmt: off
-MONTH_ONLY_METRICS: Final = frozenset({"variance_pct", "cost_per_unit", "net_effective_cost"})
+MONTH_ONLY_METRICS: Final = frozenset(
+    m for kind in KINDS if kind.metrics for m in kind.metrics.month_only_rule_metrics
+)
 """Columns of ``vendor_monthly`` only (the money side); a rule on them needs grain "month"."""
-FRACTION_METRICS: Final = frozenset({"success_rate", "sla_attainment"})
+FRACTION_METRICS: Final = frozenset(f.name for f in _FIGURES if f.rule and f.fraction)
 SCORE_METRICS: Final = frozenset({"quality_score", "security_score", "cost_score",
                                   "backsourcing_score"})
-KNOWN_METRICS: Final = frozenset([
-    "responses", "failures", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms",
-    "defects_opened", "defects_opened_critical", "defects_per_1k", "defect_resolve_hours_mean",
-    "incidents_opened", "incidents_opened_critical", "incidents_opened_high",
-    "open_critical_incidents", "incident_resolve_hours_mean", "records_exposed",
-]) | FRACTION_METRICS | SCORE_METRICS | MONTH_ONLY_METRICS
-"""Every metric a rule may watch: the numeric projection columns and the 0-100 scores."""
+KNOWN_METRICS: Final = frozenset(
+    f.name for f in _FIGURES if f.rule
+) | FRACTION_METRICS | SCORE_METRICS | MONTH_ONLY_METRICS
+"""Every metric a rule may watch: the numeric projection columns the registered kinds mark
+for rules (:mod:`ingest.kinds`) and the 0-100 scores."""
 SLA_TARGETS: Final[Mapping[str, str]] = MappingProxyType({
-    "latency_p95_ms": "sla_latency_p95_ms",
-    "success_rate": "sla_success_rate_min",
-    "defects_per_1k": "sla_defects_per_1k_max",
+    f.name: f.sla_target for f in _FIGURES if f.rule and f.sla_target is not None
 })
 """Metric -> key of its SLA target in the ``sla`` mapping given to :meth:`Policy.effective_rule`."""
+SAMPLE_COLUMNS: Final[Mapping[str, str]] = MappingProxyType(
+    {f.name: f.sample for f in _FIGURES if f.rule}
+    | dict.fromkeys(SCORE_METRICS, "responses_30d")
+)
+"""Metric -> the column counting the observations behind it (a rule's ``min_sample``)."""
 OVERRIDABLE: Final = ("warn", "critical", "clear", "for_periods", "clear_periods", "min_sample",
                       "escalate_within_days", "enabled")
 """The rule settings a tier or vendor override may replace."""

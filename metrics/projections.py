@@ -21,17 +21,9 @@ at the month's end (or at ``$as_of`` for the running month):
 from __future__ import annotations
 
 from metrics.service import DAILY, MONTHLY, service_figures_sql
-from metrics.tables import PROJECTION_TABLES
+from metrics.tables import PROJECTION_TABLES, SERVICE_FIGURES
 
-_SERVICE_OUTPUT = """
-    status, complete, responses, failures, success_rate,
-    latency_p50_ms, latency_p95_ms, latency_p99_ms,
-    sla_responses, within_sla, sla_attainment,
-    defects_opened, defects_opened_minor, defects_opened_major, defects_opened_critical,
-    defect_units, defects_resolved, defects_per_1k, defect_resolve_hours_mean,
-    incidents_opened, incidents_opened_low, incidents_opened_medium, incidents_opened_high,
-    incidents_opened_critical, incidents_resolved, open_critical_incidents,
-    incident_resolve_hours_mean, records_exposed"""
+_SERVICE_OUTPUT = ", ".join(figure.name for figure in SERVICE_FIGURES)
 
 INSERT_DAILY = f"""
 INSERT INTO vendor_daily BY NAME

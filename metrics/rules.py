@@ -41,7 +41,7 @@ from metrics.judge import (
     policy_indexes,
     segments,
 )
-from metrics.policy import SCORE_METRICS, EffectiveRule
+from metrics.policy import SAMPLE_COLUMNS, EffectiveRule
 from metrics.policy_history import PolicyTimeline
 from metrics.service import DAILY, MONTHLY, Grain
 
@@ -201,7 +201,7 @@ _SLA_KEYS = ("sla_latency_p95_ms", "sla_success_rate_min", "sla_defects_per_1k_m
 
 
 def _sample_column(metric: str) -> str:
-    return "responses_30d" if metric in SCORE_METRICS else "responses"
+    return SAMPLE_COLUMNS.get(metric, "responses")
 
 
 def _observer(series: Series, metric: str) -> Callable[[int], Observation]:

@@ -37,6 +37,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from ingest.kinds import KINDS
+from ingest.kinds.kind import QualityComponent
 from metrics.policy import Policy
 from metrics.trends import trend
 
@@ -59,6 +61,20 @@ class ScoreWeights:
 COST_TREND_MONTHS = 6
 MIN_TREND_MONTHS = 4
 
+QUALITY_COMPONENTS: tuple[QualityComponent, ...] = tuple(c for k in KINDS for c in k.quality)
+"""Quality components the registered kinds add to the built-in latency, reliability and
+defect ones (each of those weighs 1)."""
+_COMPONENT_COLUMNS = "".join(
+    f"\n    {name} {sql_type}," for c in QUALITY_COMPONENTS for name, sql_type, _ in c.window
+) + "".join(f"\n    {c.name}_score DOUBLE," for c in QUALITY_COMPONENTS)
+_COMPONENT_WINDOWS = "".join(
+    f"\n        {sql} AS {name}," for c in QUALITY_COMPONENTS for name, _, sql in c.window
+)
+_COMPONENT_SCORES = "".join(
+    f"\n        CASE WHEN quality_status = 'ok' THEN {c.score} END AS {c.name}_score,"
+    for c in QUALITY_COMPONENTS
+)
+
 DDL: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS vendor_cost_trends (
     vendor_id VARCHAR NOT NULL,
@@ -69,7 +85,7 @@ DDL: tuple[str, ...] = (
     relative_slope_pct DOUBLE,
     p_value DOUBLE
 )""",
-    """CREATE TABLE IF NOT EXISTS vendor_scores (
+    f"""CREATE TABLE IF NOT EXISTS vendor_scores (
     vendor_id VARCHAR NOT NULL,
     day DATE NOT NULL,
     policy_version VARCHAR NOT NULL,
@@ -81,7 +97,7 @@ DDL: tuple[str, ...] = (
     defect_ratio DOUBLE,
     latency_score DOUBLE,
     reliability_score DOUBLE,
-    defect_score DOUBLE,
+    defect_score DOUBLE,{_COMPONENT_COLUMNS}
     quality_score DOUBLE,
     incidents_critical_90d BIGINT NOT NULL,
     incidents_high_90d BIGINT NOT NULL,
@@ -134,6 +150,22 @@ def _mean_of(*columns: str) -> str:
     return f"(({total}) / nullif({present}, 0))"
 
 
+def _weighted_mean_of(weighted: Sequence[tuple[str, float]]) -> str:
+    """The mean of the non-NULL ``columns``, each counted with its weight; ``_mean_of`` when
+    every weight is 1."""
+    if all(weight == 1 for _, weight in weighted):
+        return _mean_of(*(column for column, _ in weighted))
+    present = " + ".join(f"(CASE WHEN {c} IS NULL THEN 0 ELSE {w!r} END)" for c, w in weighted)
+    total = " + ".join(f"{w!r} * coalesce({c}, 0)" for c, w in weighted)
+    return f"(({total}) / nullif({present}, 0))"
+
+
+_QUALITY_MEAN = _weighted_mean_of(
+    [("latency_score", 1.0), ("reliability_score", 1.0), ("defect_score", 1.0)]
+    + [(f"{c.name}_score", c.weight) for c in QUALITY_COMPONENTS]
+)
+
+
 def _ratio(numerator: str, denominator: str) -> str:
     """numerator / denominator, where a zero allowance is infinitely exceeded by any excess."""
     return f"""(CASE WHEN {denominator} IS NULL OR {numerator} IS NULL THEN NULL
@@ -154,7 +186,7 @@ windows AS (
         sum(incidents_opened_high) OVER w90 AS incidents_high_90d,
         sum(incidents_opened_medium) OVER w90 AS incidents_medium_90d,
         sum(incidents_opened_low) OVER w90 AS incidents_low_90d,
-        sum(records_exposed) OVER w90 AS records_exposed_90d,
+        sum(records_exposed) OVER w90 AS records_exposed_90d,{_COMPONENT_WINDOWS}
         open_critical_incidents,
         least(timezone('UTC', CAST(day + 1 AS TIMESTAMP)), $as_of) AS cut_at
     FROM vendor_daily v
@@ -238,7 +270,7 @@ components AS (
     SELECT *,
         {_ratio_score("latency_ratio")} AS latency_score,
         {_ratio_score("error_budget_ratio")} AS reliability_score,
-        {_ratio_score("defect_ratio")} AS defect_score,
+        {_ratio_score("defect_ratio")} AS defect_score,{_COMPONENT_SCORES}
         CASE WHEN responses_30d > 0 THEN greatest(0.0, 100
             - 40 * incidents_critical_90d - 10 * incidents_high_90d
             - 4 * incidents_medium_90d - incidents_low_90d
@@ -251,7 +283,7 @@ components AS (
 ),
 scores AS (
     SELECT *,
-        {_mean_of("latency_score", "reliability_score", "defect_score")} AS quality_score,
+        {_QUALITY_MEAN} AS quality_score,
         {_mean_of("variance_score", "inhouse_score", "cost_trend_score")} AS cost_score
     FROM components
 ),

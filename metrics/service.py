@@ -8,7 +8,8 @@ the one containing ``$as_of``. Only events with ``occurred_at < $as_of`` count. 
 :func:`response_period_params`; the temporary table ``_sla_targets`` (``tables.SLA_TARGETS``)
 must be current.
 
-Definitions (see docs/metrics.md):
+The figures are the registered kinds' contributions (:mod:`ingest.kinds`: each kind's CTEs,
+joins and columns, composed here in registry order). Definitions (see docs/metrics.md):
 
 * latency percentiles: linear interpolation between closest ranks (numpy's default) over all
   responses of the period, failed ones included;
@@ -32,7 +33,8 @@ from typing import Any
 
 import duckdb
 
-from metrics.tables import DEFECT_SEVERITIES, INCIDENT_SEVERITIES
+from ingest.kinds import KINDS
+from metrics.tables import SERVICE_FIGURES
 
 
 @dataclass(frozen=True)
@@ -170,37 +172,18 @@ def response_period_params(
     }
 
 
-def _rank(column: str, levels: tuple[str, ...]) -> str:
-    quoted = ", ".join(f"'{level}'" for level in levels)
-    return f"list_position([{quoted}], {column})"
-
-
-def _by_severity(prefix: str, levels: tuple[str, ...]) -> str:
-    return ",\n        ".join(
-        f"count(*) FILTER (WHERE severity = '{level}') AS {prefix}_{level}" for level in levels
-    )
-
-
-def _lifecycle_cte(name: str, table: str, key: str, levels: tuple[str, ...], extra: str) -> str:
-    rank = _rank("severity", levels)
-    quoted = ", ".join(f"'{level}'" for level in levels)
-    return f"""{name} AS (
-    SELECT vendor_id, {key},
-        min(occurred_at) AS first_at,
-        min(occurred_at) FILTER (WHERE status = 'opened') AS opened_at,
-        max(occurred_at) FILTER (WHERE status = 'resolved') AS resolved_at,
-        [{quoted}][coalesce(max({rank}) FILTER (WHERE status = 'opened'), max({rank}))]
-            AS severity{extra}
-    FROM {table}
-    WHERE occurred_at < $as_of AND vendor_id IN (SELECT vendor_id FROM _dirty)
-    GROUP BY vendor_id, {key}
-)"""
+_CONTRIBUTIONS = tuple(kind.metrics for kind in KINDS if kind.metrics is not None)
 
 
 def service_figures_sql(grain: Grain) -> str:
-    """The ``WITH`` clause computing CTE ``service`` for ``grain`` (see module docstring)."""
+    """The ``WITH`` clause computing CTE ``service`` for ``grain`` (see module docstring):
+    the shared ``read_from``, ``grid`` and ``bounds``, then each registered kind's CTEs, then
+    ``service`` joining them to the grid."""
     g = grain
     responses_from = g.start(g.of("d.touched_at"))
+    kind_ctes = ",\n".join(text for c in _CONTRIBUTIONS if (text := c.ctes(g)))
+    figures = ",\n        ".join(f"{f.expression} AS {f.name}" for f in SERVICE_FIGURES)
+    joins = "\n    ".join(join for c in _CONTRIBUTIONS for join in c.joins)
     return f"""
 WITH
 read_from AS (  -- per vendor, once: a condition per response would convert per response
@@ -219,119 +202,10 @@ bounds AS (
         {g.end("period")} <= $as_of AS complete
     FROM grid
 ),
-responses AS (
-    SELECT * EXCLUDE (response_key), {g.period_of_response_key("response_key")} AS period
-    FROM (
-        SELECT r.vendor_id, {g.key_of_response("r.occurred_at")} AS response_key,
-            count(*) AS responses,
-            count(*) FILTER (WHERE NOT r.success) AS failures,
-            count(p.sla_latency_p95_ms) AS sla_responses,
-            count(*) FILTER (WHERE r.success AND r.latency_ms <= p.sla_latency_p95_ms)
-                AS within_sla,
-            quantile_cont(r.latency_ms, [0.5, 0.95, 0.99]) AS q
-        FROM response_times r
-        JOIN read_from d ON d.vendor_id = r.vendor_id AND r.occurred_at >= d.responses_from
-        LEFT JOIN _sla_targets p ON p.vendor_id = r.vendor_id
-            AND r.occurred_at >= p.valid_from AND r.occurred_at < p.valid_to
-        WHERE r.occurred_at < $as_of
-        GROUP BY ALL
-    )
-),
-{
-        _lifecycle_cte(
-            "defect_life",
-            "defects",
-            "defect_id",
-            DEFECT_SEVERITIES,
-            ", max(units_affected) AS units",
-        )
-    },
-{
-        _lifecycle_cte(
-            "incident_life",
-            "security_incidents",
-            "incident_id",
-            INCIDENT_SEVERITIES,
-            ", max(records_exposed) AS records_exposed",
-        )
-    },
-defects_opened AS (
-    SELECT vendor_id, {g.of("opened_at")} AS period,
-        count(*) AS defects_opened,
-        {_by_severity("defects_opened", DEFECT_SEVERITIES)},
-        sum(units) AS defect_units
-    FROM defect_life WHERE opened_at IS NOT NULL GROUP BY ALL
-),
-defects_resolved AS (
-    SELECT vendor_id, {g.of("resolved_at")} AS period,
-        count(*) AS defects_resolved,
-        avg(CASE WHEN opened_at <= resolved_at
-            THEN epoch(resolved_at) - epoch(opened_at) END) / 3600 AS defect_resolve_hours_mean
-    FROM defect_life WHERE resolved_at IS NOT NULL GROUP BY ALL
-),
-incidents_opened AS (
-    SELECT vendor_id, {g.of("opened_at")} AS period,
-        count(*) AS incidents_opened,
-        {_by_severity("incidents_opened", INCIDENT_SEVERITIES)}
-    FROM incident_life WHERE opened_at IS NOT NULL GROUP BY ALL
-),
-incidents_resolved AS (
-    SELECT vendor_id, {g.of("resolved_at")} AS period,
-        count(*) AS incidents_resolved,
-        avg(CASE WHEN opened_at <= resolved_at
-            THEN epoch(resolved_at) - epoch(opened_at) END) / 3600
-            AS incident_resolve_hours_mean
-    FROM incident_life WHERE resolved_at IS NOT NULL GROUP BY ALL
-),
-exposure AS (
-    SELECT vendor_id, {g.of("first_at")} AS period, sum(records_exposed) AS records_exposed
-    FROM incident_life GROUP BY ALL
-),
-open_critical AS (
-    SELECT b.vendor_id, b.period, count(*) AS open_critical_incidents
-    FROM bounds b JOIN incident_life i ON i.vendor_id = b.vendor_id
-        AND i.severity = 'critical' AND i.opened_at < b.period_cut_at
-        AND (i.resolved_at IS NULL OR i.resolved_at >= b.period_cut_at)
-    GROUP BY ALL
-),
+{kind_ctes},
 service AS (
     SELECT b.vendor_id, b.period, b.period_start_at, b.period_cut_at,
-        CASE WHEN r.responses IS NULL THEN 'no_data'
-             WHEN r.responses < $min_responses THEN 'insufficient'
-             ELSE 'ok' END AS status,
-        b.complete,
-        coalesce(r.responses, 0) AS responses,
-        coalesce(r.failures, 0) AS failures,
-        1 - r.failures / r.responses AS success_rate,
-        r.q[1] AS latency_p50_ms,
-        r.q[2] AS latency_p95_ms,
-        r.q[3] AS latency_p99_ms,
-        coalesce(r.sla_responses, 0) AS sla_responses,
-        coalesce(r.within_sla, 0) AS within_sla,
-        r.within_sla / nullif(r.sla_responses, 0) AS sla_attainment,
-        coalesce(dop.defects_opened, 0) AS defects_opened,
-        coalesce(dop.defects_opened_minor, 0) AS defects_opened_minor,
-        coalesce(dop.defects_opened_major, 0) AS defects_opened_major,
-        coalesce(dop.defects_opened_critical, 0) AS defects_opened_critical,
-        coalesce(dop.defect_units, 0) AS defect_units,
-        coalesce(dres.defects_resolved, 0) AS defects_resolved,
-        1000.0 * coalesce(dop.defects_opened, 0) / r.responses AS defects_per_1k,
-        dres.defect_resolve_hours_mean,
-        coalesce(iop.incidents_opened, 0) AS incidents_opened,
-        coalesce(iop.incidents_opened_low, 0) AS incidents_opened_low,
-        coalesce(iop.incidents_opened_medium, 0) AS incidents_opened_medium,
-        coalesce(iop.incidents_opened_high, 0) AS incidents_opened_high,
-        coalesce(iop.incidents_opened_critical, 0) AS incidents_opened_critical,
-        coalesce(ires.incidents_resolved, 0) AS incidents_resolved,
-        coalesce(oc.open_critical_incidents, 0) AS open_critical_incidents,
-        ires.incident_resolve_hours_mean,
-        coalesce(x.records_exposed, 0) AS records_exposed
+        {figures}
     FROM bounds b
-    LEFT JOIN responses r USING (vendor_id, period)
-    LEFT JOIN defects_opened dop USING (vendor_id, period)
-    LEFT JOIN defects_resolved dres USING (vendor_id, period)
-    LEFT JOIN incidents_opened iop USING (vendor_id, period)
-    LEFT JOIN incidents_resolved ires USING (vendor_id, period)
-    LEFT JOIN exposure x USING (vendor_id, period)
-    LEFT JOIN open_critical oc USING (vendor_id, period)
+    {joins}
 )"""

@@ -9,7 +9,8 @@ recompute them at any time with an identical result. Column meanings are documen
   the earlier one), and the contract dates derived from it: ``notice_deadline`` = end date -
   notice period, ``act_by`` = notice deadline - in-house lead time (0 without an estimate).
   Every use of those dates reads them here.
-* ``vendor_daily`` — one row per vendor and UTC day, from the vendor's first event to the day
+* ``vendor_daily`` — the registered kinds' figures (:mod:`ingest.kinds`), one row per vendor
+  and UTC day, from the vendor's first event to the day
   of the last metrics run; days without responses are present with status ``no_data``.
 * ``vendor_monthly`` — one row per vendor and calendar month in the reporting time zone, with
   the service figures plus the money side (invoices, credits, fee, service credits).
@@ -19,8 +20,8 @@ recompute them at any time with an identical result. Column meanings are documen
 
 from __future__ import annotations
 
-DEFECT_SEVERITIES = ("minor", "major", "critical")
-INCIDENT_SEVERITIES = ("low", "medium", "high", "critical")
+from ingest.kinds import KINDS
+from ingest.kinds.kind import Figure
 
 PROFILE_TERMS_VIEW = """
 CREATE OR REPLACE VIEW profile_terms AS
@@ -48,45 +49,13 @@ SELECT vendor_id, valid_from, valid_to, sla_latency_p95_ms FROM profile_terms
 ``profile_terms`` for the joins that look it up per response: DuckDB joins 10M responses to a
 table of 200 rows in ~70 % of the time it takes with the view."""
 
-_SERVICE_COLUMNS = """
-    status VARCHAR NOT NULL,
-    complete BOOLEAN NOT NULL,
-    responses BIGINT NOT NULL,
-    failures BIGINT NOT NULL,
-    success_rate DOUBLE,
-    latency_p50_ms DOUBLE,
-    latency_p95_ms DOUBLE,
-    latency_p99_ms DOUBLE,
-    sla_responses BIGINT NOT NULL,
-    within_sla BIGINT NOT NULL,
-    sla_attainment DOUBLE,
-    defects_opened BIGINT NOT NULL,
-    defects_opened_minor BIGINT NOT NULL,
-    defects_opened_major BIGINT NOT NULL,
-    defects_opened_critical BIGINT NOT NULL,
-    defect_units BIGINT NOT NULL,
-    defects_resolved BIGINT NOT NULL,
-    defects_per_1k DOUBLE,
-    defect_resolve_hours_mean DOUBLE,
-    incidents_opened BIGINT NOT NULL,
-    incidents_opened_low BIGINT NOT NULL,
-    incidents_opened_medium BIGINT NOT NULL,
-    incidents_opened_high BIGINT NOT NULL,
-    incidents_opened_critical BIGINT NOT NULL,
-    incidents_resolved BIGINT NOT NULL,
-    open_critical_incidents BIGINT NOT NULL,
-    incident_resolve_hours_mean DOUBLE,
-    records_exposed BIGINT NOT NULL"""
+SERVICE_FIGURES: tuple[Figure, ...] = tuple(
+    figure for kind in KINDS if kind.metrics is not None for figure in kind.metrics.figures
+)
+"""The columns the registered kinds add to both projection tables, in table order."""
+_SERVICE_COLUMNS = "".join(f",\n    {f.name} {f.sql_type}" for f in SERVICE_FIGURES)
 
-DDL: tuple[str, ...] = (
-    PROFILE_TERMS_VIEW,
-    f"""CREATE TABLE IF NOT EXISTS vendor_daily (
-    vendor_id VARCHAR NOT NULL,
-    day DATE NOT NULL,{_SERVICE_COLUMNS}
-)""",
-    f"""CREATE TABLE IF NOT EXISTS vendor_monthly (
-    vendor_id VARCHAR NOT NULL,
-    month DATE NOT NULL,{_SERVICE_COLUMNS},
+_MONTHLY_MONEY_COLUMNS = """
     profile_event_id VARCHAR,
     currency VARCHAR,
     invoices BIGINT NOT NULL,
@@ -102,11 +71,45 @@ DDL: tuple[str, ...] = (
     sla_breaches VARCHAR[],
     service_credit_due DECIMAL(18,4),
     net_effective_cost DECIMAL(18,4),
-    cost_status VARCHAR NOT NULL
-)""",
+    cost_status VARCHAR NOT NULL"""
+
+
+def _column_names(table: str) -> list[str]:
+    prefix = ["vendor_id", "day" if table == "vendor_daily" else "month"]
+    names = [*prefix, *(f.name for f in SERVICE_FIGURES)]
+    if table == "vendor_monthly":
+        names += [line.split()[0] for line in _MONTHLY_MONEY_COLUMNS.splitlines() if line.strip()]
+    return names
+
+
+def _stale_projections_mean_rebuild(table: str) -> str:
+    """A projection table of an older release (other columns than this build's) makes the
+    next run a rebuild: forgetting the last run's ``as_of`` does it, and the rebuild drops and
+    recreates every projection (they are derivable from the store)."""
+    expected = ", ".join(f"'{name}'" for name in _column_names(table))
+    return f"""DELETE FROM metrics_state WHERE key = 'as_of' AND EXISTS (
+    SELECT 1 FROM (
+        SELECT list(column_name ORDER BY column_index) AS names FROM duckdb_columns()
+        WHERE table_name = '{table}' AND schema_name = 'main' AND NOT internal
+            AND database_name = current_database()
+    ) WHERE names IS NOT NULL AND names <> [{expected}])"""
+
+
+DDL: tuple[str, ...] = (
+    PROFILE_TERMS_VIEW,
     """CREATE TABLE IF NOT EXISTS metrics_state (
     key VARCHAR PRIMARY KEY,
     value VARCHAR NOT NULL
+)""",
+    _stale_projections_mean_rebuild("vendor_daily"),
+    _stale_projections_mean_rebuild("vendor_monthly"),
+    f"""CREATE TABLE IF NOT EXISTS vendor_daily (
+    vendor_id VARCHAR NOT NULL,
+    day DATE NOT NULL{_SERVICE_COLUMNS}
+)""",
+    f"""CREATE TABLE IF NOT EXISTS vendor_monthly (
+    vendor_id VARCHAR NOT NULL,
+    month DATE NOT NULL{_SERVICE_COLUMNS},{_MONTHLY_MONEY_COLUMNS}
 )""",
     """CREATE TABLE IF NOT EXISTS metrics_marks (
     event_table VARCHAR PRIMARY KEY,

@@ -18,6 +18,8 @@ from dashboard import charts, data, evidence
 from dashboard.charts import Threshold
 from dashboard.format import BADGES, day, money, number
 from dashboard.frame import PageContext, picked_vendor, snapshot_header
+from ingest.kinds import KINDS
+from ingest.kinds.kind import ChartSpec
 
 PERIODS = {"90 days": 90, "1 year": 365, "all": None}
 HISTORY_LIMIT = 200
@@ -121,72 +123,31 @@ def _daily_charts(
         breaches = breaches[breaches["end"] > pd.Timestamp(since, tz="UTC")]
     terms = profiles.iloc[0].to_dict() if not profiles.empty else {}
 
-    def sla(label: str, key: str) -> list[Threshold]:
+    def sla_line(label: str, key: str) -> list[Threshold]:
         value = terms.get(key)
         return [] if value is None or pd.isna(value) else [Threshold(label, float(value), "SLA")]
 
-    def shaded(metrics: set[str]) -> pd.DataFrame:
-        return _shaded(breaches, metrics)
+    def thresholds(spec: ChartSpec) -> list[Threshold]:
+        lines = [line for label, key in spec.sla for line in sla_line(label, key)]
+        return lines + _thresholds(rules, set(spec.rule_metrics))
 
-    latency = {"latency_p50_ms", "latency_p95_ms", "latency_p99_ms"}
-    left, right = st.columns(2)
-    left.subheader("Latency")
-    left.altair_chart(
-        charts.time_series(
-            daily,
-            x="day",
-            series={"latency_p50_ms": "p50", "latency_p95_ms": "p95", "latency_p99_ms": "p99"},
-            y_title="ms",
-            thresholds=sla("SLA p95", "sla_latency_p95_ms") + _thresholds(rules, latency),
-            breaches=shaded(latency),
-        ),
-        width="stretch",
-    )
-    reliability = {"sla_attainment", "success_rate"}
-    right.subheader("SLA attainment")
-    right.altair_chart(
-        charts.time_series(
-            daily,
-            x="day",
-            series={"sla_attainment": "within SLA", "success_rate": "success rate"},
-            y_title="share of responses",
-            thresholds=sla("SLA success", "sla_success_rate_min") + _thresholds(rules, reliability),
-            breaches=shaded(reliability),
-            y_format=".2%",
-        ),
-        width="stretch",
-    )
-    left, right = st.columns(2)
-    left.subheader("Defects per 1,000 responses")
-    left.altair_chart(
-        charts.time_series(
-            daily,
-            x="day",
-            series={"defects_per_1k": "defects per 1k"},
-            y_title="per 1,000",
-            thresholds=sla("SLA max", "sla_defects_per_1k_max")
-            + _thresholds(rules, {"defects_per_1k"}),
-            breaches=shaded({"defects_per_1k"}),
-        ),
-        width="stretch",
-    )
-    security = {"open_critical_incidents", "security_score", "records_exposed"}
-    right.subheader("Security incidents opened")
-    right.altair_chart(
-        charts.stacked_bars(
-            daily,
-            x="day",
-            series={
-                "incidents_opened_low": "low",
-                "incidents_opened_medium": "medium",
-                "incidents_opened_high": "high",
-                "incidents_opened_critical": "critical",
-            },
-            y_title="incidents",
-            breaches=shaded(security),
-        ),
-        width="stretch",
-    )
+    # every registered kind's charts, two per row; a kind with no figures at all is left out
+    specs = [
+        spec
+        for kind in KINDS
+        for spec in kind.charts
+        if daily[[c for c in spec.series if c in daily]].notna().to_numpy().any()
+    ]
+    for start in range(0, len(specs), 2):
+        for column, spec in zip(st.columns(2), specs[start : start + 2], strict=False):
+            column.subheader(spec.title)
+            chart = charts.from_spec(
+                spec,
+                daily,
+                thresholds=thresholds(spec),
+                breaches=_shaded(breaches, set(spec.shaded_metrics)),
+            )
+            column.altair_chart(chart, width="stretch")
 
 
 def _cost_chart(path: str, vendor_id: str) -> None:

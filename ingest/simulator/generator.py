@@ -10,7 +10,8 @@ Contracts:
   decimal string with 2 decimals; ``occurred_at`` is UTC with milliseconds).
 - Event ids are deterministic and unique within a run: ``rt-<vendor>-<yyyymmdd>-<n>``,
   ``df-``/``si-<vendor>-<tag>-o|r``, ``inv-<vendor>-<yyyy-mm>[-r1]``, ``cn-<vendor>-<yyyy-mm>``,
-  ``vp-<vendor>-<version>``; live events carry an ``L<session>`` tag instead of the day.
+  ``vp-<vendor>-<version>``, ``cs-<vendor>-<epoch day>-<n>`` (surveys; each registered kind's
+  process names its own); live events carry an ``L<session>`` tag instead of the day.
   Re-running with identical arguments (the same end time too) re-sends identical records,
   which ingest stores once; a different end time moves onsets, so use fresh topics.
 - Time comes in only through arguments (``start``/``end``, a ``clock``).
@@ -27,16 +28,11 @@ from typing import NamedTuple
 
 import orjson
 
+from ingest.kinds import KINDS
 from ingest.simulator.processes import Row, VendorProcess
 from ingest.simulator.scenarios import DAY_MS, SimulatedVendor, epoch_ms
 
-EVENT_TYPES: tuple[str, ...] = (
-    "response_time",
-    "defect",
-    "security_incident",
-    "cost_invoice",
-    "vendor_profile",
-)
+EVENT_TYPES: tuple[str, ...] = tuple(kind.type for kind in KINDS)
 _OCCURRED = attrgetter("occurred_at_ms")
 
 

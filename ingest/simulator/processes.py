@@ -13,6 +13,8 @@ Per vendor there are five processes, each emitting exactly the EVENTS.md contrac
   credit notes (own ``invoice_id``, negative amount); vendor 0 always has one of each.
 - ``vendor_profile`` (``procurement``): the profile at the window's start and, for vendors
   with a ``profile_change_at``, the renegotiated one.
+- every kind that declares a ``simulator`` process in the registry (e.g.
+  ``satisfaction_survey``): its rows of each day, from its own random stream (backfill only).
 
 Contracts: random streams are seeded by ``(seed, vendor_id, process, calendar day or
 month)``, so a day's responses do not depend on the window asked for (scenario effects after
@@ -30,7 +32,9 @@ from datetime import date
 from functools import lru_cache
 from operator import itemgetter
 
+from ingest.kinds.kind import SimulatedVendorView
 from ingest.simulator.commercial import monthly_billing, profile_fields
+from ingest.simulator.declared import declared_rows, trouble_of
 from ingest.simulator.scenarios import DAY_MS, HOUR_MS, SimulatedVendor, epoch_ms
 
 # Relative request volume per UTC hour: quiet nights, busy business hours with a lunch dip.
@@ -124,6 +128,7 @@ class VendorProcess:
         self._live_rng: random.Random | None = None
         self._live_levels: dict[int, float] = {}
         self._live_seq = 0
+        self._view = SimulatedVendorView(vendor.vendor_id, vendor.service, trouble_of(vendor))
 
     def _rng(self, process: str, tag: object) -> random.Random:
         return random.Random(f"{self._seed}/{self.vendor.vendor_id}/{process}/{tag}")
@@ -175,6 +180,8 @@ class VendorProcess:
         self._drain(hi_ms, scheduled)
         rows = self._responses(day, lo_ms, hi_ms) if "response_time" in self._include else []
         rows.extend(row for row in scheduled if row[0] >= lo_ms)
+        volume = self._daily_volume(day)
+        rows.extend(declared_rows(self._view, self._rng, self._include, day, volume, lo_ms, hi_ms))
         rows.sort(key=_TS)
         return rows
 

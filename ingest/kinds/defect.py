@@ -1,0 +1,129 @@
+"""``defect``: the lifecycle of a quality defect found in the vendor's work (QA tool).
+
+Figures: defects opened (by severity, and the units they affect) in the period of their
+opening, resolved ones and the mean time to resolve in the period of their resolution, and
+``defects_per_1k`` = defects opened per 1,000 responses (the response_time kind's count).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import pyarrow as pa
+from pydantic import Field, StrictInt
+
+from ingest.columns import col
+from ingest.envelope import EventBase, Lifecycle, Text128
+from ingest.kinds.kind import (
+    ChartSpec,
+    EventKind,
+    EvidenceSource,
+    Figure,
+    MetricContribution,
+    PeriodGrain,
+    ReportFigure,
+)
+from ingest.kinds.lifecycle import by_severity, lifecycle_cte, resolve_hours_mean
+
+DEFECT_SEVERITIES = ("minor", "major", "critical")
+
+
+class Defect(EventBase):
+    """Lifecycle of a quality defect; ``defect_id`` is the lifecycle key."""
+
+    type: Literal["defect"]
+    defect_id: Text128
+    status: Lifecycle
+    severity: Literal["minor", "major", "critical"]
+    category: str | None = None
+    units_affected: Annotated[StrictInt, Field(ge=1)] = 1
+
+
+def _ctes(g: PeriodGrain) -> str:
+    life = lifecycle_cte(
+        "defect_life", "defects", "defect_id", DEFECT_SEVERITIES, ", max(units_affected) AS units"
+    )
+    return f"""{life},
+defects_opened AS (
+    SELECT vendor_id, {g.of("opened_at")} AS period,
+        count(*) AS defects_opened,
+        {by_severity("defects_opened", DEFECT_SEVERITIES)},
+        sum(units) AS defect_units
+    FROM defect_life WHERE opened_at IS NOT NULL GROUP BY ALL
+),
+defects_resolved AS (
+    SELECT vendor_id, {g.of("resolved_at")} AS period,
+        count(*) AS defects_resolved,
+        {resolve_hours_mean()} AS defect_resolve_hours_mean
+    FROM defect_life WHERE resolved_at IS NOT NULL GROUP BY ALL
+)"""
+
+
+def _count(name: str, alias: str, *, rule: bool = False) -> Figure:
+    return Figure(name, "BIGINT NOT NULL", f"coalesce({alias}.{name}, 0)", rule=rule)
+
+
+KIND = EventKind(
+    type="defect",
+    model=Defect,
+    table="defects",
+    columns=(
+        col("defect_id", "VARCHAR", pa.string()),
+        col("status", "VARCHAR", pa.string()),
+        col("severity", "VARCHAR", pa.string()),
+        col("category", "VARCHAR", pa.string(), null=True),
+        col("units_affected", "INTEGER", pa.int32()),
+    ),
+    topic_setting="defects",
+    default_topic="vendor.defects",
+    description="lifecycle of a quality defect (QA / ticketing tool)",
+    metrics=MetricContribution(
+        ctes=_ctes,
+        joins=(
+            "LEFT JOIN defects_opened dop USING (vendor_id, period)",
+            "LEFT JOIN defects_resolved dres USING (vendor_id, period)",
+        ),
+        figures=(
+            _count("defects_opened", "dop", rule=True),
+            _count("defects_opened_minor", "dop"),
+            _count("defects_opened_major", "dop"),
+            _count("defects_opened_critical", "dop", rule=True),
+            _count("defect_units", "dop"),
+            _count("defects_resolved", "dres"),
+            Figure(
+                "defects_per_1k",
+                "DOUBLE",
+                "1000.0 * coalesce(dop.defects_opened, 0) / r.responses",
+                rule=True,
+                sla_target="sla_defects_per_1k_max",
+            ),
+            Figure(
+                "defect_resolve_hours_mean", "DOUBLE", "dres.defect_resolve_hours_mean", rule=True
+            ),
+        ),
+    ),
+    evidence=(
+        EvidenceSource(
+            ("defect",),
+            "defects",
+            "defect_id, status, severity",
+            "status = 'opened'",
+            "occurred_at",
+        ),
+    ),
+    charts=(
+        ChartSpec(
+            title="Defects per 1,000 responses",
+            style="lines",
+            series={"defects_per_1k": "defects per 1k"},
+            y_title="per 1,000",
+            sla=(("SLA max", "sla_defects_per_1k_max"),),
+            rule_metrics=frozenset({"defects_per_1k"}),
+            shaded_metrics=frozenset({"defects_per_1k"}),
+        ),
+    ),
+    report=(
+        ReportFigure("defects_per_1k", "Defects per 1k responses", "per_1k", "lower", "service"),
+    ),
+    simulator_source="qa-tool",
+)

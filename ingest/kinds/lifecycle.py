@@ -1,0 +1,47 @@
+"""SQL shared by the lifecycle kinds (defects, security incidents): one row per lifecycle key.
+
+A lifecycle is opened at its first ``opened`` event, resolved at its last ``resolved`` event,
+as severe as the worst severity reported when opened (or at all, if no ``opened`` event
+arrived); time to resolve is known only when both ends are.
+"""
+
+from __future__ import annotations
+
+
+def rank(column: str, levels: tuple[str, ...]) -> str:
+    """The 1-based position of ``column`` in ``levels`` (NULL if absent)."""
+    quoted = ", ".join(f"'{level}'" for level in levels)
+    return f"list_position([{quoted}], {column})"
+
+
+def by_severity(prefix: str, levels: tuple[str, ...]) -> str:
+    """``count(*)`` per severity level as ``<prefix>_<level>`` columns."""
+    return ",\n        ".join(
+        f"count(*) FILTER (WHERE severity = '{level}') AS {prefix}_{level}" for level in levels
+    )
+
+
+def lifecycle_cte(name: str, table: str, key: str, levels: tuple[str, ...], extra: str) -> str:
+    """CTE ``name``: per vendor and ``key`` of ``table``, ``first_at``, ``opened_at``,
+    ``resolved_at``, ``severity`` (and ``extra`` aggregates), for the vendors of ``_dirty``."""
+    ranked = rank("severity", levels)
+    quoted = ", ".join(f"'{level}'" for level in levels)
+    return f"""{name} AS (
+    SELECT vendor_id, {key},
+        min(occurred_at) AS first_at,
+        min(occurred_at) FILTER (WHERE status = 'opened') AS opened_at,
+        max(occurred_at) FILTER (WHERE status = 'resolved') AS resolved_at,
+        [{quoted}][coalesce(max({ranked}) FILTER (WHERE status = 'opened'), max({ranked}))]
+            AS severity{extra}
+    FROM {table}
+    WHERE occurred_at < $as_of AND vendor_id IN (SELECT vendor_id FROM _dirty)
+    GROUP BY vendor_id, {key}
+)"""
+
+
+def resolve_hours_mean() -> str:
+    """Mean hours from opened to resolved, of the lifecycles where both ends are known."""
+    return (
+        "avg(CASE WHEN opened_at <= resolved_at\n"
+        "            THEN epoch(resolved_at) - epoch(opened_at) END) / 3600"
+    )
