@@ -7,7 +7,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import alert_bench, dashboard_bench, ingest_bench, metrics_bench
+from bench import alert_bench, ingest_bench, metrics_bench
+from bench import dashboard as dashboard_bench
 from tests.broker import LocalBroker
 
 BENCHMARKS = ("ingest", "metrics", "alerts", "dashboard")
