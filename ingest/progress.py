@@ -1,4 +1,4 @@
-"""What ingest reports: running totals, and the failure that ends a run.
+"""What ingest reports: each batch's outcome, running totals, and the failure that ends a run.
 
 :class:`IngestProgress` is read by the polling thread while the writer thread adds to it;
 :class:`StoreWriteFailed` is what :meth:`ingest.consumer.Ingestor.run` raises when the writer
@@ -7,9 +7,28 @@ could not store a batch (nothing of that transaction was committed).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 
-from ingest.store import BatchOutcome
+from ingest.records import DeadLetter
+
+
+@dataclass
+class BatchOutcome:
+    """What one committed batch did."""
+
+    stored: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    duplicates: int = 0
+    skipped_replayed: int = 0
+    dead_letters: list[DeadLetter] = field(default_factory=list)
+
+    def count_stored(self, event_type: str, inserted: int) -> None:
+        if inserted:  # types without a stored event stay out of ``stored``
+            self.stored[event_type] += inserted
+
+    @property
+    def stored_total(self) -> int:
+        return sum(self.stored.values())
 
 
 @dataclass
