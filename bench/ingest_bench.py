@@ -19,7 +19,7 @@ from pathlib import Path
 
 from kafka import KafkaConsumer
 
-from ingest.consumer import consumer_options
+from ingest.positions import consumer_options
 from ingest.simulator import PRESET_NAMES, build_vendors, generate_events, produce
 from ingest.topics import ensure_topics
 from tests.broker import LocalBroker

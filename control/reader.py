@@ -13,7 +13,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from control.apply import ensure_tables, next_offsets
 from control.send import ControlTopic
-from ingest.consumer import seek_to_stored
+from ingest.positions import seek_to_stored
 from ingest.records import ConsumedRecord
 
 

@@ -16,17 +16,12 @@ that standard lag tooling shows something meaningful.
 
 from __future__ import annotations
 
-import gc
 import logging
 import queue
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any
 
 import pyarrow as pa
 from kafka import KafkaConsumer, TopicPartition
@@ -36,10 +31,12 @@ from kafka.structs import OffsetAndMetadata
 
 from ingest.batch import RecordChecks
 from ingest.chunks import concat, partition_chunk
-from ingest.connection import kafka_client_options
 from ingest.deadletter import DeadLetterPublisher
+from ingest.memory import interpreter_tuned_for_ingest
+from ingest.positions import consumer_options, seek_to_stored
+from ingest.progress import IngestProgress, StoreWriteFailed
 from ingest.settings import IngestSettings
-from ingest.store import BatchOutcome, EventStore
+from ingest.store import EventStore
 
 log = logging.getLogger(__name__)
 
@@ -47,104 +44,10 @@ NowGetter = Callable[[], datetime]
 
 BATCHES_WAITING = 1
 """Batches the poller may cut ahead of the one the writer is staging."""
-GC_THRESHOLDS = (20_000, 10, 100)
-"""The cycle collector's thresholds while ingest runs (see :meth:`Ingestor.run`)."""
-SWITCH_INTERVAL_S = 0.0005
-"""Python's GIL switch interval while ingest runs (its default is 5 ms). The poller runs
-Python almost all the time; the writer runs DuckDB without the GIL but needs it back after
-every statement, and waited up to a whole interval each time: beside a busy thread a trivial
-statement took ~20 ms at 5 ms, ~2 ms at 0.5 ms, 0.1 ms alone (see CHANGELOG)."""
-
-
-@contextmanager
-def interpreter_tuned_for_ingest() -> Iterator[None]:
-    """The collector and GIL settings ingest runs with (:data:`GC_THRESHOLDS`,
-    :data:`SWITCH_INTERVAL_S`), and the process's own back afterwards.
-
-    A poll creates ~50k short-lived objects; the default generation-0 threshold (700) would
-    run the cycle collector ~70 times per poll, and freezing what start-up made keeps those
-    runs from walking it. Much higher thresholds (200k, as before) left ~30 MB of
-    kafka-python's cyclic garbage waiting between collections (make bench). Everything is
-    undone on the way out: objects left frozen are never collected, not even at interpreter
-    exit, which duckdb's binding layer reports as leaks."""
-    gc.collect()
-    gc.freeze()
-    previous_thresholds = gc.get_threshold()
-    previous_interval = sys.getswitchinterval()
-    gc.set_threshold(*GC_THRESHOLDS)
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(previous_interval)
-        gc.set_threshold(*previous_thresholds)
-        gc.unfreeze()
 
 
 def _rows(batch: list[pa.Table]) -> int:
     return sum(chunk.num_rows for chunk in batch)
-
-
-def consumer_options(settings: IngestSettings) -> dict[str, Any]:
-    """The kafka-python consumer configuration ingest uses (raw bytes, manual offsets)."""
-    return {
-        **kafka_client_options(settings),
-        "enable_auto_commit": False,
-        "auto_offset_reset": "earliest",
-        "max_poll_records": settings.batch_max_records,
-        # kafka-python keeps whole fetch responses until polled: 1 MiB per partition (its
-        # default) reads as fast here as 8 MiB did and holds ~100 MB less (make bench).
-        "fetch_max_bytes": 50 * 1024 * 1024,
-        "max_partition_fetch_bytes": max(1024 * 1024, settings.max_record_bytes + 1024),
-        "receive_buffer_bytes": 4 * 1024 * 1024,
-        "client_id": "vendorwatch-ingest",
-    }
-
-
-def seek_to_stored(
-    consumer: KafkaConsumer,
-    partitions: Iterable[TopicPartition],
-    stored: Mapping[tuple[str, int], int],
-) -> None:
-    """Position each partition at its next offset as stored in DuckDB (the truth for every
-    reader the engine runs), or at the beginning when none is stored yet."""
-    for tp in partitions:
-        position = stored.get((tp.topic, tp.partition))
-        if position is None:
-            consumer.seek_to_beginning(tp)
-        else:
-            consumer.seek(tp, position)
-
-
-@dataclass
-class IngestProgress:
-    """Running totals, safe to read from the polling thread; rates count from the first record."""
-
-    started: float | None = None
-    stored: int = 0
-    duplicates: int = 0
-    dead_letters: int = 0
-    batches: int = 0
-
-    def add(self, outcome: BatchOutcome) -> None:
-        self.stored += outcome.stored_total
-        self.duplicates += outcome.duplicates
-        self.dead_letters += len(outcome.dead_letters)
-        self.batches += 1
-
-
-def in_one_line(exc: BaseException) -> str:
-    """``Type: first line of the message`` (DuckDB's messages go on with advice lines)."""
-    first_line = (str(exc).strip().splitlines() or [""])[0]
-    return f"{type(exc).__name__}: {first_line}"
-
-
-class StoreWriteFailed(RuntimeError):
-    """The writer thread could not store a batch; ``__cause__`` is what it raised. Nothing of
-    the failed transaction was committed: the next run continues from the stored offsets."""
-
-    def __init__(self, cause: BaseException) -> None:
-        super().__init__(f"storing a batch failed: {in_one_line(cause)}")
 
 
 class _SeekToStore(ConsumerRebalanceListener):  # type: ignore[misc]

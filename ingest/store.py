@@ -42,6 +42,7 @@ from ingest.batch import RecordChecks, classify
 from ingest.chunks import PartitionKey, offset_bounds, records_at, records_table
 from ingest.fastpath import surely_valid_response_times
 from ingest.ids import Hashes, StoredIdHashes, has_repeats
+from ingest.progress import BatchOutcome
 from ingest.records import AcceptedEvent, ConsumedRecord, DeadLetter, Record
 from ingest.repeats import (
     REPEATS_CHUNK_RECORDS,
@@ -59,24 +60,6 @@ from ingest.staging import (
     staged_rows,
     upsert_next_offsets,
 )
-
-
-@dataclass
-class BatchOutcome:
-    """What one committed batch did."""
-
-    stored: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    duplicates: int = 0
-    skipped_replayed: int = 0
-    dead_letters: list[DeadLetter] = field(default_factory=list)
-
-    def count_stored(self, event_type: str, inserted: int) -> None:
-        if inserted:  # types without a stored event stay out of ``stored``
-            self.stored[event_type] += inserted
-
-    @property
-    def stored_total(self) -> int:
-        return sum(self.stored.values())
 
 
 class _RepeatedEventIds(Exception):

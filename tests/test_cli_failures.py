@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.consumer import StoreWriteFailed
+from ingest.progress import StoreWriteFailed
 from ingest.schema import SCHEMA_VERSION
 from ingest.store import EventStore
 from tests.conftest import run_vendorwatch

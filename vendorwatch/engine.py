@@ -7,7 +7,7 @@ loop (the outbox drained to the channels) on threads of their own. It returns wh
 stopped and both loops have finished. Every instant comes from ``clock``; every progress line
 goes to ``report``.
 
-It raises what the store raises (:class:`~ingest.consumer.StoreWriteFailed`, DuckDB errors
+It raises what the store raises (:class:`~ingest.progress.StoreWriteFailed`, DuckDB errors
 opening the file); the command line turns those into readable lines and an exit status.
 """
 

@@ -14,8 +14,9 @@ import orjson
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
-from ingest.consumer import Ingestor, StoreWriteFailed
+from ingest.consumer import Ingestor
 from ingest.deadletter import DeadLetterPublisher
+from ingest.progress import StoreWriteFailed
 from ingest.schema import TABLE_BY_TYPE
 from ingest.store import EventStore
 from tests.conftest import SettingsFactory, run_vendorwatch, settings_env

@@ -11,8 +11,9 @@ import pytest
 
 from ingest.batch import RecordChecks
 from ingest.chunks import records_table
+from ingest.progress import BatchOutcome
 from ingest.records import DeadLetter, Record
-from ingest.store import BatchOutcome, EventStore
+from ingest.store import EventStore
 from vendorwatch.settings import Settings
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)

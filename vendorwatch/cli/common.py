@@ -54,12 +54,12 @@ def snapshot_or_exit(settings: Settings) -> Snapshot:
 
 def store_failure_lines(failure: BaseException, settings: Settings, *, capped: bool) -> list[str]:
     """What to tell the user when the store failed: ``failure`` is a
-    :class:`~ingest.consumer.StoreWriteFailed`, or DuckDB out of memory as the store opened.
+    :class:`~ingest.progress.StoreWriteFailed`, or DuckDB out of memory as the store opened.
     The lines say what broke, what to change, and that nothing is lost. ``capped``: DuckDB
     ran under ``ingest_memory_limit`` (standalone ingest)."""
     import duckdb
 
-    from ingest.consumer import StoreWriteFailed, in_one_line
+    from ingest.progress import StoreWriteFailed, in_one_line
 
     if isinstance(failure, StoreWriteFailed):
         lines, cause = [f"vendorwatch: {failure}"], failure.__cause__
@@ -89,7 +89,7 @@ def store_failures_explained(
     out of memory, becomes :func:`store_failure_lines` and exit status 1."""
     import duckdb
 
-    from ingest.consumer import StoreWriteFailed
+    from ingest.progress import StoreWriteFailed
 
     try:
         yield
