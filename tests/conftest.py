@@ -10,11 +10,20 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from kafka import KafkaProducer
 
 from ingest.topics import ensure_topics
 from tests.broker import LocalBroker
 from vendorwatch.settings import Settings, Topics, settings_environment
+
+# CI machines are shared and busy (2 cores): a property test judges what it generates, never
+# how fast it generated it, so slow generation and slow examples are not failures.
+hypothesis_settings.register_profile(
+    "vendorwatch", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("vendorwatch")
 
 REPO = Path(__file__).resolve().parents[1]
 

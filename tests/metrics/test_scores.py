@@ -144,7 +144,9 @@ def _scores(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(st.lists(day_figures, min_size=1, max_size=45), sla, months, weights)
 def test_scores_stay_in_range_and_no_data_never_scores(
