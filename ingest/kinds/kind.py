@@ -61,6 +61,19 @@ class Figure:
     sample: str = "responses"
 
 
+def count(name: str, alias: str, *, rule: bool = False, sample: str = "responses") -> Figure:
+    """A count figure: ``<alias>.<name>``, 0 for a period without rows (never NULL)."""
+    return Figure(name, "BIGINT NOT NULL", f"coalesce({alias}.{name}, 0)", rule=rule, sample=sample)
+
+
+def per_level(
+    prefix: str, alias: str, levels: tuple[str, ...], *, rule_on: tuple[str, ...] = ()
+) -> tuple[Figure, ...]:
+    """One :func:`count` per level, ``<prefix>_<level>``; rules may watch those in
+    ``rule_on``."""
+    return tuple(count(f"{prefix}_{level}", alias, rule=level in rule_on) for level in levels)
+
+
 @dataclass(frozen=True)
 class MetricContribution:
     """The period figures of a kind: its CTEs (a template over the grain, rendered as
@@ -161,12 +174,15 @@ class EventKind:
 
     type: str
     model: builtins.type[EventBase]
-    table: str
     columns: tuple[Column, ...]
     """The kind's own columns, between the common ones and the trailer (table order)."""
-    topic_setting: str
-    default_topic: str
     description: str
+    table: str = ""
+    """The event table; default ``<type>s``."""
+    topic_setting: str = ""
+    """The ``[topics]`` key of its topic; default the table's name."""
+    default_topic: str = ""
+    """The topic's default name; default ``vendor.<topic_setting>``."""
     money: bool = False
     """Carries money: parsed with exact decimals, never through a binary float."""
     dedup_key: tuple[str, ...] = ("event_id",)
@@ -183,3 +199,10 @@ class EventKind:
     """The figures this kind adds to the monthly review, in order."""
     explain: Callable[[Mapping[str, object]], list[str]] | None = None
     """Lines for ``vendorwatch explain`` from a ``vendor_monthly`` row."""
+
+    def __post_init__(self) -> None:
+        table = self.table or f"{self.type}s"
+        topic_setting = self.topic_setting or table
+        object.__setattr__(self, "table", table)
+        object.__setattr__(self, "topic_setting", topic_setting)
+        object.__setattr__(self, "default_topic", self.default_topic or f"vendor.{topic_setting}")

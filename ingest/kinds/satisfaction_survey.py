@@ -18,10 +18,9 @@ from collections.abc import Mapping
 from random import Random
 from typing import Annotated, Literal
 
-import pyarrow as pa
 from pydantic import StrictInt, StringConstraints, ValidationInfo, field_validator
 
-from ingest.columns import col
+from ingest.columns import col, integer, text
 from ingest.envelope import EventBase, Text128
 from ingest.kinds.kind import (
     ChartSpec,
@@ -33,6 +32,7 @@ from ingest.kinds.kind import (
     QualityComponent,
     ReportFigure,
     SimulatedVendorView,
+    count,
 )
 
 SCALES = {"1-5": (1, 5), "0-10": (0, 10)}
@@ -148,24 +148,19 @@ def _simulate(
 
 
 def _count(name: str, *, rule: bool = False) -> Figure:
-    return Figure(
-        name, "BIGINT NOT NULL", f"coalesce(cs.{name}, 0)", rule=rule, sample="survey_responses"
-    )
+    return count(name, "cs", rule=rule, sample="survey_responses")
 
 
 KIND = EventKind(
     type="satisfaction_survey",
     model=SatisfactionSurvey,
-    table="satisfaction_surveys",
     columns=(
-        col("service", "VARCHAR", pa.string()),
-        col("scale", "VARCHAR", pa.string()),
-        col("score", "INTEGER", pa.int32()),
-        col("ticket_id", "VARCHAR", pa.string(), null=True),
-        col("comment", "VARCHAR", pa.string(), null=True),
+        col("service", text),
+        col("scale", text),
+        col("score", integer),
+        col("ticket_id", text, null=True),
+        col("comment", text, null=True),
     ),
-    topic_setting="satisfaction_surveys",
-    default_topic="vendor.satisfaction_surveys",
     description="one customer-satisfaction response (helpdesk / survey tool)",
     metrics=MetricContribution(
         ctes=_ctes,

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-import pyarrow as pa
 from pydantic import Field, StrictBool, StrictInt, StringConstraints
 
-from ingest.columns import MONEY_ARROW, MONEY_SQL, col
+from ingest.columns import boolean, col, date, double, integer, money, nested, text
 from ingest.envelope import (
     Currency,
     EventBase,
@@ -70,43 +69,38 @@ class VendorProfile(EventBase):
 KIND = EventKind(
     type="vendor_profile",
     model=VendorProfile,
-    table="vendor_profiles",
     columns=(
-        col("name", "VARCHAR", pa.string()),
-        col("service", "VARCHAR", pa.string()),
-        col("tier", "VARCHAR", pa.string()),
-        col("contract_start_date", "DATE", pa.date32(), "contract.start_date"),
-        col("contract_end_date", "DATE", pa.date32(), "contract.end_date"),
-        col("notice_period_days", "INTEGER", pa.int32(), "contract.notice_period_days"),
-        col("monthly_fee", MONEY_SQL, MONEY_ARROW, "contract.monthly_fee"),
-        col("contract_currency", "VARCHAR", pa.string(), "contract.currency"),
-        col("termination_fee", MONEY_SQL, MONEY_ARROW, "contract.termination_fee", null=True),
-        col("auto_renew", "BOOLEAN", pa.bool_(), "contract.auto_renew", null=True),
-        col("sla_latency_p95_ms", "DOUBLE", pa.float64(), "sla.latency_p95_ms", null=True),
-        col("sla_success_rate_min", "DOUBLE", pa.float64(), "sla.success_rate_min", null=True),
-        col("sla_defects_per_1k_max", "DOUBLE", pa.float64(), "sla.defects_per_1k_max", null=True),
-        col("sla_service_credit_pct", "DOUBLE", pa.float64(), "sla.service_credit_pct", null=True),
-        col(
-            "insourcing_monthly_cost", MONEY_SQL, MONEY_ARROW, "insourcing.monthly_cost", null=True
-        ),
-        col(
-            "insourcing_one_time_cost",
-            MONEY_SQL,
-            MONEY_ARROW,
-            "insourcing.one_time_cost",
+        col("name", text),
+        col("service", text),
+        col("tier", text),
+        *nested("contract", (col("start_date", date), col("end_date", date))),
+        col("notice_period_days", integer, "contract.notice_period_days"),
+        col("monthly_fee", money, "contract.monthly_fee"),
+        *nested("contract", (col("currency", text),)),
+        col("termination_fee", money, "contract.termination_fee", null=True),
+        col("auto_renew", boolean, "contract.auto_renew", null=True),
+        *nested(
+            "sla",
+            (
+                col("latency_p95_ms", double),
+                col("success_rate_min", double),
+                col("defects_per_1k_max", double),
+                col("service_credit_pct", double),
+            ),
             null=True,
         ),
-        col(
-            "insourcing_lead_time_days",
-            "INTEGER",
-            pa.int32(),
-            "insourcing.lead_time_days",
+        *nested(
+            "insourcing",
+            (
+                col("monthly_cost", money),
+                col("one_time_cost", money),
+                col("lead_time_days", integer),
+                col("currency", text),
+            ),
             null=True,
         ),
-        col("insourcing_currency", "VARCHAR", pa.string(), "insourcing.currency", null=True),
     ),
     topic_setting="registry",
-    default_topic="vendor.registry",
     description="who the vendor is and what was agreed (procurement tool)",
     money=True,
     simulator_source="procurement",
