@@ -160,12 +160,36 @@ class SimulatedVendorView:
     """Whether the vendor's scenario is in trouble at epoch milliseconds ``ts_ms``."""
 
 
-SimulatorProcess = Callable[
-    [SimulatedVendorView, random.Random, int, float], list[tuple[int, dict[str, object]]]
-]
-"""``(vendor, rng, epoch day, responses per day) -> [(occurred_at_ms, payload)]`` for one day,
-in any order; ``payload`` without the envelope fields ``type``, ``vendor_id``,
-``occurred_at``, ``source`` (the simulator adds them), with ``event_id``."""
+_DAY_MS = 86_400_000
+
+EventDraw = Callable[[SimulatedVendorView, random.Random, int, str], dict[str, object]]
+"""``(vendor, rng, occurred_at_ms, ident) -> payload`` of one simulated event: without the
+envelope fields ``type``, ``vendor_id``, ``occurred_at``, ``source`` (the simulator adds
+them), with an ``event_id`` made of ``ident`` (unique per vendor and run)."""
+
+
+@dataclass(frozen=True)
+class SimulatorProcess:
+    """A kind's simulator process: ``rate`` events per handled response, each drawn by
+    ``draw``. The simulator's backfill and its live trickle both derive from these two facts
+    (:meth:`day` for the backfill; live, an event with probability ``rate`` per response)."""
+
+    rate: float
+    draw: EventDraw
+
+    def day(
+        self, vendor: SimulatedVendorView, rng: random.Random, day: int, volume: float
+    ) -> list[tuple[int, dict[str, object]]]:
+        """Epoch ``day``'s events for ``volume`` responses: a normal-approximated Poisson
+        count, each at a uniform time of the day, ident ``<day>-<n>``; in time order of
+        drawing (not sorted)."""
+        mean = volume * self.rate
+        count = max(0, round(rng.gauss(mean, mean**0.5))) if mean > 0 else 0
+        rows: list[tuple[int, dict[str, object]]] = []
+        for n in range(count):
+            ts_ms = day * _DAY_MS + int(rng.random() * _DAY_MS)
+            rows.append((ts_ms, self.draw(vendor, rng, ts_ms, f"{day}-{n}")))
+        return rows
 
 
 @dataclass(frozen=True)

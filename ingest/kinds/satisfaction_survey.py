@@ -32,6 +32,7 @@ from ingest.kinds.kind import (
     QualityComponent,
     ReportFigure,
     SimulatedVendorView,
+    SimulatorProcess,
     count,
 )
 
@@ -118,33 +119,25 @@ _COMMENTS = (
 )
 
 
-def _simulate(
-    vendor: SimulatedVendorView, rng: Random, day: int, volume: float
-) -> list[tuple[int, dict[str, object]]]:
-    """A day's answers: Poisson-ish count from the response volume; satisfied with p = 0.88,
-    0.62 while the vendor's scenario is in trouble; one vendor in three asks on 0-10."""
+def _answer(vendor: SimulatedVendorView, rng: Random, ts_ms: int, ident: str) -> dict[str, object]:
+    """One answer: satisfied with p = 0.88, 0.62 while the vendor's scenario is in trouble;
+    one vendor in three asks on 0-10; one answer in five has a comment."""
     scale = "0-10" if zlib.crc32(vendor.vendor_id.encode()) % 3 == 0 else "1-5"
-    mean = volume * SURVEY_RATE
-    count = max(0, round(rng.gauss(mean, mean**0.5))) if mean > 0 else 0
-    rows: list[tuple[int, dict[str, object]]] = []
-    for n in range(count):
-        ts_ms = day * 86_400_000 + int(rng.random() * 86_400_000)
-        satisfied = rng.random() < (0.62 if vendor.trouble(ts_ms) else 0.88)
-        if scale == "1-5":
-            score = (5 if rng.random() < 0.6 else 4) if satisfied else rng.choice((1, 2, 3, 3))
-        else:
-            score = (10 if rng.random() < 0.5 else 9) if satisfied else rng.choice((3, 5, 6, 7, 8))
-        payload: dict[str, object] = {
-            "event_id": f"cs-{vendor.vendor_id}-{day}-{n}",
-            "service": vendor.service,
-            "scale": scale,
-            "score": score,
-            "ticket_id": f"T-{day}-{n}",
-        }
-        if rng.random() < 0.2:
-            payload["comment"] = rng.choice(_COMMENTS)
-        rows.append((ts_ms, payload))
-    return rows
+    satisfied = rng.random() < (0.62 if vendor.trouble(ts_ms) else 0.88)
+    if scale == "1-5":
+        score = (5 if rng.random() < 0.6 else 4) if satisfied else rng.choice((1, 2, 3, 3))
+    else:
+        score = (10 if rng.random() < 0.5 else 9) if satisfied else rng.choice((3, 5, 6, 7, 8))
+    payload: dict[str, object] = {
+        "event_id": f"cs-{vendor.vendor_id}-{ident}",
+        "service": vendor.service,
+        "scale": scale,
+        "score": score,
+        "ticket_id": f"T-{ident}",
+    }
+    if rng.random() < 0.2:
+        payload["comment"] = rng.choice(_COMMENTS)
+    return payload
 
 
 def _count(name: str, *, rule: bool = False) -> Figure:
@@ -224,7 +217,7 @@ KIND = EventKind(
             score=_SATISFACTION_SCORE,
         ),
     ),
-    simulator=_simulate,
+    simulator=SimulatorProcess(SURVEY_RATE, _answer),
     simulator_source="survey-tool",
     report=(
         ReportFigure("survey_responses", "Survey responses", "count", None, "events", True),
