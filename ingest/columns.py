@@ -1,6 +1,7 @@
 """Typed event-table columns: one list per kind drives both the DDL and the Arrow batches.
 
-A column is declared with one logical type (:class:`ColumnType`: ``text``, ``integer``,
+A kind's columns derive from its contract model (:func:`columns_of`); a column has one
+logical type (:class:`ColumnType`: ``text``, ``integer``,
 ``bigint``, ``double``, ``boolean``, ``date``, ``timestamp``, ``money``), from which both its
 SQL type and its Arrow type derive, so the two cannot disagree.
 
@@ -11,9 +12,16 @@ content means a harmless repeat) + ``PROVENANCE`` (where and when the record was
 
 from __future__ import annotations
 
+import builtins
+import datetime as dt
+import types as types_module
+import typing
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pyarrow as pa
+from pydantic import BaseModel
 
 
 @dataclass(frozen=True)
@@ -71,13 +79,73 @@ def col(
     return Column(name, type_, path or name, null, compression)
 
 
-def nested(part: str, fields: tuple[Column, ...], *, null: bool = False) -> tuple[Column, ...]:
-    """``fields`` of the nested object ``part``, flattened: each column named
-    ``<part>_<name>``, reading ``<part>.<name>``; ``null``: all nullable (an optional part)."""
-    return tuple(
-        Column(f"{part}_{c.name}", c.type, f"{part}.{c.path}", c.nullable or null, c.compression)
-        for c in fields
-    )
+_BY_PYTHON_TYPE: dict[type, ColumnType] = {
+    str: text,
+    bool: boolean,
+    int: integer,
+    float: double,
+    Decimal: money,
+    dt.date: date,
+}
+
+
+def columns_of(
+    model: builtins.type[BaseModel],
+    *,
+    exclude: Collection[str] = (),
+    types: Mapping[str, ColumnType] | None = None,
+    names: Mapping[str, str] | None = None,
+) -> tuple[Column, ...]:
+    """The columns of ``model``'s fields, in field order, but those in ``exclude``: each typed
+    by its Python type (``str`` and string ``Literal`` -> text, ``bool``, ``int`` -> integer,
+    ``float`` -> double, ``Decimal`` -> money, ``date``), nullable when it may be ``None``.
+    A nested model's fields are flattened as ``<field>_<name>`` (all nullable if the nested
+    model is optional). ``types`` (by column name) and ``names`` (by path ``a.b``) override
+    the derived type and name. ``TypeError`` for a field type without a column type."""
+    return tuple(_columns(model, "", False, exclude, types or {}, names or {}))
+
+
+def _columns(
+    model: builtins.type[BaseModel],
+    prefix: str,
+    optional: bool,
+    exclude: Collection[str],
+    types: Mapping[str, ColumnType],
+    names: Mapping[str, str],
+) -> Iterator[Column]:
+    for field, info in model.model_fields.items():
+        if field in exclude:
+            continue
+        python_type, nullable = _unwrapped(info.annotation)
+        path = f"{prefix}{field}"
+        if isinstance(python_type, type) and issubclass(python_type, BaseModel):
+            yield from _columns(python_type, f"{path}.", nullable, (), types, names)
+            continue
+        name = names.get(path, path.replace(".", "_"))
+        column_type = types.get(name) or _BY_PYTHON_TYPE.get(python_type)  # type: ignore[call-overload]
+        if column_type is None:
+            raise TypeError(f"{model.__name__}.{field}: no column type for {python_type!r}")
+        yield Column(name, column_type, path, nullable or optional)
+
+
+def _unwrapped(annotation: object) -> tuple[object, bool]:
+    """(the Python type under ``Annotated``, ``Literal`` and ``| None``, whether None is
+    allowed)."""
+    nullable = False
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin is typing.Literal:
+            return type(typing.get_args(annotation)[0]), nullable
+        elif origin in (typing.Union, types_module.UnionType):
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            nullable = nullable or len(members) < len(typing.get_args(annotation))
+            if len(members) != 1:
+                return annotation, nullable
+            annotation = members[0]
+        else:
+            return annotation, nullable
 
 
 COMMON = (

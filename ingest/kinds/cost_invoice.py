@@ -11,7 +11,6 @@ from typing import Literal
 
 from pydantic import model_validator
 
-from ingest.columns import col, date, double, money, text
 from ingest.envelope import Currency, EventBase, IsoDate, Money, NonNegativeNumber, Text128
 from ingest.kinds.kind import EventKind, EvidenceSource, MetricContribution
 
@@ -41,14 +40,6 @@ def _no_ctes(_grain: object) -> str:
 KIND = EventKind(
     type="cost_invoice",
     model=CostInvoice,
-    columns=(
-        col("invoice_id", text),
-        col("period_start", date),
-        col("period_end", date),
-        col("amount", money),
-        col("currency", text),
-        col("units", double, null=True),
-    ),
     description="an invoice or credit note (ERP / accounts payable)",
     money=True,
     metrics=MetricContribution(

@@ -11,7 +11,6 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictInt
 
-from ingest.columns import col, integer
 from ingest.envelope import EventBase, Lifecycle, Text128
 from ingest.kinds.kind import (
     ChartSpec,
@@ -26,7 +25,6 @@ from ingest.kinds.kind import (
 )
 from ingest.kinds.lifecycle import (
     by_severity,
-    lifecycle_columns,
     lifecycle_cte,
     resolve_hours_mean,
 )
@@ -68,7 +66,6 @@ defects_resolved AS (
 KIND = EventKind(
     type="defect",
     model=Defect,
-    columns=lifecycle_columns("defect_id", col("units_affected", integer)),
     description="lifecycle of a quality defect (QA / ticketing tool)",
     metrics=MetricContribution(
         ctes=_ctes,

@@ -17,10 +17,10 @@ from __future__ import annotations
 import builtins
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from ingest.columns import Column
+from ingest.columns import Column, ColumnType, columns_of
 from ingest.envelope import EventBase
 
 
@@ -198,9 +198,14 @@ class EventKind:
 
     type: str
     model: builtins.type[EventBase]
-    columns: tuple[Column, ...]
-    """The kind's own columns, between the common ones and the trailer (table order)."""
     description: str
+    column_types: Mapping[str, ColumnType] = field(default_factory=dict)
+    """Column types other than the model's fields derive (by column name), e.g. ``bigint``."""
+    column_names: Mapping[str, str] = field(default_factory=dict)
+    """Column names other than ``<part>_<field>`` for nested fields (by path ``part.field``)."""
+    columns: tuple[Column, ...] = field(init=False, default=())
+    """The kind's own columns, between the common ones and the trailer (table order): the
+    model's fields but the envelope's (:func:`ingest.columns.columns_of`)."""
     table: str = ""
     """The event table; default ``<type>s``."""
     topic_setting: str = ""
@@ -225,6 +230,13 @@ class EventKind:
     """Lines for ``vendorwatch explain`` from a ``vendor_monthly`` row."""
 
     def __post_init__(self) -> None:
+        own = columns_of(
+            self.model,
+            exclude=EventBase.model_fields,
+            types=self.column_types,
+            names=self.column_names,
+        )
+        object.__setattr__(self, "columns", own)
         table = self.table or f"{self.type}s"
         topic_setting = self.topic_setting or table
         object.__setattr__(self, "table", table)

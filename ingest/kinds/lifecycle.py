@@ -7,20 +7,6 @@ arrived); time to resolve is known only when both ends are.
 
 from __future__ import annotations
 
-from ingest.columns import Column, col, text
-
-
-def lifecycle_columns(key: str, extra: Column) -> tuple[Column, ...]:
-    """The columns of a lifecycle kind (``ingest.envelope.Lifecycle`` events): its ``key``,
-    ``status``, ``severity``, optional ``category``, then its ``extra`` figure."""
-    return (
-        col(key, text),
-        col("status", text),
-        col("severity", text),
-        col("category", text, null=True),
-        extra,
-    )
-
 
 def rank(column: str, levels: tuple[str, ...]) -> str:
     """The 1-based position of ``column`` in ``levels`` (NULL if absent)."""

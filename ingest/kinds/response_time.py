@@ -12,7 +12,6 @@ from typing import Literal
 
 from pydantic import StrictBool
 
-from ingest.columns import boolean, col, double, text
 from ingest.envelope import EventBase, NonNegativeNumber, Text128
 from ingest.kinds.kind import (
     ChartSpec,
@@ -63,12 +62,6 @@ _RELIABILITY = frozenset({"sla_attainment", "success_rate"})
 KIND = EventKind(
     type="response_time",
     model=ResponseTime,
-    columns=(
-        col("service", text),
-        col("latency_ms", double),
-        col("success", boolean),
-        col("request_id", text, null=True),
-    ),
     description="one handled request or ticket response (APM)",
     metrics=MetricContribution(
         ctes=_ctes,

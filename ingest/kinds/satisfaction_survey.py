@@ -20,7 +20,6 @@ from typing import Annotated, Literal
 
 from pydantic import StrictInt, StringConstraints, ValidationInfo, field_validator
 
-from ingest.columns import col, integer, text
 from ingest.envelope import EventBase, Text128
 from ingest.kinds.kind import (
     ChartSpec,
@@ -147,13 +146,6 @@ def _count(name: str, *, rule: bool = False) -> Figure:
 KIND = EventKind(
     type="satisfaction_survey",
     model=SatisfactionSurvey,
-    columns=(
-        col("service", text),
-        col("scale", text),
-        col("score", integer),
-        col("ticket_id", text, null=True),
-        col("comment", text, null=True),
-    ),
     description="one customer-satisfaction response (helpdesk / survey tool)",
     metrics=MetricContribution(
         ctes=_ctes,

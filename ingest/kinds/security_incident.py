@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictInt
 
-from ingest.columns import bigint, col
+from ingest.columns import bigint
 from ingest.envelope import EventBase, Lifecycle, Text128
 from ingest.kinds.kind import (
     ChartSpec,
@@ -27,7 +27,6 @@ from ingest.kinds.kind import (
 )
 from ingest.kinds.lifecycle import (
     by_severity,
-    lifecycle_columns,
     lifecycle_cte,
     resolve_hours_mean,
 )
@@ -86,7 +85,7 @@ _SECURITY = frozenset({"open_critical_incidents", "security_score", "records_exp
 KIND = EventKind(
     type="security_incident",
     model=SecurityIncident,
-    columns=lifecycle_columns("incident_id", col("records_exposed", bigint)),
+    column_types={"records_exposed": bigint},
     description="lifecycle of a security incident (SIEM)",
     metrics=MetricContribution(
         ctes=_ctes,

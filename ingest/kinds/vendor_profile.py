@@ -10,7 +10,6 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictBool, StrictInt, StringConstraints
 
-from ingest.columns import boolean, col, date, double, integer, money, nested, text
 from ingest.envelope import (
     Currency,
     EventBase,
@@ -69,37 +68,10 @@ class VendorProfile(EventBase):
 KIND = EventKind(
     type="vendor_profile",
     model=VendorProfile,
-    columns=(
-        col("name", text),
-        col("service", text),
-        col("tier", text),
-        *nested("contract", (col("start_date", date), col("end_date", date))),
-        col("notice_period_days", integer, "contract.notice_period_days"),
-        col("monthly_fee", money, "contract.monthly_fee"),
-        *nested("contract", (col("currency", text),)),
-        col("termination_fee", money, "contract.termination_fee", null=True),
-        col("auto_renew", boolean, "contract.auto_renew", null=True),
-        *nested(
-            "sla",
-            (
-                col("latency_p95_ms", double),
-                col("success_rate_min", double),
-                col("defects_per_1k_max", double),
-                col("service_credit_pct", double),
-            ),
-            null=True,
-        ),
-        *nested(
-            "insourcing",
-            (
-                col("monthly_cost", money),
-                col("one_time_cost", money),
-                col("lead_time_days", integer),
-                col("currency", text),
-            ),
-            null=True,
-        ),
-    ),
+    column_names={  # the contract's terms without a prefix, but its currency
+        f"contract.{term}": term
+        for term in ("notice_period_days", "monthly_fee", "termination_fee", "auto_renew")
+    },
     topic_setting="registry",
     description="who the vendor is and what was agreed (procurement tool)",
     money=True,
