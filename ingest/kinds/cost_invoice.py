@@ -38,7 +38,6 @@ def _no_ctes(_grain: object) -> str:
 
 
 KIND = EventKind(
-    type="cost_invoice",
     model=CostInvoice,
     description="an invoice or credit note (ERP / accounts payable)",
     money=True,

@@ -64,7 +64,6 @@ defects_resolved AS (
 
 
 KIND = EventKind(
-    type="defect",
     model=Defect,
     description="lifecycle of a quality defect (QA / ticketing tool)",
     metrics=MetricContribution(

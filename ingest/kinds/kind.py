@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import builtins
 import random
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
@@ -196,9 +197,11 @@ class SimulatorProcess:
 class EventKind:
     """One event kind, declared once (see the module docstring)."""
 
-    type: str
     model: builtins.type[EventBase]
+    """The contract model; its ``type: Literal["<kind>"]`` field names the kind."""
     description: str
+    type: str = field(init=False, default="")
+    """The kind's ``type``, read from :attr:`model`."""
     column_types: Mapping[str, ColumnType] = field(default_factory=dict)
     """Column types other than the model's fields derive (by column name), e.g. ``bigint``."""
     column_names: Mapping[str, str] = field(default_factory=dict)
@@ -230,6 +233,7 @@ class EventKind:
     """Lines for ``vendorwatch explain`` from a ``vendor_monthly`` row."""
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "type", _literal_type(self.model))
         own = columns_of(
             self.model,
             exclude=EventBase.model_fields,
@@ -242,3 +246,12 @@ class EventKind:
         object.__setattr__(self, "table", table)
         object.__setattr__(self, "topic_setting", topic_setting)
         object.__setattr__(self, "default_topic", self.default_topic or f"vendor.{topic_setting}")
+
+
+def _literal_type(model: builtins.type[EventBase]) -> str:
+    """The one value of ``model``'s ``type: Literal[...]`` field; ``TypeError`` otherwise."""
+    annotation = model.model_fields["type"].annotation
+    values = typing.get_args(annotation) if typing.get_origin(annotation) is Literal else ()
+    if len(values) != 1 or not isinstance(values[0], str):
+        raise TypeError(f"{model.__name__}.type must be a Literal of one string")
+    return values[0]

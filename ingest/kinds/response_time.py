@@ -60,7 +60,6 @@ _LATENCY = frozenset({"latency_p50_ms", "latency_p95_ms", "latency_p99_ms"})
 _RELIABILITY = frozenset({"sla_attainment", "success_rate"})
 
 KIND = EventKind(
-    type="response_time",
     model=ResponseTime,
     description="one handled request or ticket response (APM)",
     metrics=MetricContribution(

@@ -144,7 +144,6 @@ def _count(name: str, *, rule: bool = False) -> Figure:
 
 
 KIND = EventKind(
-    type="satisfaction_survey",
     model=SatisfactionSurvey,
     description="one customer-satisfaction response (helpdesk / survey tool)",
     metrics=MetricContribution(

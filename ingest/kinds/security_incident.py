@@ -83,7 +83,6 @@ open_critical AS (
 _SECURITY = frozenset({"open_critical_incidents", "security_score", "records_exposed"})
 
 KIND = EventKind(
-    type="security_incident",
     model=SecurityIncident,
     column_types={"records_exposed": bigint},
     description="lifecycle of a security incident (SIEM)",

@@ -66,7 +66,6 @@ class VendorProfile(EventBase):
 
 
 KIND = EventKind(
-    type="vendor_profile",
     model=VendorProfile,
     column_names={  # the contract's terms without a prefix, but its currency
         f"contract.{term}": term
