@@ -16,7 +16,7 @@ import builtins
 import datetime as dt
 import types as types_module
 import typing
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -41,6 +41,7 @@ date = ColumnType("DATE", pa.date32())
 timestamp = ColumnType("TIMESTAMPTZ", pa.timestamp("us", tz="UTC"))
 money = ColumnType("DECIMAL(18,4)", pa.decimal128(18, 4))
 """Exact decimal money: 18 digits, 4 after the point."""
+binary = ColumnType("BLOB", pa.binary())
 
 MONEY_SQL = money.sql
 MONEY_ARROW = money.arrow
@@ -77,6 +78,11 @@ def col(
 ) -> Column:
     """A :class:`Column`; ``path`` defaults to ``name`` (``a.b`` reads a nested field)."""
     return Column(name, type_, path or name, null, compression)
+
+
+def arrow_schema(columns: Sequence[Column]) -> pa.Schema:
+    """The Arrow schema of ``columns``, in order (every field nullable, as Arrow's default)."""
+    return pa.schema([(c.name, c.arrow_type) for c in columns])
 
 
 _BY_PYTHON_TYPE: dict[type, ColumnType] = {
