@@ -1,11 +1,17 @@
 """What an event kind declares, in one place: :class:`EventKind` and its parts.
 
 A kind module (``ingest/kinds/<kind>.py``) builds one :class:`EventKind`; the registry
-(``ingest/kinds/__init__.py``) lists them in order. Everything that differs per kind is data
-here, read by the layers that need it: the contract model (ingest), the table and its columns
-(the store), the topic (settings), the figures it adds to ``vendor_daily`` / ``vendor_monthly``
-and which of them rules may watch (metrics), the events behind an alert (evidence), a chart
-(dashboard, as data: nothing here imports a plotting library) and a simulator process.
+(``ingest/kinds/__init__.py``) lists them in order. Each fact is said once: the kind's
+``type`` and its table columns (names, types, nullability) derive from its contract model,
+its table and topic names from the type unless given; count figures are :func:`count` /
+:func:`per_level`; its simulator process is a rate and a one-event draw
+(:class:`SimulatorProcess`), from which both the backfill and the live trickle derive.
+
+Everything that differs per kind is data here, read by the layers that need it: the contract
+model (ingest), the table and its columns (the store), the topic (settings), the figures it
+adds to ``vendor_daily`` / ``vendor_monthly`` and which of them rules may watch (metrics), the
+events behind an alert (evidence), a chart (dashboard, as data: nothing here imports a
+plotting library) and a simulator process.
 
 SQL in a contribution is a template over a period grain (:class:`PeriodGrain`, which
 ``metrics.service.Grain`` satisfies); it reads the temporary tables and CTEs that
