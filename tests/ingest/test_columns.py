@@ -1,5 +1,6 @@
 """A kind's columns derive from its contract model: one type per field gives the SQL and the
-Arrow type; optional fields and optional nested parts are nullable; overrides are explicit."""
+Arrow type; optional fields and optional nested parts are nullable; overrides are explicit.
+And its topic comes from the registry: :class:`Topics` knows the registered kinds' keys only."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from typing import Literal
 
 import pyarrow as pa
 import pytest
-from pydantic import StrictInt
+from pydantic import StrictInt, ValidationError
 
 from ingest.columns import bigint, columns_of
 from ingest.envelope import EventBase, IsoDate, Money, Number, Part, Text128
+from ingest.kinds import KINDS
+from ingest.topics import Topics
 
 
 class Terms(Part):
@@ -59,3 +62,22 @@ def test_a_field_without_a_column_type_is_refused() -> None:
 
     with pytest.raises(TypeError, match=r"Listed\.tags: no column type"):
         columns_of(Listed, exclude=EventBase.model_fields)
+
+
+def test_topics_are_the_registrys_kinds_then_the_engines_and_nothing_else() -> None:
+    topics = Topics(defects="qa.defects")
+
+    assert topics.of("defect") == "qa.defects"
+    assert topics.names() == [
+        *(topics.of(kind.type) for kind in KINDS),
+        "vendorwatch.dlq",
+        "vendorwatch.control",
+        "vendorwatch.alerts",
+    ]
+    with pytest.raises(KeyError):
+        topics.of("not_a_kind")
+    with pytest.raises(ValidationError, match="not permitted") as refused:
+        Topics(not_a_topic="x")  # type: ignore[call-arg]
+    assert refused.value.errors()[0]["loc"] == ("not_a_topic",)
+    with pytest.raises(ValidationError, match="letters"):
+        Topics(defects="no spaces")
