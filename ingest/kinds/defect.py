@@ -23,11 +23,7 @@ from ingest.kinds.kind import (
     count,
     per_level,
 )
-from ingest.kinds.lifecycle import (
-    by_severity,
-    lifecycle_cte,
-    resolve_hours_mean,
-)
+from ingest.kinds.lifecycle import lifecycle_ctes
 
 DEFECT_SEVERITIES = ("minor", "major", "critical")
 
@@ -44,23 +40,14 @@ class Defect(EventBase):
 
 
 def _ctes(g: PeriodGrain) -> str:
-    life = lifecycle_cte(
-        "defect_life", "defects", "defect_id", DEFECT_SEVERITIES, ", max(units_affected) AS units"
+    return lifecycle_ctes(
+        g.of,
+        "defect",
+        "defects",
+        DEFECT_SEVERITIES,
+        ", max(units_affected) AS units",
+        opened_extra=",\n        sum(units) AS defect_units",
     )
-    return f"""{life},
-defects_opened AS (
-    SELECT vendor_id, {g.of("opened_at")} AS period,
-        count(*) AS defects_opened,
-        {by_severity("defects_opened", DEFECT_SEVERITIES)},
-        sum(units) AS defect_units
-    FROM defect_life WHERE opened_at IS NOT NULL GROUP BY ALL
-),
-defects_resolved AS (
-    SELECT vendor_id, {g.of("resolved_at")} AS period,
-        count(*) AS defects_resolved,
-        {resolve_hours_mean()} AS defect_resolve_hours_mean
-    FROM defect_life WHERE resolved_at IS NOT NULL GROUP BY ALL
-)"""
 
 
 KIND = EventKind(

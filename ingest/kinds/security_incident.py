@@ -25,11 +25,7 @@ from ingest.kinds.kind import (
     count,
     per_level,
 )
-from ingest.kinds.lifecycle import (
-    by_severity,
-    lifecycle_cte,
-    resolve_hours_mean,
-)
+from ingest.kinds.lifecycle import lifecycle_ctes
 
 INCIDENT_SEVERITIES = ("low", "medium", "high", "critical")
 
@@ -46,27 +42,14 @@ class SecurityIncident(EventBase):
 
 
 def _ctes(g: PeriodGrain) -> str:
-    life = lifecycle_cte(
-        "incident_life",
+    lifecycles = lifecycle_ctes(
+        g.of,
+        "incident",
         "security_incidents",
-        "incident_id",
         INCIDENT_SEVERITIES,
         ", max(records_exposed) AS records_exposed",
     )
-    return f"""{life},
-incidents_opened AS (
-    SELECT vendor_id, {g.of("opened_at")} AS period,
-        count(*) AS incidents_opened,
-        {by_severity("incidents_opened", INCIDENT_SEVERITIES)}
-    FROM incident_life WHERE opened_at IS NOT NULL GROUP BY ALL
-),
-incidents_resolved AS (
-    SELECT vendor_id, {g.of("resolved_at")} AS period,
-        count(*) AS incidents_resolved,
-        {resolve_hours_mean()}
-            AS incident_resolve_hours_mean
-    FROM incident_life WHERE resolved_at IS NOT NULL GROUP BY ALL
-),
+    return f"""{lifecycles},
 exposure AS (
     SELECT vendor_id, {g.of("first_at")} AS period, sum(records_exposed) AS records_exposed
     FROM incident_life GROUP BY ALL
