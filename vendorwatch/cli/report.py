@@ -12,12 +12,9 @@ from __future__ import annotations
 from datetime import UTC
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
-
-if TYPE_CHECKING:  # imported when the command runs: the other commands must start fast
-    pass
 
 
 class ReportFormat(StrEnum):
