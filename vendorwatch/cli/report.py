@@ -16,6 +16,8 @@ from typing import Annotated
 
 import typer
 
+from vendorwatch.cli.common import settings_or_exit, snapshot_or_exit
+
 
 class ReportFormat(StrEnum):
     pdf = "pdf"
@@ -42,7 +44,6 @@ def report(
     """The monthly vendor review: each vendor's month next to the one before, with trends."""
     from dashboard.report import NoFigures, monthly_review, parse_month
     from dashboard.report_render import render
-    from vendorwatch.cli.common import settings_or_exit, snapshot_or_exit
 
     try:
         first_day = parse_month(month)
