@@ -5,6 +5,7 @@ environment."""
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,10 @@ from tests.conftest import run_vendorwatch
 from vendorwatch.settings import SettingsError, load_settings
 
 ONE_SCREEN = 24  # lines
+
+NamedConfig = Callable[[str], Path]
+"""The ``named_config`` fixture: writes a TOML text to a file that ``VENDORWATCH_CONFIG`` names,
+and returns the file."""
 
 
 def write_toml(directory: Path, text: str, name: str = "custom.toml") -> Path:

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.settings.support import assert_readable, run_cli, settings_error, write_toml
+from tests.settings.support import (
+    NamedConfig,
+    assert_readable,
+    run_cli,
+    settings_error,
+    write_toml,
+)
 from vendorwatch.settings import load_settings, settings_environment
 
 ALERTING_TOML = """
@@ -38,10 +44,9 @@ severities = ["critical"]
 
 
 def test_alerting_channels_and_routes_from_toml(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, named_config: NamedConfig
 ) -> None:
-    config = write_toml(tmp_path, ALERTING_TOML)
-    monkeypatch.setenv("VENDORWATCH_CONFIG", str(config))
+    named_config(ALERTING_TOML)
     alerting = load_settings().alerting
     assert alerting.repeat_interval == timedelta(hours=2)
     assert sorted(alerting.channels) == ["managers", "ops"]
@@ -55,23 +60,41 @@ def test_alerting_channels_and_routes_from_toml(
     assert load_settings().alerting == alerting
 
 
-def test_a_route_to_an_unknown_channel_stops_start_up(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+@pytest.mark.parametrize(
+    ("old", "new", "expected", "secrets"),
+    [
+        pytest.param(
+            '["ops", "managers"]',
+            '["ops", "pager"]',
+            ["alerting", "routes[2] sends to unknown channel(s) pager (channels: managers, ops)"],
+            ["hmac-secret-1", "tok-123"],
+            id="a-route-to-an-unknown-channel",
+        ),
+        pytest.param(
+            'sender = "vw@example.com"',
+            "",
+            ["alerting.channels.managers.email.sender"],
+            ["smtp-password-1"],
+            id="a-channel-without-a-required-field",
+        ),
+    ],
+)
+def test_a_bad_alerting_section_stops_start_up_naming_the_fault_not_the_secrets(
+    monkeypatch: pytest.MonkeyPatch,
+    named_config: NamedConfig,
+    old: str,
+    new: str,
+    expected: list[str],
+    secrets: list[str],
 ) -> None:
-    config = write_toml(tmp_path, ALERTING_TOML.replace('["ops", "managers"]', '["ops", "pager"]'))
-    message = settings_error(monkeypatch, VENDORWATCH_CONFIG=str(config))
-    assert "alerting" in message
-    assert "routes[2] sends to unknown channel(s) pager (channels: managers, ops)" in message
-    assert "hmac-secret-1" not in message
-    assert "tok-123" not in message
-    assert_readable(message)
-
-
-def test_a_bad_channel_names_the_field(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    config = write_toml(tmp_path, ALERTING_TOML.replace('sender = "vw@example.com"', ""))
-    message = settings_error(monkeypatch, VENDORWATCH_CONFIG=str(config))
-    assert "alerting.channels.managers.email.sender" in message
-    assert "smtp-password-1" not in message
+    """ALERTING_TOML with ``old`` replaced by ``new``: the message names what is wrong
+    (``expected``) and none of the channels' secrets."""
+    named_config(ALERTING_TOML.replace(old, new))
+    message = settings_error(monkeypatch)
+    for fragment in expected:
+        assert fragment in message
+    for secret in secrets:
+        assert secret not in message
     assert_readable(message)
 
 

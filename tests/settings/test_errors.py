@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.settings.support import assert_readable, settings_error, write_toml
+from tests.settings.support import NamedConfig, assert_readable, settings_error, write_toml
 
 # ------------------------------------------------------------------------------ bad values
 
@@ -75,13 +75,13 @@ def test_every_bad_value_is_reported_at_once(monkeypatch: pytest.MonkeyPatch) ->
     ],
 )
 def test_a_bad_config_file_names_the_file_and_what_is_wrong(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, toml: str, expected: list[str]
+    monkeypatch: pytest.MonkeyPatch, named_config: NamedConfig, toml: str, expected: list[str]
 ) -> None:
     """A bad value names the setting and the rule; an unknown key (top level or in a table)
     is not permitted; malformed TOML names the place. Each names the file."""
-    config = write_toml(tmp_path, toml)
+    config = named_config(toml)
 
-    message = settings_error(monkeypatch, VENDORWATCH_CONFIG=str(config))
+    message = settings_error(monkeypatch)
 
     for fragment in expected:
         assert fragment in message

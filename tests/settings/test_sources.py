@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from tests.settings.support import write_toml
+from tests.settings.support import NamedConfig, write_toml
 from vendorwatch.settings import (
     Settings,
     Topics,
@@ -120,10 +120,9 @@ def test_vendorwatch_toml_in_the_working_directory_is_read(tmp_path: Path) -> No
 
 
 def test_environment_beats_toml_and_arguments_beat_both(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, named_config: NamedConfig
 ) -> None:
-    config = write_toml(
-        tmp_path,
+    named_config(
         'kafka_bootstrap = "from-toml:9092"\n'
         'group_id = "toml-group"\n'
         "batch_max_records = 7\n"
@@ -131,7 +130,6 @@ def test_environment_beats_toml_and_arguments_beat_both(
         'defects = "toml.defects"\n'
         'control = "toml.control"\n',
     )
-    monkeypatch.setenv("VENDORWATCH_CONFIG", str(config))
     monkeypatch.setenv("VENDORWATCH_KAFKA_BOOTSTRAP", "from-env:9092")
     monkeypatch.setenv("VENDORWATCH_BATCH_MAX_RECORDS", "9")
     monkeypatch.setenv("VENDORWATCH_TOPICS__DEFECTS", "env.defects")
