@@ -17,8 +17,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data_reviews
+from dashboard.data import SnapshotInfo
 from dashboard.format import day, vendor_link
-from dashboard.frame import PageContext, snapshot_header
+from dashboard.frame import PageContext
 from dashboard.report_model import (
     HEADLINE_METRICS,
     Figure,
@@ -40,12 +41,8 @@ MIME = {
 LABELS = {"csv": "CSV", "xlsx": "XLSX", "html": "Printable HTML", "pdf": "PDF"}
 
 
-def render(ctx: PageContext) -> None:
+def render(ctx: PageContext, snapshot: SnapshotInfo) -> None:
     """The page for the picked month."""
-    st.title("Monthly review")
-    snapshot = snapshot_header(ctx)
-    if snapshot is None:
-        return
     months = data_reviews.review_months(snapshot.path)
     default = data_reviews.default_month(months)
     if default is None:
