@@ -25,7 +25,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.data import _frame, _open
-from dashboard.report import MonthlyReview, monthly_review, next_month
+from dashboard.report import monthly_review
+from dashboard.report_model import MonthlyReview, next_month
 from dashboard.report_render import ReportFormat, render
 from metrics.backsourcing import BacksourcingCase, backsourcing_case
 from metrics.trends import Trend, trend
