@@ -6,9 +6,10 @@ callables registered in :data:`PAGES` under ``st.navigation``; the URL paths are
 alert notifications link to ``<dashboard_url>/vendor?vendor_id=X&alert_id=Y``.
 
 To add a page (Monthly review, Backsourcing case, Data quality, Rules): write
-``dashboard/views/<page>.py`` with ``render(ctx: PageContext) -> None`` that starts with
-``snapshot_header(ctx)`` and reads through :mod:`dashboard.data`, then add a
-:class:`PageSpec` to :data:`PAGES` under its section. A page that needs a permission checks
+``dashboard/views/<page>.py`` with ``render(ctx: PageContext, snapshot: SnapshotInfo) -> None``
+that reads through :mod:`dashboard.data` (the title and the snapshot header are shown for it,
+:func:`dashboard.frame.show_page`), then add a :class:`PageSpec` to :data:`PAGES` under its
+section. A page that needs a permission checks
 ``ctx.viewer.refusal(...)`` and disables its controls with that reason.
 """
 
@@ -22,24 +23,26 @@ import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
 from dashboard.access import current_viewer, login, show_viewer
-from dashboard.frame import PageContext
+from dashboard.frame import PageContext, PageRender, show_page
 from dashboard.settings import DashboardConfig
 from dashboard.views import alerts, backsourcing, data_quality, monthly, overview, rules, vendor
 
 
 @dataclass(frozen=True)
 class PageSpec:
-    """One page of the navigation: where it sits, its title, URL path and renderer."""
+    """One page of the navigation: where it sits, its title, URL path and renderer;
+    ``live`` pages re-render on their own timer (``dashboard.refresh_seconds``)."""
 
     section: str
     title: str
     url_path: str
     icon: str
-    render: Callable[[PageContext], None]
+    render: PageRender
+    live: bool = False
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("Operations", "Overview", "overview", ":material/dashboard:", overview.render),
+    PageSpec("Operations", "Overview", "overview", ":material/dashboard:", overview.render, True),
     PageSpec("Operations", "Alerts", "alerts", ":material/notifications:", alerts.render),
     PageSpec("Vendors", "Vendor", "vendor", ":material/storefront:", vendor.render),
     PageSpec(
@@ -66,7 +69,8 @@ def _page(
             login(settings)
             return
         show_viewer(viewer)
-        spec.render(PageContext(settings, viewer, clock))
+        ctx = PageContext(settings, viewer, clock)
+        show_page(spec.title, spec.render, ctx, live=spec.live)
 
     run.__name__ = spec.url_path
     return run

@@ -42,6 +42,11 @@ class SnapshotInfo:
     published_at: datetime
     as_of: datetime | None
 
+    @property
+    def as_of_day(self) -> date | None:
+        """The UTC day of :attr:`as_of` (None before the first metrics run)."""
+        return self.as_of.date() if self.as_of else None
+
 
 def _close(snapshot: Snapshot) -> None:
     snapshot.connection.close()

@@ -7,8 +7,8 @@ parameterized, each query runs on its own cursor, money stays ``Decimal``.
 * :func:`review_months` lists the months ``vendor_monthly`` has; :func:`default_month` is the
   last month complete for every vendor (else the latest);
 * :func:`review` is :func:`dashboard.report.monthly_review` — the very figures
-  ``vendorwatch report`` prints — and :func:`review_file` renders it with the CLI's own
-  :func:`vendorwatch.cli.report.render` (the same bytes);
+  ``vendorwatch report`` prints — and :func:`review_file` renders it with the function the CLI
+  uses, :func:`dashboard.report_render.render` (the same bytes);
 * :func:`case` is :func:`metrics.backsourcing.backsourcing_case`; :func:`monthly_trends` the
   vendor's last complete months with Theil-Sen trends; :func:`cumulative_costs` the 36-month
   cost paths vendor vs in-house with the break-even month (see its docstring for the model).
@@ -25,7 +25,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.data import _frame, _open
-from dashboard.report import MonthlyReview, monthly_review, next_month
+from dashboard.report import monthly_review
+from dashboard.report_model import MonthlyReview, next_month
 from dashboard.report_render import ReportFormat, render
 from metrics.backsourcing import BacksourcingCase, backsourcing_case
 from metrics.trends import Trend, trend

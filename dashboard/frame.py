@@ -1,5 +1,8 @@
-"""What every page shares: settings, the viewer, the clock, the snapshot header and the
-vendor picker.
+"""What every page shares: settings, the viewer, the clock, the page frame (title and
+snapshot header), the vendor board and the vendor picker.
+
+:func:`show_page` is how :mod:`dashboard.app` runs a page: the title, then the snapshot
+header, then the page's ``render(ctx, snapshot)`` only when there is a snapshot to read.
 
 :func:`snapshot_header` is the honesty rule of the board: it says which instant the data
 describes ("data as of ... (published ...)"), warns when the snapshot is older than
@@ -11,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import duckdb
 import pandas as pd
@@ -65,6 +68,41 @@ def snapshot_header(ctx: PageContext) -> data.SnapshotInfo | None:
             icon="⚠️",
         )
     return snapshot
+
+
+PageRender = Callable[[PageContext, data.SnapshotInfo], None]
+"""A page's body: it runs under the title and snapshot header, with the snapshot to read."""
+
+
+def show_page(title: str, render: PageRender, ctx: PageContext, *, live: bool = False) -> None:
+    """``title``, the snapshot header, then ``render`` (when there is a readable snapshot).
+    ``live``: all below the title re-runs every ``dashboard.refresh_seconds`` (a fragment),
+    picking up a newly published snapshot without a reload."""
+    st.title(title)
+
+    def body() -> None:
+        snapshot = snapshot_header(ctx)
+        if snapshot is not None:
+            render(ctx, snapshot)
+
+    if live:
+        every = timedelta(seconds=ctx.settings.dashboard.refresh_seconds)
+        st.fragment(run_every=every)(body)()
+    else:
+        body()
+
+
+def vendor_board(
+    snapshot: data.SnapshotInfo, nothing: str, *, scored: bool = False
+) -> pd.DataFrame | None:
+    """The snapshot's vendor board (:func:`dashboard.data.vendor_board` on its as-of day);
+    None, with ``nothing`` shown as an info, when it has no vendor (with ``scored``: also
+    before the first metrics run, when no day is scored)."""
+    board = data.vendor_board(snapshot.path, snapshot.as_of_day)
+    if board.empty or (scored and snapshot.as_of_day is None):
+        st.info(nothing, icon="⏳")
+        return None
+    return board
 
 
 def picked_vendor(board: pd.DataFrame, *, key: str) -> str:

@@ -111,9 +111,14 @@ class LocalBroker:
         self.data_dir = Path(data_dir).resolve()
         self.port = port
         self.controller_port = controller_port
-        self.heap = heap
-        self.num_partitions = num_partitions
         self.ready_timeout = ready_timeout
+        self._script_settings = {  # the script's KAFKA_* variables for this broker
+            "KAFKA_DATA_DIR": str(self.data_dir),
+            "KAFKA_PORT": str(port),
+            "KAFKA_CONTROLLER_PORT": str(controller_port),
+            "KAFKA_NUM_PARTITIONS": str(num_partitions),
+            **({} if heap is None else {"KAFKA_HEAP": heap}),
+        }
 
     def __repr__(self) -> str:
         return f"LocalBroker(bootstrap={self.bootstrap!r}, data_dir={str(self.data_dir)!r})"
@@ -227,25 +232,13 @@ class LocalBroker:
 
     # ------------------------------------------------------------------ internals
 
-    def _env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env.update(
-            KAFKA_DATA_DIR=str(self.data_dir),
-            KAFKA_PORT=str(self.port),
-            KAFKA_CONTROLLER_PORT=str(self.controller_port),
-            KAFKA_NUM_PARTITIONS=str(self.num_partitions),
-        )
-        if self.heap is not None:
-            env["KAFKA_HEAP"] = self.heap
-        return env
-
     def _script(
         self, command: str, *, timeout: float, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
         try:
             proc = subprocess.run(
                 ["bash", str(SCRIPT), command],
-                env=self._env(),
+                env={**os.environ, **self._script_settings},
                 capture_output=True,
                 text=True,
                 timeout=timeout,

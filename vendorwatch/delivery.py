@@ -9,7 +9,6 @@ logged and the pass retried: the outbox keeps every message until it is delivere
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime
 
 import duckdb
@@ -24,6 +23,7 @@ from control import kinds
 from control.model import CommandType
 from metrics.job import Notify
 from metrics.policy import Policy
+from vendorwatch.clock import Clock
 from vendorwatch.loops import WakeableLoop
 from vendorwatch.settings import Settings, kafka_client_options
 
@@ -72,7 +72,7 @@ class DeliveryLoop(WakeableLoop):
         connection: duckdb.DuckDBPyConnection,
         settings: Settings,
         *,
-        now_getter: Callable[[], datetime],
+        now_getter: Clock,
         poll_seconds: float = 1.0,
         channels: dict[str, Channel] | None = None,
     ) -> None:

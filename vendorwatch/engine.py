@@ -9,6 +9,9 @@ goes to ``report``.
 
 It raises what the store raises (:class:`~ingest.progress.StoreWriteFailed`, DuckDB errors
 opening the file); the command line turns those into readable lines and an exit status.
+
+:func:`recompute` is one metrics run (or a rebuild) outside the engine, wired the same way:
+notifications planned in the run's transaction, then the read model published.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from ingest.connection import kafka_client_options
 from ingest.consumer import Ingestor
 from ingest.deadletter import DeadLetterPublisher
 from ingest.store import EventStore
+from metrics.job import MetricsJob, RunOutcome
 from readmodel.publish import Publisher
 from vendorwatch.clock import Clock
 from vendorwatch.delivery import DeliveryLoop, command_types, planner_hook
@@ -53,7 +57,7 @@ def run_on(
 ) -> None:
     """:func:`run` on a store the caller has opened (and closes)."""
     delivery = DeliveryLoop(store.connection, settings, now_getter=clock)
-    publisher = Publisher(settings.read_model, reporting_tz=settings.metrics.reporting_tz)
+    publisher = _publisher(settings)
 
     def after_run(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
         delivery.wake()
@@ -88,3 +92,21 @@ def run_on(
         cycle.join()
         delivery.stop()
         delivery.join()
+
+
+def recompute(
+    store: EventStore, settings: Settings, as_of: datetime, *, rebuild: bool, clock: Clock
+) -> RunOutcome:
+    """One metrics run on ``store`` as of ``as_of`` (``rebuild``: every projection dropped and
+    recomputed from the events), its notifications queued in the run's transaction for a
+    delivery loop to send, then the read model published; what the run did. Nothing else may
+    hold the store (it is the engine's, see :func:`run`)."""
+    now = clock()
+    job = MetricsJob(store.connection, settings.metrics, notify=planner_hook(settings.alerting))
+    outcome = (job.rebuild if rebuild else job.run)(as_of, now=now)
+    _publisher(settings).after_run(store.connection, now)
+    return outcome
+
+
+def _publisher(settings: Settings) -> Publisher:
+    return Publisher(settings.read_model, reporting_tz=settings.metrics.reporting_tz)

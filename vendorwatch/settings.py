@@ -28,7 +28,7 @@ from pydantic_settings import (
 from pydantic_settings import SettingsError as SourceError
 
 from alerting.config import AlertingSettings
-from dashboard.settings import DashboardRole, DashboardSettings
+from dashboard.settings import DashboardSettings
 from ingest.connection import kafka_client_options
 from ingest.settings import IngestSettings
 from ingest.topics import Topics
@@ -37,7 +37,6 @@ from readmodel.settings import ReadModelSettings
 
 __all__ = [
     "AlertingSettings",
-    "DashboardRole",
     "DashboardSettings",
     "IngestSettings",
     "MetricsSettings",

@@ -14,8 +14,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import commands, data
+from dashboard.data import SnapshotInfo
 from dashboard.format import in_zone, vendor_link
-from dashboard.frame import PageContext, snapshot_header
+from dashboard.frame import PageContext
 
 HISTORY_LIMIT = 500
 SENT = "sent — the engine applies it within a cycle"
@@ -28,12 +29,8 @@ _SCOPES = {
 }
 
 
-def render(ctx: PageContext) -> None:
+def render(ctx: PageContext, snapshot: SnapshotInfo) -> None:
     """The page."""
-    st.title("Alerts")
-    snapshot = snapshot_header(ctx)
-    if snapshot is None:
-        return
     states = data.alert_states(snapshot.path)
     boards = {name: states[states["board"] == name] for name in ("active", "acknowledged")}
     muted = states[states["muted_by"].notna()]

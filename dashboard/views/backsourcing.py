@@ -16,9 +16,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data, data_reviews
+from dashboard import charts, data_reviews
+from dashboard.data import SnapshotInfo
 from dashboard.format import day, money, number, vendor_link
-from dashboard.frame import PageContext, picked_vendor, snapshot_header
+from dashboard.frame import PageContext, picked_vendor, vendor_board
 from metrics.backsourcing import ACCEPTABLE, BacksourcingCase
 
 HINTS = {
@@ -36,16 +37,12 @@ ASSUMPTION = (
 )
 
 
-def render(ctx: PageContext) -> None:
+def render(ctx: PageContext, snapshot: SnapshotInfo) -> None:
     """The page for the vendor the query names (or the one with the strongest case)."""
-    st.title("Backsourcing case")
-    snapshot = snapshot_header(ctx)
-    if snapshot is None:
-        return
-    as_of_day = snapshot.as_of.date() if snapshot.as_of else None
-    board = data.vendor_board(snapshot.path, as_of_day)
-    if board.empty or as_of_day is None:
-        st.info("No vendors yet: nothing to make a case for until events are ingested.", icon="⏳")
+    nothing = "No vendors yet: nothing to make a case for until events are ingested."
+    board = vendor_board(snapshot, nothing, scored=True)
+    as_of_day = snapshot.as_of_day
+    if board is None or as_of_day is None:
         return
     vendor_id = picked_vendor(board, key="case_vendor")
     case = data_reviews.case(snapshot.path, vendor_id, as_of_day)

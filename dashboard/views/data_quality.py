@@ -13,20 +13,17 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data_engine
+from dashboard.data import SnapshotInfo
 from dashboard.format import in_zone
-from dashboard.frame import PageContext, snapshot_header
+from dashboard.frame import PageContext
 from readmodel.contract import RAW_PREVIEW_BYTES
 
 DEAD_LETTER_LIMIT = 500
 HEX_WIDTH = 16
 
 
-def render(ctx: PageContext) -> None:
+def render(ctx: PageContext, snapshot: SnapshotInfo) -> None:
     """The page."""
-    st.title("Data quality")
-    snapshot = snapshot_header(ctx)
-    if snapshot is None:
-        return
     _dead_letters(snapshot.path, ctx)
     _lag(snapshot.path, ctx)
     _quiet(snapshot.path, ctx)
@@ -43,17 +40,30 @@ def hex_dump(raw: bytes) -> str:
     return "\n".join(lines)
 
 
+def _section(title: str, frame: pd.DataFrame, nothing: str, *, good: bool = False) -> bool:
+    """The section's subheader; False, with ``nothing`` shown (a success when the emptiness is
+    ``good`` news, else an info), when ``frame`` is empty."""
+    st.subheader(title)
+    if frame.empty:
+        (st.success if good else st.info)(nothing)
+        return False
+    return True
+
+
+def _table(frame: pd.DataFrame, ctx: PageContext, key: str) -> None:
+    st.dataframe(in_zone(frame, ctx.tz), hide_index=True, width="stretch", key=key)
+
+
 def _dead_letters(path: str, ctx: PageContext) -> None:
-    st.subheader("Dead letters")
     reasons = data_engine.dead_letter_reasons(path)
-    if reasons.empty:
-        st.success("No dead letters: every record met the event contract.")
+    nothing = "No dead letters: every record met the event contract."
+    if not _section("Dead letters", reasons, nothing, good=True):
         return
     st.caption(
         f"{int(reasons['dead_letters'].sum()):,} records broke the event contract; kept with "
         "their reason (never dropped), grouped by the field named, newest first."
     )
-    st.dataframe(in_zone(reasons, ctx.tz), hide_index=True, width="stretch", key="dlq_reasons")
+    _table(reasons, ctx, "dlq_reasons")
     letters = data_engine.dead_letters(path, DEAD_LETTER_LIMIT)
     rows = letters.to_dict("records")
     labels = {
@@ -91,10 +101,9 @@ def _dead_letters(path: str, ctx: PageContext) -> None:
 
 
 def _lag(path: str, ctx: PageContext) -> None:
-    st.subheader("Consumer lag")
     offsets = data_engine.consumer_offsets(path)
-    if offsets.empty:
-        st.info("No consumer offsets stored yet: the engine has not consumed anything.")
+    nothing = "No consumer offsets stored yet: the engine has not consumed anything."
+    if not _section("Consumer lag", offsets, nothing):
         return
     partitions = tuple(
         (str(t), int(p)) for t, p in zip(offsets["topic"], offsets["partition"], strict=True)
@@ -118,29 +127,25 @@ def _lag(path: str, ctx: PageContext) -> None:
             f"not yet in the store); end offsets from {settings.kafka_bootstrap}, refreshed "
             f"every {data_engine.LAG_CACHE_SECONDS} s."
         )
-    st.dataframe(in_zone(shown, ctx.tz), hide_index=True, width="stretch", key="lag")
+    _table(shown, ctx, "lag")
 
 
 def _quiet(path: str, ctx: PageContext) -> None:
-    st.subheader("Silent and no-data vendors")
     quiet = data_engine.quiet_vendors(path)
-    if quiet.empty:
-        st.success("Every vendor is reporting.")
+    if not _section("Silent and no-data vendors", quiet, "Every vendor is reporting.", good=True):
         return
     st.caption(
         "silent: reported before, nothing recently; no data: never sent a response (vendor_status)."
     )
-    st.dataframe(in_zone(quiet, ctx.tz), hide_index=True, width="stretch", key="quiet")
+    _table(quiet, ctx, "quiet")
 
 
 def _last_events(path: str, ctx: PageContext) -> None:
-    st.subheader("Last event per vendor and type")
     events = data_engine.last_events(path)
-    if events.empty:
-        st.info("No events stored yet.")
+    if not _section("Last event per vendor and type", events, "No events stored yet."):
         return
     types = sorted(events["type"].unique())
     chosen = st.multiselect("Event types", types, key="event_types", placeholder="all types")
     if chosen:
         events = events[events["type"].isin(chosen)]
-    st.dataframe(in_zone(events, ctx.tz), hide_index=True, width="stretch", key="last_events")
+    _table(events, ctx, "last_events")

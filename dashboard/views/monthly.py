@@ -17,10 +17,19 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data_reviews
+from dashboard.data import SnapshotInfo
 from dashboard.format import day, vendor_link
-from dashboard.frame import PageContext, snapshot_header
-from dashboard.report import Figure, MonthlyReview, NoFigures, VendorReview, parse_month
-from dashboard.report_render import SUMMARY_METRICS, ReportFormat, show, status_text
+from dashboard.frame import PageContext
+from dashboard.report_model import (
+    HEADLINE_METRICS,
+    Figure,
+    MonthlyReview,
+    NoFigures,
+    VendorReview,
+    parse_month,
+)
+from dashboard.report_render import ReportFormat
+from dashboard.report_show import show, status_text
 
 VERDICT_MARK = {"better": "🟢", "worse": "🔴", "unjudged": "", "neutral": "", "unchanged": ""}
 MIME = {
@@ -32,12 +41,8 @@ MIME = {
 LABELS = {"csv": "CSV", "xlsx": "XLSX", "html": "Printable HTML", "pdf": "PDF"}
 
 
-def render(ctx: PageContext) -> None:
+def render(ctx: PageContext, snapshot: SnapshotInfo) -> None:
     """The page for the picked month."""
-    st.title("Monthly review")
-    snapshot = snapshot_header(ctx)
-    if snapshot is None:
-        return
     months = data_reviews.review_months(snapshot.path)
     default = data_reviews.default_month(months)
     if default is None:
@@ -134,7 +139,7 @@ def _cell(figure: Figure, currency: str | None) -> str:
 
 @st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
 def _overview(path: str, month: date) -> pd.DataFrame:
-    """One row per vendor: status, the summary figures with arrows, alerts of the month."""
+    """One row per vendor: status, the headline figures with arrows, alerts of the month."""
     review = data_reviews.review(path, month)
     rows = []
     for vendor in review.vendors:
@@ -144,7 +149,7 @@ def _overview(path: str, month: date) -> pd.DataFrame:
             "tier": vendor.tier,
             "status": status_text(vendor.status),
         }
-        for key in SUMMARY_METRICS:
+        for key in HEADLINE_METRICS:
             figure = vendor.figure(key)
             row[figure.metric.label] = _cell(figure, vendor.currency)
         row["alerts fired"] = vendor.alerts_fired

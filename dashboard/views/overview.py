@@ -1,41 +1,29 @@
 """Overview (ops): every vendor with its status, scores and 30-day trends; the active alerts.
 
-The board refreshes itself every ``dashboard.refresh_seconds`` (a fragment with
+The board refreshes itself every ``dashboard.refresh_seconds`` (a live page: a fragment with
 ``run_every``), picking up a newly published snapshot; filters by tier and service; vendors
 sorted by backsourcing score, highest first. A vendor's name links to its Vendor page.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pandas as pd
 import streamlit as st
 
 from dashboard import data
+from dashboard.data import SnapshotInfo
 from dashboard.format import BADGES, in_zone, vendor_link
-from dashboard.frame import PageContext, snapshot_header
+from dashboard.frame import PageContext, vendor_board
 
 
-def render(ctx: PageContext) -> None:
-    """The page; the board below the title re-renders on its own timer."""
-    st.title("Overview")
-    every = timedelta(seconds=ctx.settings.dashboard.refresh_seconds)
-    st.fragment(run_every=every)(_board)(ctx)
-
-
-def _board(ctx: PageContext) -> None:
-    snapshot = snapshot_header(ctx)
-    if snapshot is None:
-        return
-    as_of_day = snapshot.as_of.date() if snapshot.as_of else None
-    board = data.vendor_board(snapshot.path, as_of_day)
-    if board.empty:
-        st.info(
-            "No vendors yet: the read model holds no vendor profile or event. Vendors appear "
-            "once their events are ingested.",
-            icon="⏳",
-        )
+def render(ctx: PageContext, snapshot: SnapshotInfo) -> None:
+    """The board (a live page: it re-renders on its own timer, see :mod:`dashboard.app`)."""
+    board = vendor_board(
+        snapshot,
+        "No vendors yet: the read model holds no vendor profile or event. Vendors appear "
+        "once their events are ingested.",
+    )
+    if board is None:
         return
     shown = _filtered(board)
     _status_counts(shown)

@@ -19,8 +19,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import commands, data_engine, policy_text
+from dashboard.data import SnapshotInfo
 from dashboard.format import in_zone, when
-from dashboard.frame import PageContext, snapshot_header
+from dashboard.frame import PageContext
 from metrics.backtest import BacktestReport
 from metrics.policy import Policy, PolicyError
 
@@ -39,12 +40,8 @@ class Edit:
     clear: float | None
 
 
-def render(ctx: PageContext) -> None:
+def render(ctx: PageContext, snapshot: SnapshotInfo) -> None:
     """The page."""
-    st.title("Rules")
-    snapshot = snapshot_header(ctx)
-    if snapshot is None:
-        return
     versions = data_engine.policy_versions(snapshot.path)
     if versions.empty:
         st.info("No policy recorded yet: the engine records one at its first metrics run.")

@@ -16,8 +16,9 @@ import streamlit as st
 
 from dashboard import charts, data, evidence
 from dashboard.charts import Threshold
+from dashboard.data import SnapshotInfo
 from dashboard.format import BADGES, day, money, number
-from dashboard.frame import PageContext, picked_vendor, snapshot_header
+from dashboard.frame import PageContext, picked_vendor, vendor_board
 from ingest.kinds import KINDS
 from ingest.kinds.kind import ChartSpec
 
@@ -25,16 +26,11 @@ PERIODS = {"90 days": 90, "1 year": 365, "all": None}
 HISTORY_LIMIT = 200
 
 
-def render(ctx: PageContext) -> None:
+def render(ctx: PageContext, snapshot: SnapshotInfo) -> None:
     """The page for the vendor the query names (or the first one)."""
-    st.title("Vendor")
-    snapshot = snapshot_header(ctx)
-    if snapshot is None:
-        return
-    as_of_day = snapshot.as_of.date() if snapshot.as_of else None
-    board = data.vendor_board(snapshot.path, as_of_day)
-    if board.empty:
-        st.info("No vendors yet: nothing to show until events are ingested.", icon="⏳")
+    as_of_day = snapshot.as_of_day
+    board = vendor_board(snapshot, "No vendors yet: nothing to show until events are ingested.")
+    if board is None:
         return
     vendor_id = picked_vendor(board, key="vendor_page_vendor")
     row = board[board["vendor_id"] == vendor_id].iloc[0].to_dict()

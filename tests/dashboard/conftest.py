@@ -1,5 +1,6 @@
 """Dashboard fixtures: the metrics tests' generated vendor history, reused, and read models
-built from it (see :mod:`tests.dashboard.readmodels`)."""
+built from it (see :mod:`tests.dashboard.readmodels`), and the monthly review's snapshot
+(:mod:`tests.dashboard.reviews`)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import pytest
 import streamlit as st
 
 from tests.dashboard.readmodels import ReadModels, build_read_models
+from tests.dashboard.reviews import con, published, review
 from tests.metrics.conftest import History, history
 
-__all__ = ["history", "read_models"]
+__all__ = ["con", "history", "published", "read_models", "review"]
 
 
 @pytest.fixture(scope="session")

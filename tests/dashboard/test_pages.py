@@ -68,37 +68,38 @@ def test_overview_filters_by_tier_and_service(normal) -> None:  # type: ignore[n
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_a_stale_snapshot_is_flagged_on_every_page(
-    page: str, read_models: ReadModels, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("situation", "element", "says"),
+    [
+        (
+            "stale",
+            "warning",
+            ("Stale data: the snapshot was published 3 d 0 h ago", "engine down?"),
+        ),
+        ("none", "info", ("No data yet: the engine has not published a read-model snapshot",)),
+        ("empty", "caption", ("data as of 2026-04-20 09:30 UTC",)),
+    ],
+)
+def test_every_page_says_what_its_snapshot_is_without_a_traceback(
+    page: str,
+    situation: str,
+    element: str,
+    says: tuple[str, ...],
+    read_models: ReadModels,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    at = open_page(dashboard_app(settings_for(read_models.stale), monkeypatch), page)
+    """A stale snapshot is flagged, none published yet is said, an empty one renders."""
+    directory = getattr(read_models, situation)
+    at = open_page(dashboard_app(settings_for(directory), monkeypatch), page)
     assert not at.exception
-    warning = joined(at.warning)
-    assert "Stale data: the snapshot was published 3 d 0 h ago" in warning
-    assert "engine down?" in warning
-
-
-@pytest.mark.parametrize("page", PAGES)
-def test_no_snapshot_yet_says_so_without_a_traceback(
-    page: str, read_models: ReadModels, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    at = open_page(dashboard_app(settings_for(read_models.none), monkeypatch), page)
-    assert not at.exception
-    assert not at.error
-    assert "No data yet: the engine has not published a read-model snapshot" in joined(at.info)
-
-
-@pytest.mark.parametrize("page", PAGES)
-def test_an_empty_read_model_renders_without_errors(
-    page: str, read_models: ReadModels, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    at = open_page(dashboard_app(settings_for(read_models.empty), monkeypatch), page)
-    assert not at.exception
-    assert not at.error
-    assert "data as of 2026-04-20 09:30 UTC" in joined(at.caption)
-    if page == "alerts":
+    if situation != "stale":
+        assert not at.error
+    shown = joined(getattr(at, element))
+    for text in says:
+        assert text in shown
+    if situation == "empty" and page == "alerts":
         assert [t.label for t in at.tabs][:3] == ["Active (0)", "Acknowledged (0)", "Silenced (0)"]
-    else:
+    elif situation == "empty":
         assert "No vendors yet" in joined(at.info)
 
 

@@ -1,93 +1,41 @@
-"""The monthly review and its report: figures straight from the read model, honest arrows and
-no-data months, and the same report as CSV, XLSX, HTML and PDF, also from the command line."""
+"""The monthly review: figures straight from the read model, honest arrows and no-data months,
+and a headline table whose figures the event kinds declare (the files: test_report_files)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import re
-import zlib
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import orjson
 import pytest
-from openpyxl import load_workbook  # type: ignore[import-untyped]
 
-from dashboard.report import (
+from dashboard.report import monthly_review
+from dashboard.report_model import (
     COST_METRICS,
+    HEADLINE_METRICS,
+    HEADLINE_OF_KIND,
+    METRICS,
     SERVICE_METRICS,
-    MonthlyReview,
     NoFigures,
-    monthly_review,
     parse_month,
     previous_month,
 )
-from dashboard.report_render import CSV_COLUMNS, to_csv, to_html, to_pdf, to_xlsx
+from dashboard.report_pdf import to_pdf
+from dashboard.report_render import to_csv, to_html
+from ingest.batch import RecordChecks
+from ingest.kinds import KINDS
 from ingest.records import Record
 from ingest.store import EventStore
 from metrics.job import MetricsJob
-from readmodel.contract import open_current
-from readmodel.publish import publish
-from tests.conftest import run_vendorwatch
-from tests.metrics.conftest import END, History
+from tests.dashboard.reviews import APRIL, FEBRUARY, MARCH, QUIET, QUIET_NAME, monthly, pdf_text
+from tests.metrics.conftest import END
 from vendorwatch.settings import MetricsSettings
-
-MARCH, FEBRUARY, APRIL = date(2026, 3, 1), date(2026, 2, 1), date(2026, 4, 1)
-QUIET = "quiet-vendor-1"
-QUIET_NAME = "<script>alert('x')</script> Quiet & Co"
-QUIET_SERVICE = '=HYPERLINK("http://x")'
-QUIET_PROFILE = {
-    "type": "vendor_profile",
-    "event_id": "vp-quiet-1",
-    "vendor_id": QUIET,
-    "occurred_at": "2026-03-10T00:00:00Z",
-    "name": QUIET_NAME,
-    "service": QUIET_SERVICE,
-    "tier": "low",
-    "contract": {
-        "start_date": "2026-03-01",
-        "end_date": "2027-02-28",
-        "notice_period_days": 60,
-        "monthly_fee": "1000.00",
-        "currency": "EUR",
-    },
-}
-
-
-@pytest.fixture(scope="module")
-def published(history: History, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The generated history plus a vendor that only ever sent its profile (in March), through
-    the metrics job, published as a read-model snapshot; returns the snapshot directory."""
-    root = tmp_path_factory.mktemp("report")
-    store = EventStore(root / "engine.duckdb")
-    try:
-        quiet = [Record("vendor.registry", 1, 0, None, orjson.dumps(QUIET_PROFILE))]
-        history.write(store, [*history.batches, quiet])
-        MetricsJob(store.connection, MetricsSettings()).run(END)
-        publish(store.connection, root / "readmodel", END + timedelta(minutes=1))
-    finally:
-        store.close()
-    return root / "readmodel"
-
-
-@pytest.fixture
-def con(published: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    snapshot = open_current(published)
-    yield snapshot.connection
-    snapshot.connection.close()
-
-
-def monthly(con: duckdb.DuckDBPyConnection, vendor: str, month: date) -> dict[str, Any]:
-    cursor = con.execute(
-        "SELECT * FROM vendor_monthly WHERE vendor_id = ? AND month = ?", [vendor, month]
-    )
-    names = [d[0] for d in cursor.description]
-    return dict(zip(names, cursor.fetchall()[0], strict=True))
 
 
 def test_figures_are_vendor_monthly_of_the_month_and_the_one_before(
@@ -233,158 +181,68 @@ def test_a_bad_month_is_rejected(text: str) -> None:
     assert parse_month("2026-03") == MARCH
 
 
+def test_the_headline_has_the_figures_the_kinds_declare() -> None:
+    """The built-in kinds keep their chosen headline figures; any other kind (the survey kind
+    among them) shows every figure it declares for the report, in registry order."""
+    assert HEADLINE_METRICS[:5] == (
+        *("success_rate", "latency_p95_ms", "sla_attainment", "defects_per_1k"),
+        "incidents_opened",
+    )
+    assert HEADLINE_METRICS[-2:] == ("net_effective_cost", "backsourcing_score")
+    declared = {f.key for kind in KINDS for f in kind.report}
+    for kind in KINDS:
+        keys = [f.key for f in kind.report]
+        shown = [k for k in HEADLINE_METRICS if k in keys]
+        assert shown == [k for k in keys if k in HEADLINE_OF_KIND.get(kind.type, set(keys))]
+    assert {"survey_responses", "csat", "survey_score_mean"} <= set(HEADLINE_METRICS) & declared
+    assert all(METRICS[k].headline for k in HEADLINE_METRICS)
+
+
+SURVEYED_AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
+SURVEY_CHECKS = RecordChecks(
+    {"cs": "satisfaction_survey", "rt": "response_time"},
+    max_future_skew=timedelta(hours=24),
+    max_record_bytes=10_000,
+)
+
+
 @pytest.fixture
-def review(con: duckdb.DuckDBPyConnection) -> MonthlyReview:
-    return monthly_review(con, MARCH)
+def surveyed(tmp_path: Path) -> Iterator[EventStore]:
+    """September and October 2026 of one vendor: CSAT 50 % (mean 3.0), then 90 % (4.6)."""
+    values: list[tuple[str, bytes]] = []
+    for month, satisfied in ((9, 5), (10, 9)):
+        for n in range(30):
+            occurred = f"2026-{month:02d}-{1 + n % 28:02d}T10:00:00Z"
+            common = {"vendor_id": "asked-1", "occurred_at": occurred, "service": "helpdesk"}
+            score = 5 if n % 10 < satisfied else 1
+            survey = {"type": "satisfaction_survey", "event_id": f"cs-{month}-{n}", "score": score}
+            response = {"type": "response_time", "event_id": f"rt-{month}-{n}", "latency_ms": 90.0}
+            values += [("cs", orjson.dumps({**common, **survey}))]
+            values += [("rt", orjson.dumps({**common, **response}))]
+    records = [Record(topic, 0, i, None, value) for i, (topic, value) in enumerate(values)]
+    store = EventStore(tmp_path / "surveys.duckdb")
+    store.write_batch(records, SURVEY_CHECKS, received_at=SURVEYED_AS_OF)
+    MetricsJob(store.connection, MetricsSettings(min_monthly_responses=10)).run(SURVEYED_AS_OF)
+    yield store
+    store.close()
 
 
-def test_csv_has_one_row_per_vendor_and_figure(
-    review: MonthlyReview, con: duckdb.DuckDBPyConnection
-) -> None:
-    reader = csv.DictReader(io.StringIO(to_csv(review).decode("utf-8")))
-    assert tuple(reader.fieldnames or ()) == CSV_COLUMNS
-    rows = list(reader)
-    per_vendor = len(review.vendors[0].figures) + 5  # + alerts fired/resolved, 3 contract dates
-    assert len(rows) == len(review.vendors) * per_vendor
-    assert {r["vendor_id"] for r in rows} == {v.vendor_id for v in review.vendors}
-    hooli = {r["metric"]: r for r in rows if r["vendor_id"] == "hooli-claims-1"}
-    expected = monthly(con, "hooli-claims-1", MARCH)
-    cost = hooli["net_effective_cost"]
-    assert Decimal(cost["current"]) == expected["net_effective_cost"]
-    assert (cost["unit"], cost["section"]) == ("EUR", "cost")
-    rate = hooli["success_rate"]
-    assert float(rate["current"]) == pytest.approx(expected["success_rate"] * 100, abs=1e-12)
-    assert (rate["unit"], rate["change_unit"], rate["trend"]) == ("%", "pp", "↑")
-    assert hooli["records_exposed"]["current"] == "25003"
-    assert int(hooli["alerts_fired"]["current"]) > 0
-    quiet = next(r for r in rows if r["vendor_id"] == QUIET)
-    assert quiet["vendor_name"] == QUIET_NAME
-    assert quiet["service"] == "'" + QUIET_SERVICE  # a spreadsheet must not run it
-
-
-def test_xlsx_has_a_sheet_per_section_with_styled_frozen_headers(
-    review: MonthlyReview, con: duckdb.DuckDBPyConnection
-) -> None:
-    book = load_workbook(io.BytesIO(to_xlsx(review)))
-    assert book.sheetnames == ["Summary", "Service", "Cost", "Scores", "Alerts", "Contracts"]
-    for sheet in book.worksheets:
-        assert sheet.freeze_panes == "A2"
-        assert sheet["A1"].value == "Vendor ID"
-        assert sheet["A1"].font.bold
-    expected = monthly(con, "hooli-claims-1", MARCH)
-    header = [c.value for c in book["Cost"][1]]
-    row = next(
-        list(r)
-        for r in book["Cost"].iter_rows(min_row=2)
-        if r[0].value == "hooli-claims-1" and r[2].value == "Net effective cost"
-    )
-    cells = dict(zip(header, row, strict=True))
-    assert Decimal(str(cells["This month"].value)) == expected["net_effective_cost"]
-    assert cells["This month"].number_format == "#,##0.00"
-    assert cells["Currency"].value == "EUR"
-    latency = next(
-        r
-        for r in book["Service"].iter_rows(min_row=2, values_only=True)
-        if r[0] == "hooli-claims-1" and r[2] == "Latency p95"
-    )
-    assert latency[4] == expected["latency_p95_ms"]
-    assert latency[7] == "↑"
-    summary = {r[0]: r for r in book["Summary"].iter_rows(min_row=2, values_only=True)}
-    assert set(summary) == {v.vendor_id for v in review.vendors}
-    assert summary[QUIET][3] == QUIET_SERVICE  # text, not a formula
-    assert (
-        book["Summary"]
-        .cell([r[0].value for r in book["Summary"].iter_rows()].index(QUIET) + 1, 4)
-        .data_type
-        == "s"
-    )
-
-
-def test_html_is_a_printable_page_with_arrows_and_escaped_names(review: MonthlyReview) -> None:
-    html = to_html(review)
-    assert html.startswith("<!doctype html>")
-    assert "@media print" in html
-    for vendor in review.vendors:
-        if vendor.vendor_id != QUIET:
-            assert vendor.display_name in html
-        assert f'id="vendor-{vendor.vendor_id}"' in html
-    assert "↑" in html
-    assert "↓" in html
-    assert 'class="arrow worse"' in html
-    assert "<script>" not in html
-    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; Quiet &amp; Co" in html
-    assert "<link" not in html
-    assert "src=" not in html
-
-
-def pdf_text(data: bytes) -> str:
-    """The literal strings the core fonts draw, from the PDF's Flate streams."""
-    texts = []
-    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
-        try:
-            content = zlib.decompress(stream)
-        except zlib.error:
-            continue
-        texts += re.findall(rb"\(((?:\\.|[^\\)])*)\) Tj", content)
-    return " ".join(re.sub(r"\\(.)", r"\1", t.decode("cp1252")) for t in texts)
-
-
-def test_pdf_is_a_pdf_naming_the_vendors(review: MonthlyReview) -> None:
-    data = to_pdf(review)
-    assert data.startswith(b"%PDF-")
-    text = pdf_text(data)
-    assert "Monthly vendor review - 2026-03" in text
-    for vendor in review.vendors:
-        assert vendor.display_name in text
-    assert "25,003" in text  # hooli's records exposed
-
-
-def test_the_command_writes_each_format(published: Path, tmp_path: Path) -> None:
-    env = {"VENDORWATCH_READ_MODEL__DIR": str(published), "VENDORWATCH_CONFIG": "/dev/null"}
-    for fmt in ("pdf", "html", "csv", "xlsx"):
-        done = run_vendorwatch(
-            "report", "--month", "2026-03", "--format", fmt, cwd=tmp_path, env=env
-        )
-        assert done.returncode == 0, done.stderr
-        path = tmp_path / f"report-2026-03.{fmt}"
-        assert path.stat().st_size > 0
-        assert f"wrote {path.name}" in done.stdout
-    assert (tmp_path / "report-2026-03.pdf").read_bytes().startswith(b"%PDF-")
-    out = tmp_path / "hooli.csv"
-    done = run_vendorwatch(
-        "report",
-        "--month",
-        "2026-03",
-        "--vendor",
-        "hooli-claims-1",
-        "--format",
-        "csv",
-        "--output",
-        str(out),
-        cwd=tmp_path,
-        env=env,
-    )
-    assert done.returncode == 0, done.stderr
-    assert {r["vendor_id"] for r in csv.DictReader(io.StringIO(out.read_text()))} == {
-        "hooli-claims-1"
-    }
-
-
-def test_the_command_explains_what_is_wrong(published: Path, tmp_path: Path) -> None:
-    env = {"VENDORWATCH_READ_MODEL__DIR": str(published), "VENDORWATCH_CONFIG": "/dev/null"}
-    bad_month = run_vendorwatch("report", "--month", "2026-13", "--format", "pdf", env=env)
-    assert bad_month.returncode == 2
-    assert "'2026-13' is not a month" in bad_month.stderr
-    bad_format = run_vendorwatch("report", "--month", "2026-03", "--format", "doc", env=env)
-    assert bad_format.returncode == 2
-    assert "--format" in bad_format.stderr
-    no_figures = run_vendorwatch(
-        "report", "--month", "2025-12", "--format", "csv", cwd=tmp_path, env=env
-    )
-    assert no_figures.returncode == 1
-    assert "no figures for 2025-12" in no_figures.stderr
-    empty = {**env, "VENDORWATCH_READ_MODEL__DIR": str(tmp_path / "empty")}
-    no_snapshot = run_vendorwatch("report", "--month", "2026-03", "--format", "csv", env=empty)
-    assert no_snapshot.returncode == 1
-    assert "no snapshot in" in no_snapshot.stderr
-    assert not list(tmp_path.glob("report-*"))
+def test_the_headline_table_shows_csat(surveyed: EventStore) -> None:
+    """The HTML 'All vendors' table and the PDF summary carry the survey figures with arrows."""
+    review = monthly_review(surveyed.connection, date(2026, 10, 1))
+    (vendor,) = review.vendors
+    csat = vendor.figure("csat")
+    assert (csat.current, csat.previous) == (pytest.approx(0.9), pytest.approx(0.5))
+    assert csat.trend is not None
+    assert (csat.trend.arrow, csat.trend.verdict) == ("↑", "better")
+    headline = to_html(review).split("<h2>All vendors</h2>")[1].split("</table>")[0]
+    titles = re.findall(r"<th>(.*?)</th>", headline)
+    assert titles[3 : 3 + len(HEADLINE_METRICS)] == [METRICS[k].label for k in HEADLINE_METRICS]
+    cells = re.findall(r'<td class="num">(.*?)[\s<]', headline, re.S)
+    at = HEADLINE_METRICS.index
+    assert cells[at("csat")] == "90.00%"
+    assert cells[at("survey_responses")] == "30"
+    assert cells[at("survey_score_mean")] == "4.6"
+    text = pdf_text(to_pdf(review))
+    assert "Customer satisfaction" in text.split("asked-1")[0]  # a headline column's title
+    assert "90.00%" in text

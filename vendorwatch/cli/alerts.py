@@ -49,13 +49,14 @@ def ack(
 
 
 def _send(model: type[Command], by: str, command_id: str | None, **fields: Any) -> None:
-
+    """Send a ``model`` command issued by ``by`` and say where it went."""
     settings = settings_or_exit()
     command = send_or_exit(settings, model, by, command_id, **fields)
     typer.echo(f"sent {command['command_id']} ({command['type']}) to {settings.topics.control}")
 
 
 def _duration(text: str) -> timedelta:
+    """``--for``: whole minutes, hours or days (``90m``, ``2h``, ``1d``)."""
     match = _DURATION.match(text.strip())
     if match is None:
         raise typer.BadParameter(f"{text!r}: use minutes, hours or days such as 90m, 2h, 1d")
@@ -127,7 +128,8 @@ def unsilence(
 
 
 def _print_rows(sql: str, params: list[Any]) -> None:
-
+    """Print what ``sql`` selects from the current snapshot as an aligned table (cells cut at
+    40 characters), after a line on stderr saying how old the snapshot is."""
     settings = settings_or_exit()
     snapshot = snapshot_or_exit(settings)
     try:
@@ -196,9 +198,9 @@ def silences() -> None:
     _print_rows(
         """SELECT silence_id, vendor_id, rule, severity, tier, starts_at, ends_at, days,
             window_start, window_end, tz, created_by, comment
-        FROM silences WHERE removed_at IS NULL AND (ends_at IS NULL OR ends_at > now())
+        FROM silences WHERE removed_at IS NULL AND (ends_at IS NULL OR ends_at > ?)
         ORDER BY created_at""",
-        [],
+        [utc_now()],
     )
 
 

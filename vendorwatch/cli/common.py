@@ -101,6 +101,8 @@ def store_failures_explained(
 
 
 def configure_logging(verbose: bool) -> None:
+    """Log lines with their instant and logger to stderr: DEBUG with ``--verbose``, else INFO
+    (kafka-python's own chatter at WARNING either way)."""
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -110,6 +112,7 @@ def configure_logging(verbose: bool) -> None:
 
 
 def stop_on_signals() -> threading.Event:
+    """An event that SIGTERM and SIGINT (Ctrl-C) set: a long-running command stops cleanly."""
     stop = threading.Event()
 
     def _handler(signum: int, frame: FrameType | None) -> None:

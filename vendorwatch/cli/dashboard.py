@@ -16,6 +16,8 @@ from typing import Annotated
 import typer
 
 import vendorwatch
+from vendorwatch.cli.common import settings_or_exit
+from vendorwatch.settings import settings_environment
 
 APP = Path(vendorwatch.__file__).resolve().parent / "dashboard_app.py"
 """The Streamlit script: settings and clock in, then the dashboard's pages."""
@@ -51,9 +53,6 @@ def run_dashboard(
     ] = "127.0.0.1",
 ) -> None:
     """Serve the dashboard (Streamlit) on http://ADDRESS:PORT until interrupted."""
-    from vendorwatch.cli.common import settings_or_exit
-    from vendorwatch.settings import settings_environment
-
     settings = settings_or_exit()
     mode = settings.dashboard.mode
     typer.echo(f"vendorwatch dashboard ({mode} mode) on http://{address}:{port}", err=True)

@@ -1,6 +1,7 @@
-"""``vendorwatch metrics run``, ``vendorwatch rebuild`` and ``vendorwatch run`` (the engine).
+"""``vendorwatch metrics run``, ``rebuild``, ``explain``, ``backtest`` and ``run`` (the engine).
 
-Exit status: 0 done, 1 the store is held by another process, 2 bad settings or options.
+Exit status: 0 done; 1 the store cannot be had (not there yet, or held by another process) or
+holds nothing to explain; 2 bad settings, options or candidate policy.
 """
 
 from __future__ import annotations
@@ -41,17 +42,12 @@ def rebuild(as_of: AsOf = None) -> None:
 
 
 def _recompute(as_of: str | None, *, rebuild: bool) -> None:
-    from metrics.job import MetricsJob
-    from readmodel.publish import Publisher
-    from vendorwatch.delivery import planner_hook
+    from vendorwatch import engine
 
     settings = settings_or_exit()
     moment = as_of_or_exit(as_of, settings)
     with open_store(settings) as store:
-        job = MetricsJob(store.connection, settings.metrics, notify=planner_hook(settings.alerting))
-        outcome = (job.rebuild if rebuild else job.run)(moment, now=utc_now())
-        publisher = Publisher(settings.read_model, reporting_tz=settings.metrics.reporting_tz)
-        publisher.after_run(store.connection, utc_now())
+        outcome = engine.recompute(store, settings, moment, rebuild=rebuild, clock=utc_now)
     typer.echo(outcome.summary())
 
 

@@ -12,12 +12,11 @@ from __future__ import annotations
 from datetime import UTC
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-if TYPE_CHECKING:  # imported when the command runs: the other commands must start fast
-    pass
+from vendorwatch.cli.common import settings_or_exit, snapshot_or_exit
 
 
 class ReportFormat(StrEnum):
@@ -45,7 +44,6 @@ def report(
     """The monthly vendor review: each vendor's month next to the one before, with trends."""
     from dashboard.report import NoFigures, monthly_review, parse_month
     from dashboard.report_render import render
-    from vendorwatch.cli.common import settings_or_exit, snapshot_or_exit
 
     try:
         first_day = parse_month(month)

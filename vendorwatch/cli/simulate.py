@@ -1,7 +1,8 @@
 """``vendorwatch simulate``: realistic vendor histories through exactly the EVENTS.md contract.
 
-A backfill of ``--days`` ending at ``--now`` (the only place the wall clock is read by
-default), then optionally a live trickle at ``--rate`` events/s. Events go to Kafka (the
+A backfill of ``--days`` ending at ``--now`` (default: the current time from
+:func:`vendorwatch.clock.utc_now`, which also paces the trickle), then optionally a live
+trickle at ``--rate`` events/s. Events go to Kafka (the
 configured topics, created if missing), or to JSON lines (``--output``) or one
 ``<topic>.jsonl`` per topic (``--split-by-topic``) for an external producer such as kcat.
 A summary line (events per type, elapsed, events/s) goes to stderr.
