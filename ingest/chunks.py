@@ -13,19 +13,20 @@ from collections.abc import Sequence
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ingest.columns import arrow_schema, bigint, binary, col, integer, text
 from ingest.records import ConsumedRecord, Record
 
 PartitionKey = tuple[str, int]
 
-RECORD_SCHEMA = pa.schema(
-    [
-        ("topic", pa.string()),
-        ("partition", pa.int32()),
-        ("offset", pa.int64()),
-        ("key", pa.binary()),
-        ("value", pa.binary()),
-    ]
+RECORD_COLUMNS = (
+    col("topic", text),
+    col("partition", integer),
+    col("offset", bigint),
+    col("key", binary, null=True),
+    col("value", binary, null=True),
 )
+RECORD_SCHEMA = arrow_schema(RECORD_COLUMNS)
+_TOPIC, _PARTITION, _OFFSET, _KEY, _VALUE = (c.arrow_type for c in RECORD_COLUMNS)
 
 
 def partition_chunk(topic: str, partition: int, records: Sequence[ConsumedRecord]) -> pa.Table:
@@ -33,11 +34,11 @@ def partition_chunk(topic: str, partition: int, records: Sequence[ConsumedRecord
     n = len(records)
     return pa.Table.from_arrays(
         [
-            pa.repeat(pa.scalar(topic, pa.string()), n),
-            pa.repeat(pa.scalar(partition, pa.int32()), n),
-            pa.array([r.offset for r in records], pa.int64()),
-            pa.array([r.key for r in records], pa.binary()),
-            pa.array([r.value for r in records], pa.binary()),
+            pa.repeat(pa.scalar(topic, _TOPIC), n),
+            pa.repeat(pa.scalar(partition, _PARTITION), n),
+            pa.array([r.offset for r in records], _OFFSET),
+            pa.array([r.key for r in records], _KEY),
+            pa.array([r.value for r in records], _VALUE),
         ],
         schema=RECORD_SCHEMA,
     )
@@ -46,13 +47,7 @@ def partition_chunk(topic: str, partition: int, records: Sequence[ConsumedRecord
 def records_table(records: Sequence[ConsumedRecord]) -> pa.Table:
     """Any records (of any partitions, in order) as one table of :data:`RECORD_SCHEMA`."""
     return pa.Table.from_arrays(
-        [
-            pa.array([r.topic for r in records], pa.string()),
-            pa.array([r.partition for r in records], pa.int32()),
-            pa.array([r.offset for r in records], pa.int64()),
-            pa.array([r.key for r in records], pa.binary()),
-            pa.array([r.value for r in records], pa.binary()),
-        ],
+        [pa.array([getattr(r, c.name) for r in records], c.arrow_type) for c in RECORD_COLUMNS],
         schema=RECORD_SCHEMA,
     )
 

@@ -1,73 +1,87 @@
 """The topics vendorwatch reads and writes: their names (:class:`Topics`) and creating them
 (local set-ups, tests, the benchmark).
 
-:class:`Topics` has one setting per registered event kind (its ``topic_setting``, default its
-``default_topic``), built from the registry, then the engine's own topics. Each is configurable
-(``VENDORWATCH_TOPICS__<NAME>``).
+:class:`Topics` holds one name per registered event kind (key: the kind's ``topic_setting``,
+default its ``default_topic``), then the engine's own topics. Each is configurable
+(``[topics] <name>`` in TOML, ``VENDORWATCH_TOPICS__<NAME>``); a key that is neither a
+registered kind's nor the engine's is an error.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Annotated, Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, create_model, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from ingest.connection import KafkaClientConfig, kafka_client_options
-from ingest.kinds import KINDS
+from ingest.kinds import KINDS, kind_of
+
+_DEFAULT_EVENT_TOPICS = {kind.topic_setting: kind.default_topic for kind in KINDS}
 
 
-class _TopicNames(BaseModel):
-    """Legal Kafka topic names, frozen, no unknown names."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    @field_validator("*")
-    @classmethod
-    def _legal_topic_name(cls, value: str) -> str:
-        if not value or len(value) > 249 or not all(c.isalnum() or c in "._-" for c in value):
-            raise ValueError("must be 1-249 characters of letters, digits, '.', '_' or '-'")
-        return value
+def _legal_topic_name(value: str) -> str:
+    if not value or len(value) > 249 or not all(c.isalnum() or c in "._-" for c in value):
+        raise ValueError("must be 1-249 characters of letters, digits, '.', '_' or '-'")
+    return value
 
 
-if TYPE_CHECKING:
-    _EventTopics = _TopicNames
-else:  # one field per registered kind, in registry order
-    _EventTopics = create_model(
-        "_EventTopics",
-        __base__=_TopicNames,
-        **{kind.topic_setting: (str, kind.default_topic) for kind in KINDS},
+def _event_topic_setting(name: str) -> str:
+    if name not in _DEFAULT_EVENT_TOPICS:  # worded and located as an unknown field is
+        raise PydanticCustomError("extra_forbidden", "Extra inputs are not permitted")
+    return name
+
+
+TopicName = Annotated[str, AfterValidator(_legal_topic_name)]
+"""A legal Kafka topic name."""
+
+
+class Topics(BaseModel):
+    """Kafka topic names, frozen; the defaults are EVENTS.md's (and, for a kind added since,
+    its module's).
+
+    The event topics are keyed by the kinds' ``topic_setting`` (``response_times``,
+    ``defects``, ...), read with :meth:`of` (by kind) or :meth:`event_topics`; they are the
+    model's validated extra keys, so the registry, not this class, says which exist (at run
+    time ``topics.defects`` reads one too, untyped). The engine's own topics are fields."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+    __pydantic_extra__: dict[Annotated[str, AfterValidator(_event_topic_setting)], TopicName] = (
+        Field(init=False)
     )
 
+    dead_letters: TopicName = "vendorwatch.dlq"
+    control: TopicName = "vendorwatch.control"
+    alerts: TopicName = "vendorwatch.alerts"
 
-class Topics(_EventTopics):
-    """Kafka topic names; each is configurable, the defaults are EVENTS.md's (and, for a kind
-    added since, its module's). The event topics' attributes are the kinds' ``topic_setting``
-    names (``response_times``, ``defects``, ...): :meth:`of_kind` reads one by kind."""
-
-    dead_letters: str = "vendorwatch.dlq"
-    control: str = "vendorwatch.control"
-    alerts: str = "vendorwatch.alerts"
-
-    if TYPE_CHECKING:  # the event topics are fields built from the registry
-
-        def __getattr__(self, name: str) -> str: ...
+    @model_validator(mode="before")
+    @classmethod
+    def _default_event_topics(cls, data: Any) -> Any:
+        return {**_DEFAULT_EVENT_TOPICS, **data} if isinstance(data, Mapping) else data
 
     @classmethod
     def prefixed(cls, prefix: str) -> Topics:
         """A topic set whose every name starts with ``prefix.`` (isolated test/benchmark runs)."""
-        return cls(**{name: f"{prefix}.{name}" for name in cls.model_fields})
+        names = (*_DEFAULT_EVENT_TOPICS, *cls.model_fields)
+        return cls(**{name: f"{prefix}.{name}" for name in names})
 
-    def of_kind(self, event_type: str) -> str:
+    def of(self, event_type: str) -> str:
         """The topic of the kind ``event_type``; ``KeyError`` for an unregistered kind."""
-        for kind in KINDS:
-            if kind.type == event_type:
-                return str(getattr(self, kind.topic_setting))
-        raise KeyError(event_type)
+        return self._event_topic(kind_of(event_type).topic_setting)
 
     def event_topics(self) -> dict[str, str]:
-        """Map each event topic name to the one ``type`` allowed on it."""
-        return {str(getattr(self, kind.topic_setting)): kind.type for kind in KINDS}
+        """Map each event topic name to the one ``type`` allowed on it (registry order)."""
+        return {self._event_topic(kind.topic_setting): kind.type for kind in KINDS}
+
+    def names(self) -> list[str]:
+        """Every topic name once: the event topics (registry order), dead letters, control,
+        alerts."""
+        engine = (self.dead_letters, self.control, self.alerts)
+        return list(dict.fromkeys((*self.event_topics(), *engine)))
+
+    def _event_topic(self, setting: str) -> str:
+        return str((self.model_extra or {})[setting])
 
 
 class TopicSettings(KafkaClientConfig, Protocol):
@@ -79,7 +93,7 @@ class TopicSettings(KafkaClientConfig, Protocol):
 
 def all_topics(settings: TopicSettings) -> list[str]:
     """Every topic name in the configuration: event topics, dead letters, control, alerts."""
-    return list(dict.fromkeys(settings.topics.model_dump().values()))
+    return settings.topics.names()
 
 
 def create_missing_topics(

@@ -1,8 +1,8 @@
 """The event-kind registry: every kind vendorwatch accepts, in order, each declared once.
 
 Adding a kind is its module (``ingest/kinds/<kind>.py``, whose ``KIND`` is an
-:class:`~ingest.kinds.kind.EventKind` of ``type`` ``<kind>``) and one line in
-:data:`REGISTERED`. Everything else —
+:class:`~ingest.kinds.kind.EventKind` whose contract model has ``type: Literal["<kind>"]``)
+and one line in :data:`REGISTERED`. Everything else —
 the contract's model lookup, the store's tables and ``event_ids`` view, the topics, the
 projections' columns and SQL, the metrics rules may watch, evidence, charts, the monthly
 report, ``explain`` and the simulator — iterates :data:`KINDS`.

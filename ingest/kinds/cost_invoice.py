@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-import pyarrow as pa
 from pydantic import model_validator
 
-from ingest.columns import MONEY_ARROW, MONEY_SQL, col
 from ingest.envelope import Currency, EventBase, IsoDate, Money, NonNegativeNumber, Text128
 from ingest.kinds.kind import EventKind, EvidenceSource, MetricContribution
 
@@ -40,19 +38,7 @@ def _no_ctes(_grain: object) -> str:
 
 
 KIND = EventKind(
-    type="cost_invoice",
     model=CostInvoice,
-    table="cost_invoices",
-    columns=(
-        col("invoice_id", "VARCHAR", pa.string()),
-        col("period_start", "DATE", pa.date32()),
-        col("period_end", "DATE", pa.date32()),
-        col("amount", MONEY_SQL, MONEY_ARROW),
-        col("currency", "VARCHAR", pa.string()),
-        col("units", "DOUBLE", pa.float64(), null=True),
-    ),
-    topic_setting="cost_invoices",
-    default_topic="vendor.cost_invoices",
     description="an invoice or credit note (ERP / accounts payable)",
     money=True,
     metrics=MetricContribution(

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-import pyarrow as pa
 from pydantic import Field, StrictInt
 
-from ingest.columns import col
 from ingest.envelope import EventBase, Lifecycle, Text128
 from ingest.kinds.kind import (
     ChartSpec,
@@ -22,8 +20,10 @@ from ingest.kinds.kind import (
     MetricContribution,
     PeriodGrain,
     ReportFigure,
+    count,
+    per_level,
 )
-from ingest.kinds.lifecycle import by_severity, lifecycle_cte, resolve_hours_mean
+from ingest.kinds.lifecycle import lifecycle_ctes
 
 DEFECT_SEVERITIES = ("minor", "major", "critical")
 
@@ -40,42 +40,18 @@ class Defect(EventBase):
 
 
 def _ctes(g: PeriodGrain) -> str:
-    life = lifecycle_cte(
-        "defect_life", "defects", "defect_id", DEFECT_SEVERITIES, ", max(units_affected) AS units"
+    return lifecycle_ctes(
+        g.of,
+        "defect",
+        "defects",
+        DEFECT_SEVERITIES,
+        ", max(units_affected) AS units",
+        opened_extra=",\n        sum(units) AS defect_units",
     )
-    return f"""{life},
-defects_opened AS (
-    SELECT vendor_id, {g.of("opened_at")} AS period,
-        count(*) AS defects_opened,
-        {by_severity("defects_opened", DEFECT_SEVERITIES)},
-        sum(units) AS defect_units
-    FROM defect_life WHERE opened_at IS NOT NULL GROUP BY ALL
-),
-defects_resolved AS (
-    SELECT vendor_id, {g.of("resolved_at")} AS period,
-        count(*) AS defects_resolved,
-        {resolve_hours_mean()} AS defect_resolve_hours_mean
-    FROM defect_life WHERE resolved_at IS NOT NULL GROUP BY ALL
-)"""
-
-
-def _count(name: str, alias: str, *, rule: bool = False) -> Figure:
-    return Figure(name, "BIGINT NOT NULL", f"coalesce({alias}.{name}, 0)", rule=rule)
 
 
 KIND = EventKind(
-    type="defect",
     model=Defect,
-    table="defects",
-    columns=(
-        col("defect_id", "VARCHAR", pa.string()),
-        col("status", "VARCHAR", pa.string()),
-        col("severity", "VARCHAR", pa.string()),
-        col("category", "VARCHAR", pa.string(), null=True),
-        col("units_affected", "INTEGER", pa.int32()),
-    ),
-    topic_setting="defects",
-    default_topic="vendor.defects",
     description="lifecycle of a quality defect (QA / ticketing tool)",
     metrics=MetricContribution(
         ctes=_ctes,
@@ -84,12 +60,10 @@ KIND = EventKind(
             "LEFT JOIN defects_resolved dres USING (vendor_id, period)",
         ),
         figures=(
-            _count("defects_opened", "dop", rule=True),
-            _count("defects_opened_minor", "dop"),
-            _count("defects_opened_major", "dop"),
-            _count("defects_opened_critical", "dop", rule=True),
-            _count("defect_units", "dop"),
-            _count("defects_resolved", "dres"),
+            count("defects_opened", "dop", rule=True),
+            *per_level("defects_opened", "dop", DEFECT_SEVERITIES, rule_on=("critical",)),
+            count("defect_units", "dop"),
+            count("defects_resolved", "dres"),
             Figure(
                 "defects_per_1k",
                 "DOUBLE",

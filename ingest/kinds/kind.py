@@ -1,11 +1,17 @@
 """What an event kind declares, in one place: :class:`EventKind` and its parts.
 
 A kind module (``ingest/kinds/<kind>.py``) builds one :class:`EventKind`; the registry
-(``ingest/kinds/__init__.py``) lists them in order. Everything that differs per kind is data
-here, read by the layers that need it: the contract model (ingest), the table and its columns
-(the store), the topic (settings), the figures it adds to ``vendor_daily`` / ``vendor_monthly``
-and which of them rules may watch (metrics), the events behind an alert (evidence), a chart
-(dashboard, as data: nothing here imports a plotting library) and a simulator process.
+(``ingest/kinds/__init__.py``) lists them in order. Each fact is said once: the kind's
+``type`` and its table columns (names, types, nullability) derive from its contract model,
+its table and topic names from the type unless given; count figures are :func:`count` /
+:func:`per_level`; its simulator process is a rate and a one-event draw
+(:class:`SimulatorProcess`), from which both the backfill and the live trickle derive.
+
+Everything that differs per kind is data here, read by the layers that need it: the contract
+model (ingest), the table and its columns (the store), the topic (settings), the figures it
+adds to ``vendor_daily`` / ``vendor_monthly`` and which of them rules may watch (metrics), the
+events behind an alert (evidence), a chart (dashboard, as data: nothing here imports a
+plotting library) and a simulator process.
 
 SQL in a contribution is a template over a period grain (:class:`PeriodGrain`, which
 ``metrics.service.Grain`` satisfies); it reads the temporary tables and CTEs that
@@ -16,11 +22,12 @@ from __future__ import annotations
 
 import builtins
 import random
+import typing
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from ingest.columns import Column
+from ingest.columns import Column, ColumnType, columns_of
 from ingest.envelope import EventBase
 
 
@@ -59,6 +66,19 @@ class Figure:
     fraction: bool = False
     sla_target: str | None = None
     sample: str = "responses"
+
+
+def count(name: str, alias: str, *, rule: bool = False, sample: str = "responses") -> Figure:
+    """A count figure: ``<alias>.<name>``, 0 for a period without rows (never NULL)."""
+    return Figure(name, "BIGINT NOT NULL", f"coalesce({alias}.{name}, 0)", rule=rule, sample=sample)
+
+
+def per_level(
+    prefix: str, alias: str, levels: tuple[str, ...], *, rule_on: tuple[str, ...] = ()
+) -> tuple[Figure, ...]:
+    """One :func:`count` per level, ``<prefix>_<level>``; rules may watch those in
+    ``rule_on``."""
+    return tuple(count(f"{prefix}_{level}", alias, rule=level in rule_on) for level in levels)
 
 
 @dataclass(frozen=True)
@@ -147,26 +167,60 @@ class SimulatedVendorView:
     """Whether the vendor's scenario is in trouble at epoch milliseconds ``ts_ms``."""
 
 
-SimulatorProcess = Callable[
-    [SimulatedVendorView, random.Random, int, float], list[tuple[int, dict[str, object]]]
-]
-"""``(vendor, rng, epoch day, responses per day) -> [(occurred_at_ms, payload)]`` for one day,
-in any order; ``payload`` without the envelope fields ``type``, ``vendor_id``,
-``occurred_at``, ``source`` (the simulator adds them), with ``event_id``."""
+_DAY_MS = 86_400_000
+
+EventDraw = Callable[[SimulatedVendorView, random.Random, int, str], dict[str, object]]
+"""``(vendor, rng, occurred_at_ms, ident) -> payload`` of one simulated event: without the
+envelope fields ``type``, ``vendor_id``, ``occurred_at``, ``source`` (the simulator adds
+them), with an ``event_id`` made of ``ident`` (unique per vendor and run)."""
+
+
+@dataclass(frozen=True)
+class SimulatorProcess:
+    """A kind's simulator process: ``rate`` events per handled response, each drawn by
+    ``draw``. The simulator's backfill and its live trickle both derive from these two facts
+    (:meth:`day` for the backfill; live, an event with probability ``rate`` per response)."""
+
+    rate: float
+    draw: EventDraw
+
+    def day(
+        self, vendor: SimulatedVendorView, rng: random.Random, day: int, volume: float
+    ) -> list[tuple[int, dict[str, object]]]:
+        """Epoch ``day``'s events for ``volume`` responses: a normal-approximated Poisson
+        count, each at a uniform time of the day, ident ``<day>-<n>``; in time order of
+        drawing (not sorted)."""
+        mean = volume * self.rate
+        count = max(0, round(rng.gauss(mean, mean**0.5))) if mean > 0 else 0
+        rows: list[tuple[int, dict[str, object]]] = []
+        for n in range(count):
+            ts_ms = day * _DAY_MS + int(rng.random() * _DAY_MS)
+            rows.append((ts_ms, self.draw(vendor, rng, ts_ms, f"{day}-{n}")))
+        return rows
 
 
 @dataclass(frozen=True)
 class EventKind:
     """One event kind, declared once (see the module docstring)."""
 
-    type: str
     model: builtins.type[EventBase]
-    table: str
-    columns: tuple[Column, ...]
-    """The kind's own columns, between the common ones and the trailer (table order)."""
-    topic_setting: str
-    default_topic: str
+    """The contract model; its ``type: Literal["<kind>"]`` field names the kind."""
     description: str
+    type: str = field(init=False, default="")
+    """The kind's ``type``, read from :attr:`model`."""
+    column_types: Mapping[str, ColumnType] = field(default_factory=dict)
+    """Column types other than the model's fields derive (by column name), e.g. ``bigint``."""
+    column_names: Mapping[str, str] = field(default_factory=dict)
+    """Column names other than ``<part>_<field>`` for nested fields (by path ``part.field``)."""
+    columns: tuple[Column, ...] = field(init=False, default=())
+    """The kind's own columns, between the common ones and the trailer (table order): the
+    model's fields but the envelope's (:func:`ingest.columns.columns_of`)."""
+    table: str = ""
+    """The event table; default ``<type>s``."""
+    topic_setting: str = ""
+    """The ``[topics]`` key of its topic; default the table's name."""
+    default_topic: str = ""
+    """The topic's default name; default ``vendor.<topic_setting>``."""
     money: bool = False
     """Carries money: parsed with exact decimals, never through a binary float."""
     dedup_key: tuple[str, ...] = ("event_id",)
@@ -183,3 +237,27 @@ class EventKind:
     """The figures this kind adds to the monthly review, in order."""
     explain: Callable[[Mapping[str, object]], list[str]] | None = None
     """Lines for ``vendorwatch explain`` from a ``vendor_monthly`` row."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "type", _literal_type(self.model))
+        own = columns_of(
+            self.model,
+            exclude=EventBase.model_fields,
+            types=self.column_types,
+            names=self.column_names,
+        )
+        object.__setattr__(self, "columns", own)
+        table = self.table or f"{self.type}s"
+        topic_setting = self.topic_setting or table
+        object.__setattr__(self, "table", table)
+        object.__setattr__(self, "topic_setting", topic_setting)
+        object.__setattr__(self, "default_topic", self.default_topic or f"vendor.{topic_setting}")
+
+
+def _literal_type(model: builtins.type[EventBase]) -> str:
+    """The one value of ``model``'s ``type: Literal[...]`` field; ``TypeError`` otherwise."""
+    annotation = model.model_fields["type"].annotation
+    values = typing.get_args(annotation) if typing.get_origin(annotation) is Literal else ()
+    if len(values) != 1 or not isinstance(values[0], str):
+        raise TypeError(f"{model.__name__}.type must be a Literal of one string")
+    return values[0]

@@ -7,6 +7,8 @@ arrived); time to resolve is known only when both ends are.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 
 def rank(column: str, levels: tuple[str, ...]) -> str:
     """The 1-based position of ``column`` in ``levels`` (NULL if absent)."""
@@ -45,3 +47,36 @@ def resolve_hours_mean() -> str:
         "avg(CASE WHEN opened_at <= resolved_at\n"
         "            THEN epoch(resolved_at) - epoch(opened_at) END) / 3600"
     )
+
+
+def lifecycle_ctes(
+    of: Callable[[str], str],
+    noun: str,
+    table: str,
+    levels: tuple[str, ...],
+    aggregates: str,
+    opened_extra: str = "",
+) -> str:
+    """The CTEs of a lifecycle kind, named after ``noun`` (``defect``, ``incident``):
+
+    - ``<noun>_life``: :func:`lifecycle_cte` of ``table`` by ``<noun>_id``, with
+      ``aggregates`` (``, max(x) AS x``);
+    - ``<noun>s_opened``: per vendor and period of opening (``of``: the grain's period of a
+      timestamp), ``<noun>s_opened``, one count per severity level and ``opened_extra``
+      aggregates (``, sum(x) AS y``);
+    - ``<noun>s_resolved``: per period of resolution, ``<noun>s_resolved`` and
+      ``<noun>_resolve_hours_mean``."""
+    life, opened, resolved = f"{noun}_life", f"{noun}s_opened", f"{noun}s_resolved"
+    return f"""{lifecycle_cte(life, table, f"{noun}_id", levels, aggregates)},
+{opened} AS (
+    SELECT vendor_id, {of("opened_at")} AS period,
+        count(*) AS {opened},
+        {by_severity(opened, levels)}{opened_extra}
+    FROM {life} WHERE opened_at IS NOT NULL GROUP BY ALL
+),
+{resolved} AS (
+    SELECT vendor_id, {of("resolved_at")} AS period,
+        count(*) AS {resolved},
+        {resolve_hours_mean()} AS {noun}_resolve_hours_mean
+    FROM {life} WHERE resolved_at IS NOT NULL GROUP BY ALL
+)"""

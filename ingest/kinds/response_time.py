@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-import pyarrow as pa
 from pydantic import StrictBool
 
-from ingest.columns import col
 from ingest.envelope import EventBase, NonNegativeNumber, Text128
 from ingest.kinds.kind import (
     ChartSpec,
@@ -23,6 +21,7 @@ from ingest.kinds.kind import (
     MetricContribution,
     PeriodGrain,
     ReportFigure,
+    count,
 )
 
 
@@ -61,17 +60,7 @@ _LATENCY = frozenset({"latency_p50_ms", "latency_p95_ms", "latency_p99_ms"})
 _RELIABILITY = frozenset({"sla_attainment", "success_rate"})
 
 KIND = EventKind(
-    type="response_time",
     model=ResponseTime,
-    table="response_times",
-    columns=(
-        col("service", "VARCHAR", pa.string()),
-        col("latency_ms", "DOUBLE", pa.float64()),
-        col("success", "BOOLEAN", pa.bool_()),
-        col("request_id", "VARCHAR", pa.string(), null=True),
-    ),
-    topic_setting="response_times",
-    default_topic="vendor.response_times",
     description="one handled request or ticket response (APM)",
     metrics=MetricContribution(
         ctes=_ctes,
@@ -84,8 +73,8 @@ KIND = EventKind(
                 "WHEN r.responses < $min_responses THEN 'insufficient' ELSE 'ok' END",
             ),
             Figure("complete", "BOOLEAN NOT NULL", "b.complete"),
-            Figure("responses", "BIGINT NOT NULL", "coalesce(r.responses, 0)", rule=True),
-            Figure("failures", "BIGINT NOT NULL", "coalesce(r.failures, 0)", rule=True),
+            count("responses", "r", rule=True),
+            count("failures", "r", rule=True),
             Figure(
                 "success_rate",
                 "DOUBLE",
@@ -99,8 +88,8 @@ KIND = EventKind(
                 "latency_p95_ms", "DOUBLE", "r.q[2]", rule=True, sla_target="sla_latency_p95_ms"
             ),
             Figure("latency_p99_ms", "DOUBLE", "r.q[3]", rule=True),
-            Figure("sla_responses", "BIGINT NOT NULL", "coalesce(r.sla_responses, 0)"),
-            Figure("within_sla", "BIGINT NOT NULL", "coalesce(r.within_sla, 0)"),
+            count("sla_responses", "r"),
+            count("within_sla", "r"),
             Figure(
                 "sla_attainment",
                 "DOUBLE",

@@ -18,10 +18,8 @@ from collections.abc import Mapping
 from random import Random
 from typing import Annotated, Literal
 
-import pyarrow as pa
 from pydantic import StrictInt, StringConstraints, ValidationInfo, field_validator
 
-from ingest.columns import col
 from ingest.envelope import EventBase, Text128
 from ingest.kinds.kind import (
     ChartSpec,
@@ -33,6 +31,8 @@ from ingest.kinds.kind import (
     QualityComponent,
     ReportFigure,
     SimulatedVendorView,
+    SimulatorProcess,
+    count,
 )
 
 SCALES = {"1-5": (1, 5), "0-10": (0, 10)}
@@ -118,54 +118,33 @@ _COMMENTS = (
 )
 
 
-def _simulate(
-    vendor: SimulatedVendorView, rng: Random, day: int, volume: float
-) -> list[tuple[int, dict[str, object]]]:
-    """A day's answers: Poisson-ish count from the response volume; satisfied with p = 0.88,
-    0.62 while the vendor's scenario is in trouble; one vendor in three asks on 0-10."""
+def _answer(vendor: SimulatedVendorView, rng: Random, ts_ms: int, ident: str) -> dict[str, object]:
+    """One answer: satisfied with p = 0.88, 0.62 while the vendor's scenario is in trouble;
+    one vendor in three asks on 0-10; one answer in five has a comment."""
     scale = "0-10" if zlib.crc32(vendor.vendor_id.encode()) % 3 == 0 else "1-5"
-    mean = volume * SURVEY_RATE
-    count = max(0, round(rng.gauss(mean, mean**0.5))) if mean > 0 else 0
-    rows: list[tuple[int, dict[str, object]]] = []
-    for n in range(count):
-        ts_ms = day * 86_400_000 + int(rng.random() * 86_400_000)
-        satisfied = rng.random() < (0.62 if vendor.trouble(ts_ms) else 0.88)
-        if scale == "1-5":
-            score = (5 if rng.random() < 0.6 else 4) if satisfied else rng.choice((1, 2, 3, 3))
-        else:
-            score = (10 if rng.random() < 0.5 else 9) if satisfied else rng.choice((3, 5, 6, 7, 8))
-        payload: dict[str, object] = {
-            "event_id": f"cs-{vendor.vendor_id}-{day}-{n}",
-            "service": vendor.service,
-            "scale": scale,
-            "score": score,
-            "ticket_id": f"T-{day}-{n}",
-        }
-        if rng.random() < 0.2:
-            payload["comment"] = rng.choice(_COMMENTS)
-        rows.append((ts_ms, payload))
-    return rows
+    satisfied = rng.random() < (0.62 if vendor.trouble(ts_ms) else 0.88)
+    if scale == "1-5":
+        score = (5 if rng.random() < 0.6 else 4) if satisfied else rng.choice((1, 2, 3, 3))
+    else:
+        score = (10 if rng.random() < 0.5 else 9) if satisfied else rng.choice((3, 5, 6, 7, 8))
+    payload: dict[str, object] = {
+        "event_id": f"cs-{vendor.vendor_id}-{ident}",
+        "service": vendor.service,
+        "scale": scale,
+        "score": score,
+        "ticket_id": f"T-{ident}",
+    }
+    if rng.random() < 0.2:
+        payload["comment"] = rng.choice(_COMMENTS)
+    return payload
 
 
 def _count(name: str, *, rule: bool = False) -> Figure:
-    return Figure(
-        name, "BIGINT NOT NULL", f"coalesce(cs.{name}, 0)", rule=rule, sample="survey_responses"
-    )
+    return count(name, "cs", rule=rule, sample="survey_responses")
 
 
 KIND = EventKind(
-    type="satisfaction_survey",
     model=SatisfactionSurvey,
-    table="satisfaction_surveys",
-    columns=(
-        col("service", "VARCHAR", pa.string()),
-        col("scale", "VARCHAR", pa.string()),
-        col("score", "INTEGER", pa.int32()),
-        col("ticket_id", "VARCHAR", pa.string(), null=True),
-        col("comment", "VARCHAR", pa.string(), null=True),
-    ),
-    topic_setting="satisfaction_surveys",
-    default_topic="vendor.satisfaction_surveys",
     description="one customer-satisfaction response (helpdesk / survey tool)",
     metrics=MetricContribution(
         ctes=_ctes,
@@ -229,7 +208,7 @@ KIND = EventKind(
             score=_SATISFACTION_SCORE,
         ),
     ),
-    simulator=_simulate,
+    simulator=SimulatorProcess(SURVEY_RATE, _answer),
     simulator_source="survey-tool",
     report=(
         ReportFigure("survey_responses", "Survey responses", "count", None, "events", True),

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-import pyarrow as pa
 from pydantic import Field, StrictInt
 
-from ingest.columns import col
+from ingest.columns import bigint
 from ingest.envelope import EventBase, Lifecycle, Text128
 from ingest.kinds.kind import (
     ChartSpec,
@@ -23,8 +22,10 @@ from ingest.kinds.kind import (
     MetricContribution,
     PeriodGrain,
     ReportFigure,
+    count,
+    per_level,
 )
-from ingest.kinds.lifecycle import by_severity, lifecycle_cte, resolve_hours_mean
+from ingest.kinds.lifecycle import lifecycle_ctes
 
 INCIDENT_SEVERITIES = ("low", "medium", "high", "critical")
 
@@ -41,27 +42,14 @@ class SecurityIncident(EventBase):
 
 
 def _ctes(g: PeriodGrain) -> str:
-    life = lifecycle_cte(
-        "incident_life",
+    lifecycles = lifecycle_ctes(
+        g.of,
+        "incident",
         "security_incidents",
-        "incident_id",
         INCIDENT_SEVERITIES,
         ", max(records_exposed) AS records_exposed",
     )
-    return f"""{life},
-incidents_opened AS (
-    SELECT vendor_id, {g.of("opened_at")} AS period,
-        count(*) AS incidents_opened,
-        {by_severity("incidents_opened", INCIDENT_SEVERITIES)}
-    FROM incident_life WHERE opened_at IS NOT NULL GROUP BY ALL
-),
-incidents_resolved AS (
-    SELECT vendor_id, {g.of("resolved_at")} AS period,
-        count(*) AS incidents_resolved,
-        {resolve_hours_mean()}
-            AS incident_resolve_hours_mean
-    FROM incident_life WHERE resolved_at IS NOT NULL GROUP BY ALL
-),
+    return f"""{lifecycles},
 exposure AS (
     SELECT vendor_id, {g.of("first_at")} AS period, sum(records_exposed) AS records_exposed
     FROM incident_life GROUP BY ALL
@@ -75,25 +63,11 @@ open_critical AS (
 )"""
 
 
-def _count(name: str, alias: str, *, rule: bool = False) -> Figure:
-    return Figure(name, "BIGINT NOT NULL", f"coalesce({alias}.{name}, 0)", rule=rule)
-
-
 _SECURITY = frozenset({"open_critical_incidents", "security_score", "records_exposed"})
 
 KIND = EventKind(
-    type="security_incident",
     model=SecurityIncident,
-    table="security_incidents",
-    columns=(
-        col("incident_id", "VARCHAR", pa.string()),
-        col("status", "VARCHAR", pa.string()),
-        col("severity", "VARCHAR", pa.string()),
-        col("category", "VARCHAR", pa.string(), null=True),
-        col("records_exposed", "BIGINT", pa.int64()),
-    ),
-    topic_setting="security_incidents",
-    default_topic="vendor.security_incidents",
+    column_types={"records_exposed": bigint},
     description="lifecycle of a security incident (SIEM)",
     metrics=MetricContribution(
         ctes=_ctes,
@@ -104,20 +78,19 @@ KIND = EventKind(
             "LEFT JOIN open_critical oc USING (vendor_id, period)",
         ),
         figures=(
-            _count("incidents_opened", "iop", rule=True),
-            _count("incidents_opened_low", "iop"),
-            _count("incidents_opened_medium", "iop"),
-            _count("incidents_opened_high", "iop", rule=True),
-            _count("incidents_opened_critical", "iop", rule=True),
-            _count("incidents_resolved", "ires"),
-            _count("open_critical_incidents", "oc", rule=True),
+            count("incidents_opened", "iop", rule=True),
+            *per_level(
+                "incidents_opened", "iop", INCIDENT_SEVERITIES, rule_on=("high", "critical")
+            ),
+            count("incidents_resolved", "ires"),
+            count("open_critical_incidents", "oc", rule=True),
             Figure(
                 "incident_resolve_hours_mean",
                 "DOUBLE",
                 "ires.incident_resolve_hours_mean",
                 rule=True,
             ),
-            _count("records_exposed", "x", rule=True),
+            count("records_exposed", "x", rule=True),
         ),
     ),
     evidence=(
@@ -133,12 +106,7 @@ KIND = EventKind(
         ChartSpec(
             title="Security incidents opened",
             style="stacked_bars",
-            series={
-                "incidents_opened_low": "low",
-                "incidents_opened_medium": "medium",
-                "incidents_opened_high": "high",
-                "incidents_opened_critical": "critical",
-            },
+            series={f"incidents_opened_{level}": level for level in INCIDENT_SEVERITIES},
             y_title="incidents",
             shaded_metrics=_SECURITY,
         ),

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-import pyarrow as pa
 from pydantic import Field, StrictBool, StrictInt, StringConstraints
 
-from ingest.columns import MONEY_ARROW, MONEY_SQL, col
 from ingest.envelope import (
     Currency,
     EventBase,
@@ -68,45 +66,12 @@ class VendorProfile(EventBase):
 
 
 KIND = EventKind(
-    type="vendor_profile",
     model=VendorProfile,
-    table="vendor_profiles",
-    columns=(
-        col("name", "VARCHAR", pa.string()),
-        col("service", "VARCHAR", pa.string()),
-        col("tier", "VARCHAR", pa.string()),
-        col("contract_start_date", "DATE", pa.date32(), "contract.start_date"),
-        col("contract_end_date", "DATE", pa.date32(), "contract.end_date"),
-        col("notice_period_days", "INTEGER", pa.int32(), "contract.notice_period_days"),
-        col("monthly_fee", MONEY_SQL, MONEY_ARROW, "contract.monthly_fee"),
-        col("contract_currency", "VARCHAR", pa.string(), "contract.currency"),
-        col("termination_fee", MONEY_SQL, MONEY_ARROW, "contract.termination_fee", null=True),
-        col("auto_renew", "BOOLEAN", pa.bool_(), "contract.auto_renew", null=True),
-        col("sla_latency_p95_ms", "DOUBLE", pa.float64(), "sla.latency_p95_ms", null=True),
-        col("sla_success_rate_min", "DOUBLE", pa.float64(), "sla.success_rate_min", null=True),
-        col("sla_defects_per_1k_max", "DOUBLE", pa.float64(), "sla.defects_per_1k_max", null=True),
-        col("sla_service_credit_pct", "DOUBLE", pa.float64(), "sla.service_credit_pct", null=True),
-        col(
-            "insourcing_monthly_cost", MONEY_SQL, MONEY_ARROW, "insourcing.monthly_cost", null=True
-        ),
-        col(
-            "insourcing_one_time_cost",
-            MONEY_SQL,
-            MONEY_ARROW,
-            "insourcing.one_time_cost",
-            null=True,
-        ),
-        col(
-            "insourcing_lead_time_days",
-            "INTEGER",
-            pa.int32(),
-            "insourcing.lead_time_days",
-            null=True,
-        ),
-        col("insourcing_currency", "VARCHAR", pa.string(), "insourcing.currency", null=True),
-    ),
+    column_names={  # the contract's terms without a prefix, but its currency
+        f"contract.{term}": term
+        for term in ("notice_period_days", "monthly_fee", "termination_fee", "auto_renew")
+    },
     topic_setting="registry",
-    default_topic="vendor.registry",
     description="who the vendor is and what was agreed (procurement tool)",
     money=True,
     simulator_source="procurement",

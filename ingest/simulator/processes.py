@@ -14,7 +14,8 @@ Per vendor there are five processes, each emitting exactly the EVENTS.md contrac
 - ``vendor_profile`` (``procurement``): the profile at the window's start and, for vendors
   with a ``profile_change_at``, the renegotiated one.
 - every kind that declares a ``simulator`` process in the registry (e.g.
-  ``satisfaction_survey``): its rows of each day, from its own random stream (backfill only).
+  ``satisfaction_survey``): its rows of each day, from its own random stream; live, its
+  ``rate`` share of the trickle.
 
 Contracts: random streams are seeded by ``(seed, vendor_id, process, calendar day or
 month)``, so a day's responses do not depend on the window asked for (scenario effects after
@@ -32,9 +33,15 @@ from datetime import date
 from functools import lru_cache
 from operator import itemgetter
 
+from ingest.kinds import KINDS
 from ingest.kinds.kind import SimulatedVendorView
 from ingest.simulator.commercial import monthly_billing, profile_fields
-from ingest.simulator.declared import declared_rows, trouble_of
+from ingest.simulator.declared import (
+    declared_live_rate,
+    declared_live_row,
+    declared_rows,
+    trouble_of,
+)
 from ingest.simulator.scenarios import DAY_MS, HOUR_MS, SimulatedVendor, epoch_ms
 
 # Relative request volume per UTC hour: quiet nights, busy business hours with a lunch dip.
@@ -60,9 +67,11 @@ _CUM_VOLUME = tuple(itertools.accumulate(HOURLY_VOLUME))
 _WEEK_NORM = 7 / (5 + 2 * WEEKEND_VOLUME)
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _TS = itemgetter(0)
+_SOURCE = {kind.type: kind.simulator_source for kind in KINDS}  # each kind declares its own
 
 Payload = dict[str, object]
 Row = tuple[int, str, Payload]  # (occurred_at_ms, type, payload)
+Fields = tuple[tuple[str, object], ...]
 
 
 @lru_cache(maxsize=8192)
@@ -169,7 +178,7 @@ class VendorProcess:
 
     def _profile(self, version: int, ts_ms: int) -> Payload:
         event_id = f"vp-{self.vendor.vendor_id}-{version}"
-        payload = self._base("vendor_profile", event_id, ts_ms, "procurement")
+        payload = self._base("vendor_profile", event_id, ts_ms, _SOURCE["vendor_profile"])
         return payload | profile_fields(self.vendor, version)
 
     def day_rows(self, day: int, lo_ms: int, hi_ms: int) -> list[Row]:
@@ -236,7 +245,7 @@ class VendorProcess:
                 "event_id": f"{prefix}{n}",
                 "vendor_id": vendor_id,
                 "occurred_at": iso_ms(ts_ms),
-                "source": "apm",
+                "source": _SOURCE["response_time"],
                 "service": service,
                 "latency_ms": latency,
                 "success": success,
@@ -245,14 +254,15 @@ class VendorProcess:
         return rows
 
     def _lifecycle(
-        self, event_type: str, ident: str, opened_ms: int, resolve_after_ms: float, fields: Payload
+        self, event_type: str, ident: str, opened_ms: int, ttr_ms: float, fields: Fields
     ) -> None:
-        kind, source = ("df", "qa-tool") if event_type == "defect" else ("si", "siem")
-        resolved_ms = opened_ms + max(60_000, int(resolve_after_ms))
+        """Schedule a lifecycle's two events; ``fields``: (name, value) in payload order."""
+        tag, source = ("df" if event_type == "defect" else "si"), _SOURCE[event_type]
+        resolved_ms = opened_ms + max(60_000, int(ttr_ms))
         for status, ts_ms in (("opened", opened_ms), ("resolved", resolved_ms)):
-            event_id = f"{kind}-{self.vendor.vendor_id}-{ident}-{status[0]}"
+            event_id = f"{tag}-{self.vendor.vendor_id}-{ident}-{status[0]}"
             payload = self._base(event_type, event_id, ts_ms, source)
-            self._schedule(ts_ms, event_type, payload | {"status": status} | fields)
+            self._schedule(ts_ms, event_type, payload | {"status": status} | dict(fields))
 
     def _open_defect(self, rng: random.Random, ts_ms: int, ident: str) -> None:
         vendor = self.vendor
@@ -262,12 +272,8 @@ class VendorProcess:
         category = rng.choice(vendor.defect_categories)
         units = 1 if rng.random() < 0.7 else rng.randint(2, 25)
         ttr_ms = rng.lognormvariate(math.log(DEFECT_TTR_HOURS[severity]), 0.8) * HOUR_MS
-        fields: Payload = {
-            "defect_id": f"{vendor.code}-D-{ident}",
-            "severity": severity,
-            "category": category,
-            "units_affected": units,
-        }
+        key = ("defect_id", f"{vendor.code}-D-{ident}")
+        fields = (key, ("severity", severity), ("category", category), ("units_affected", units))
         self._lifecycle("defect", ident, ts_ms, ttr_ms, fields)
 
     def _open_incident(
@@ -281,12 +287,9 @@ class VendorProcess:
     ) -> None:
         median_h = 240.0 if category == "data_breach" else INCIDENT_TTR_HOURS[severity]
         ttr_ms = rng.lognormvariate(math.log(median_h), 0.9) * HOUR_MS
-        fields: Payload = {
-            "incident_id": f"{self.vendor.code}-INC-{ident}",
-            "severity": severity,
-            "category": category,
-            "records_exposed": records_exposed,
-        }
+        key = ("incident_id", f"{self.vendor.code}-INC-{ident}")
+        exposed = ("records_exposed", records_exposed)
+        fields = (key, ("severity", severity), ("category", category), exposed)
         self._lifecycle("security_incident", ident, ts_ms, ttr_ms, fields)
 
     def _defects(self, day: int) -> None:
@@ -337,7 +340,7 @@ class VendorProcess:
         for ts_ms, event_id, fields in monthly_billing(
             self.vendor, issued, rng, volume=volume, forced=forced
         ):
-            payload = self._base("cost_invoice", event_id, ts_ms, "erp") | fields
+            payload = self._base("cost_invoice", event_id, ts_ms, _SOURCE["cost_invoice"]) | fields
             self._schedule(ts_ms, "cost_invoice", payload)
 
     def _due(self, now_ms: int) -> Row | None:
@@ -351,8 +354,9 @@ class VendorProcess:
 
     def live_row(self, now_ms: int, session: str) -> Row | None:
         """The next live event at ``now_ms``: a due scheduled event (resolution, invoice...)
-        if any, else a new defect, incident or response at ``now_ms`` in proportion to the
-        vendor's rates. ``None`` when the drawn kind is excluded."""
+        if any, else a new defect, incident, declared kind's event (a survey...) or response
+        at ``now_ms`` in proportion to the vendor's rates. ``None``: the drawn kind is
+        excluded."""
         self._calendar(now_ms // DAY_MS)
         due = self._due(now_ms)
         if due is not None:
@@ -376,6 +380,9 @@ class VendorProcess:
                 severity = rng.choices(INCIDENT_SEVERITIES, INCIDENT_SEVERITY_WEIGHTS)[0]
                 self._open_incident(rng, now_ms, ident, severity, rng.choice(INCIDENT_CATEGORIES))
             return self._due(now_ms)  # the event just opened, unless its type is excluded
+        share = draw - p_defect - p_incident
+        if share < declared_live_rate(include):
+            return declared_live_row(self._view, rng, include, share, now_ms, ident)
         if "response_time" not in include:
             return None
         day = now_ms // DAY_MS
@@ -385,6 +392,7 @@ class VendorProcess:
         latency, success = self._latency(
             rng, vendor.median_latency_ms * self._live_levels[day], now_ms
         )
-        payload = self._base("response_time", f"rt-{vendor.vendor_id}-{ident}", now_ms, "apm")
+        rt_id = f"rt-{vendor.vendor_id}-{ident}"
+        payload = self._base("response_time", rt_id, now_ms, _SOURCE["response_time"])
         payload |= {"service": vendor.service, "latency_ms": latency, "success": success}
         return now_ms, "response_time", payload

@@ -20,6 +20,7 @@ from ingest.progress import StoreWriteFailed
 from ingest.schema import TABLE_BY_TYPE
 from ingest.store import EventStore
 from tests.conftest import SettingsFactory, run_vendorwatch, settings_env
+from tests.ingest.dead_letters import published_dead_letters
 from tests.ingest.processes import IngestProcess, drain_process, query
 from vendorwatch.settings import Settings
 
@@ -169,14 +170,7 @@ def test_every_class_of_bad_input_becomes_one_dead_letter(
     assert store.connection.execute("SELECT count(*) FROM defects").fetchone() == (1,)
 
     # the dead-letter topic carries the same records, with the reason in a header
-    consumer = KafkaConsumer(
-        topics.dead_letters,
-        bootstrap_servers=settings.kafka_bootstrap,
-        auto_offset_reset="earliest",
-        consumer_timeout_ms=5000,
-    )
-    published = list(consumer)
-    consumer.close()
+    published = published_dead_letters(settings)
     assert len(published) == len(BAD_RECORDS)
     header_reasons = sorted(dict(m.headers)["vendorwatch.reason"].decode() for m in published)
     assert header_reasons == sorted(reasons)

@@ -38,9 +38,9 @@ def test_every_kind_has_a_topic_a_table_a_model_and_a_place_in_event_ids() -> No
     view = next(s for s in DDL if f"VIEW {STORED_IDS_VIEW}" in s)
     assert "CREATE OR REPLACE VIEW" in view
     for kind in KINDS:
-        assert topics.of_kind(kind.type) == kind.default_topic
+        assert topics.of(kind.type) == kind.default_topic
         assert topics.event_topics()[kind.default_topic] == kind.type
-        assert Topics.prefixed("t").of_kind(kind.type) == f"t.{kind.topic_setting}"
+        assert Topics.prefixed("t").of(kind.type) == f"t.{kind.topic_setting}"
         assert TABLE_BY_TYPE[kind.type] == kind.table
         assert f"FROM {kind.table}" in view
         assert any(f"CREATE TABLE IF NOT EXISTS {kind.table} (" in s for s in DDL)

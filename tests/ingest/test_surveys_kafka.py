@@ -9,13 +9,14 @@ from datetime import UTC, datetime
 
 import orjson
 import pytest
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaProducer
 
 from ingest.consumer import Ingestor
 from ingest.deadletter import DeadLetterPublisher
 from ingest.store import EventStore
 from metrics.job import MetricsJob
 from tests.conftest import SettingsFactory
+from tests.ingest.dead_letters import published_dead_letters
 from vendorwatch.settings import MetricsSettings
 
 NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
@@ -109,14 +110,7 @@ def test_surveys_are_stored_once_dead_lettered_when_bad_and_judged(
     finally:
         store.close()
 
-    consumer = KafkaConsumer(
-        settings.topics.dead_letters,
-        bootstrap_servers=settings.kafka_bootstrap,
-        auto_offset_reset="earliest",
-        consumer_timeout_ms=5000,
-    )
-    published = list(consumer)
-    consumer.close()
+    published = published_dead_letters(settings)
     assert len(published) == len(BAD)
     for message in published:
         assert SECRET not in dict(message.headers)["vendorwatch.reason"].decode()
