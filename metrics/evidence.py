@@ -24,6 +24,7 @@ import duckdb
 
 from ingest.kinds import KINDS
 from ingest.kinds.kind import EvidenceSource
+from metrics.effective_rule import EffectiveRule
 from metrics.evidence_model import (
     EvaluationPeriod,
     EventSample,
@@ -34,7 +35,7 @@ from metrics.evidence_model import (
     Thresholds,
 )
 from metrics.hysteresis import Step
-from metrics.policy import SCORE_METRICS, EffectiveRule
+from metrics.policy_catalogue import SCORE_METRICS
 
 SAMPLE_SIZE = 10
 _PROVENANCE = 'event_id, occurred_at, topic, "partition", "offset"'

@@ -30,6 +30,7 @@ import pyarrow as pa
 
 from metrics import slo
 from metrics.alert_log import alert_id, record_transitions
+from metrics.effective_rule import EffectiveRule
 from metrics.hysteresis import BreachState, BreachStatus, Observation
 from metrics.judge import (
     Judged,
@@ -41,7 +42,7 @@ from metrics.judge import (
     policy_indexes,
     segments,
 )
-from metrics.policy import SAMPLE_COLUMNS, EffectiveRule
+from metrics.policy_catalogue import SAMPLE_COLUMNS
 from metrics.policy_history import PolicyTimeline
 from metrics.service import DAILY, MONTHLY, Grain
 

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from metrics import slo
 from metrics.hysteresis import BreachState, BreachStatus, Observation, Step, advance
 from metrics.judge import Series, stays_ok
-from metrics.policy import SCORE_METRICS, Policy, parse_policy
+from metrics.policy import Policy, parse_policy
+from metrics.policy_catalogue import SCORE_METRICS
 from metrics.policy_history import PolicyTimeline
 from metrics.rules import evaluate_rows
 
