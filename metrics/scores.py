@@ -28,19 +28,16 @@ Formulas (docs/metrics.md has a worked example):
 from __future__ import annotations
 
 import itertools
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import UTC, datetime
 
 import duckdb
-import pyarrow as pa
 
 from ingest.kinds import KINDS
 from ingest.kinds.kind import QualityComponent
+from metrics.cost_trends import COST_TRENDS_DDL, refresh_cost_trends
 from metrics.policy import Policy
-from metrics.trends import trend
 
 
 @dataclass(frozen=True)
@@ -58,9 +55,6 @@ class ScoreWeights:
         return cls(**policy.normalised_weights(), policy_version=str(policy.version))
 
 
-COST_TREND_MONTHS = 6
-MIN_TREND_MONTHS = 4
-
 QUALITY_COMPONENTS: tuple[QualityComponent, ...] = tuple(c for k in KINDS for c in k.quality)
 """Quality components the registered kinds add to the built-in latency, reliability and
 defect ones (each of those weighs 1)."""
@@ -76,15 +70,7 @@ _COMPONENT_SCORES = "".join(
 )
 
 DDL: tuple[str, ...] = (
-    """CREATE TABLE IF NOT EXISTS vendor_cost_trends (
-    vendor_id VARCHAR NOT NULL,
-    month DATE NOT NULL,
-    months_used INTEGER NOT NULL,
-    direction VARCHAR NOT NULL,
-    slope DOUBLE,
-    relative_slope_pct DOUBLE,
-    p_value DOUBLE
-)""",
+    COST_TRENDS_DDL,
     f"""CREATE TABLE IF NOT EXISTS vendor_scores (
     vendor_id VARCHAR NOT NULL,
     day DATE NOT NULL,
@@ -342,74 +328,3 @@ def compute_scores(
     refresh_cost_trends(con)
     con.execute(DELETE_DIRTY_SCORES)
     con.execute(INSERT_SCORES, {"as_of": as_of, "min_responses": min_responses})
-
-
-_TREND_FROM = """CREATE OR REPLACE TEMP TABLE _trend_from AS
-SELECT vendor_id,
-    -- the run recomputed vendor_monthly from the month M (reporting time zone) containing
-    -- touched_at, maybe creating M, and changing the inputs of the trends after M. M is at
-    -- most one month before touched_at's UTC month: the trends from that one on cover them
-    CAST(date_trunc('month', timezone('UTC', touched_at)) - INTERVAL 1 MONTH AS DATE) AS month
-FROM _dirty"""
-
-
-def refresh_cost_trends(con: duckdb.DuckDBPyConnection) -> int:
-    """Recompute ``vendor_cost_trends`` for the vendors in ``_dirty`` after ``vendor_monthly``
-    was recomputed from the month containing ``touched_at``: each month's trend is the trend
-    of the net effective cost over the 6 months of ``vendor_monthly`` before it (months
-    without a clean invoice left out), so only the trends of that month and later ones can
-    change; those from the UTC month before touched_at's on are recomputed. Returns the
-    number of rows written."""
-    con.execute(_TREND_FROM)
-    rows = con.execute(
-        """SELECT m.vendor_id, m.month, CASE WHEN m.cost_status = 'ok'
-               THEN CAST(m.net_effective_cost AS DOUBLE) END, m.month >= f.month
-           FROM vendor_monthly m JOIN _trend_from f ON f.vendor_id = m.vendor_id
-               AND m.month >= f.month - to_months(CAST(? AS INTEGER))
-           ORDER BY m.vendor_id, m.month""",
-        [COST_TREND_MONTHS],
-    ).fetchall()
-    series: dict[str, list[tuple[date, float | None, bool]]] = defaultdict(list)
-    for vendor_id, month, cost, recompute in rows:
-        series[vendor_id].append((month, cost, recompute))
-    out: dict[str, list[Any]] = defaultdict(list)
-    for vendor_id, months in series.items():
-        for index, (month, _, recompute) in enumerate(months):
-            if not recompute:
-                continue
-            window = [cost for _, cost, _ in months[max(0, index - COST_TREND_MONTHS) : index]]
-            result = trend(window, min_periods=MIN_TREND_MONTHS, alpha=0.1)
-            relative = result.relative_slope
-            out["vendor_id"].append(vendor_id)
-            out["month"].append(month)
-            out["months_used"].append(result.periods)
-            out["direction"].append(result.direction)
-            out["slope"].append(result.slope)
-            out["relative_slope_pct"].append(None if relative is None else 100 * relative)
-            out["p_value"].append(result.p_value)
-    con.execute(
-        """DELETE FROM vendor_cost_trends t USING _trend_from f
-        WHERE t.vendor_id = f.vendor_id AND t.month >= f.month"""
-    )
-    if not out:
-        return 0
-    frame = pa.table(
-        out,
-        schema=pa.schema(
-            [
-                ("vendor_id", pa.string()),
-                ("month", pa.date32()),
-                ("months_used", pa.int32()),
-                ("direction", pa.string()),
-                ("slope", pa.float64()),
-                ("relative_slope_pct", pa.float64()),
-                ("p_value", pa.float64()),
-            ]
-        ),
-    )
-    con.register("_cost_trends_batch", frame)
-    try:
-        con.execute("INSERT INTO vendor_cost_trends BY NAME SELECT * FROM _cost_trends_batch")
-    finally:
-        con.unregister("_cost_trends_batch")
-    return int(frame.num_rows)
