@@ -41,8 +41,7 @@ from metrics.judge import (
     days_to_act_by,
     judge,
     leaves_ok,
-    policy_indexes,
-    segments,
+    policy_segments,
 )
 from metrics.policy_catalogue import SAMPLE_COLUMNS
 from metrics.policy_history import PolicyTimeline
@@ -136,31 +135,20 @@ def evaluate_rows(
     ``ok``, a row that stays ``ok`` records nothing (:mod:`metrics.judge`)."""
     if not len(series):
         return []
-    policy_at = policy_indexes(series.floats("period_end_epoch"), timeline.starts)
-    terms = list(
-        zip(
-            policy_at,
-            series.column("vendor_id"),
-            series.column("tier"),
-            *(series.column(k) for k in _SLA_KEYS),
-            strict=True,
-        )
-    )
     act_by = days_to_act_by(series)
     observers: dict[str, Callable[[int], Observation]] = {}
     resolved: dict[tuple[Any, ...], list[EffectiveRule]] = {}
-    versions: dict[int, str] = {}
     tracks = []
-    for start, stop, key in segments(terms):
-        policy = timeline.policies[key[0]]
-        if key[0] not in versions:
-            versions[key[0]] = str(policy.version)
+    for segment in policy_segments(series, timeline, ("vendor_id", "tier", *_SLA_KEYS)):
+        start, stop, policy = segment.start, segment.stop, segment.policy
+        vendor, tier, *targets = segment.values
+        key = (segment.policy_index, *segment.values)
         applicable = resolved.get(key)
         if applicable is None:  # the rules that apply to this vendor under these terms
-            sla = dict(zip(_SLA_KEYS, key[3:], strict=True))
+            sla = dict(zip(_SLA_KEYS, targets, strict=True))
             names = [n for n, spec in policy.rules.items() if spec.grain == grain]
             candidates = (
-                policy.effective_rule(n, vendor_id=key[1], tier=key[2], sla=sla) for n in names
+                policy.effective_rule(n, vendor_id=vendor, tier=tier, sla=sla) for n in names
             )
             applicable = resolved[key] = [r for r in candidates if r is not None]
         for order, rule in enumerate(applicable):
@@ -168,12 +156,12 @@ def evaluate_rows(
                 observers[rule.metric] = _observer(series, rule.metric)
             tracks.append(
                 Track(
-                    key=(key[1], rule.name),
+                    key=(vendor, rule.name),
                     rule=rule,
                     start=start,
                     stop=stop,
                     order=order,
-                    version=versions[key[0]],
+                    version=segment.version,
                     candidates=_leaving_ok(series, rule, start, stop),
                     observe=observers[rule.metric],
                     act_by=act_by,
