@@ -38,6 +38,7 @@ from ingest.kinds import KINDS
 from ingest.kinds.kind import QualityComponent
 from metrics.cost_trends import COST_TRENDS_DDL, refresh_cost_trends
 from metrics.policy import Policy
+from metrics.quality import BUILT_IN, ratio_score
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,14 @@ _COMPONENT_SCORES = "".join(
     for c in QUALITY_COMPONENTS
 )
 
+_BUILT_IN_COLUMNS = "\n    ".join(
+    [f"{c.ratio} DOUBLE," for c in BUILT_IN] + [f"{c.score} DOUBLE," for c in BUILT_IN]
+)
+_BUILT_IN_RATIOS = "\n        ".join(
+    f"CASE WHEN quality_status = 'ok' THEN {c.ratio_sql} END AS {c.ratio}," for c in BUILT_IN
+)
+_BUILT_IN_SCORES = "\n        ".join(f"{ratio_score(c.ratio)} AS {c.score}," for c in BUILT_IN)
+
 DDL: tuple[str, ...] = (
     COST_TRENDS_DDL,
     f"""CREATE TABLE IF NOT EXISTS vendor_scores (
@@ -78,12 +87,7 @@ DDL: tuple[str, ...] = (
     quality_status VARCHAR NOT NULL,
     responses_30d BIGINT NOT NULL,
     latency_p95_30d_ms DOUBLE,
-    latency_ratio DOUBLE,
-    error_budget_ratio DOUBLE,
-    defect_ratio DOUBLE,
-    latency_score DOUBLE,
-    reliability_score DOUBLE,
-    defect_score DOUBLE,{_COMPONENT_COLUMNS}
+    {_BUILT_IN_COLUMNS}{_COMPONENT_COLUMNS}
     quality_score DOUBLE,
     incidents_critical_90d BIGINT NOT NULL,
     incidents_high_90d BIGINT NOT NULL,
@@ -115,12 +119,6 @@ _SCORE_COLUMNS = tuple(
 )
 
 
-def _ratio_score(r: str) -> str:
-    return f"""(CASE WHEN {r} IS NULL THEN NULL WHEN {r} <= 0.5 THEN 100.0
-        WHEN {r} <= 1 THEN 100 - 60 * ({r} - 0.5) WHEN {r} <= 2 THEN 70 - 70 * ({r} - 1)
-        ELSE 0.0 END)"""
-
-
 def _piecewise(x: str, points: tuple[tuple[float, float], ...]) -> str:
     """Linear interpolation through ``points`` ((x, score) ascending in x), flat outside."""
     (x0, y0), (_xn, yn) = points[0], points[-1]
@@ -147,16 +145,8 @@ def _weighted_mean_of(weighted: Sequence[tuple[str, float]]) -> str:
 
 
 _QUALITY_MEAN = _weighted_mean_of(
-    [("latency_score", 1.0), ("reliability_score", 1.0), ("defect_score", 1.0)]
-    + [(f"{c.name}_score", c.weight) for c in QUALITY_COMPONENTS]
+    [(c.score, 1.0) for c in BUILT_IN] + [(f"{c.name}_score", c.weight) for c in QUALITY_COMPONENTS]
 )
-
-
-def _ratio(numerator: str, denominator: str) -> str:
-    """numerator / denominator, where a zero allowance is infinitely exceeded by any excess."""
-    return f"""(CASE WHEN {denominator} IS NULL OR {numerator} IS NULL THEN NULL
-        WHEN {denominator} > 0 THEN {numerator} / {denominator}
-        WHEN {numerator} > 0 THEN 'infinity'::DOUBLE ELSE 0.0 END)"""
 
 
 INSERT_SCORES = f"""
@@ -235,16 +225,7 @@ inputs AS (
 ),
 ratios AS (
     SELECT *,
-        CASE WHEN quality_status = 'ok' THEN
-            latency_p95_30d_ms / sla_latency_p95_ms END AS latency_ratio,
-        CASE WHEN quality_status = 'ok' THEN {
-    _ratio("(failures_30d / responses_30d)", "(1 - sla_success_rate_min)")
-} END
-            AS error_budget_ratio,
-        CASE WHEN quality_status = 'ok' THEN {
-    _ratio("(1000.0 * defects_30d / responses_30d)", "sla_defects_per_1k_max")
-} END
-            AS defect_ratio,
+        {_BUILT_IN_RATIOS}
         CAST(run_rate AS DOUBLE) / nullif(CAST(inhouse_monthly_cost AS DOUBLE), 0)
             AS inhouse_ratio,
         CASE WHEN cost_trend = 'insufficient' OR cost_trend IS NULL THEN NULL
@@ -254,9 +235,7 @@ ratios AS (
 ),
 components AS (
     SELECT *,
-        {_ratio_score("latency_ratio")} AS latency_score,
-        {_ratio_score("error_budget_ratio")} AS reliability_score,
-        {_ratio_score("defect_ratio")} AS defect_score,{_COMPONENT_SCORES}
+        {_BUILT_IN_SCORES}{_COMPONENT_SCORES}
         CASE WHEN responses_30d > 0 THEN greatest(0.0, 100
             - 40 * incidents_critical_90d - 10 * incidents_high_90d
             - 4 * incidents_medium_90d - incidents_low_90d
