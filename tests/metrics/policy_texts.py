@@ -1,19 +1,19 @@
-"""Policy TOML texts and helpers shared by the policy tests (``test_policy*.py``)."""
+"""Policy TOML texts and helpers shared by the metrics tests (policy, rules, SLOs, judging)."""
 
 from __future__ import annotations
 
 import pytest
 
+from metrics.effective_rule import EffectiveRule
 from metrics.policy import parse_policy
 from metrics.policy_errors import PolicyError
 
-BASE = """
-label = "test"
-[weights]
+WEIGHTS = """[weights]
 quality = 0.45
 security = 0.25
 cost = 0.30
 """
+BASE = '\nlabel = "test"\n' + WEIGHTS
 
 LATENCY = (
     BASE
@@ -84,3 +84,33 @@ short_hours = {short}
 burn_rate = 3.0
 severity = "warn"
 """
+
+
+def slo_text(
+    name: str, metric: str, objective: float | str, windows: list[tuple[int, int, float, str]]
+) -> str:
+    """TOML of SLO ``name`` over 30 days with burn-rate ``windows`` of
+    (long_hours, short_hours, burn_rate, severity)."""
+    lines = [
+        f"[slo.{name}]",
+        f"metric = {toml_value(metric)}",
+        f"objective = {toml_value(objective)}",
+        "budget_days = 30",
+    ]
+    for long_hours, short_hours, burn_rate, severity in windows:
+        lines += [
+            f"[[slo.{name}.windows]]",
+            f"long_hours = {long_hours}",
+            f"short_hours = {short_hours}",
+            f"burn_rate = {burn_rate}",
+            f"severity = {toml_value(severity)}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def latency_rule() -> EffectiveRule:
+    """Rule ``latency_p95`` of :data:`LATENCY` for a vendor without overrides: warn 1500 ms,
+    critical 2500, clear 1300, for 3 periods, clear after 2, min sample 50."""
+    rule = parse_policy(LATENCY).effective_rule("latency_p95", vendor_id="v", tier=None)
+    assert rule is not None
+    return rule

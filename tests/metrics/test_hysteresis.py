@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from metrics.effective_rule import EffectiveRule
 from metrics.hysteresis import BreachState, BreachStatus, Observation, Step, evaluate
+from tests.metrics.policy_texts import latency_rule
 
 OK, PENDING, FIRING, RESOLVED = (
     BreachState.OK,
@@ -21,18 +22,8 @@ OK, PENDING, FIRING, RESOLVED = (
 )
 DAY0 = date(2026, 1, 1)
 
-LATENCY = EffectiveRule(
-    name="latency_p95",
-    metric="latency_p95_ms",
-    grain="day",
-    direction="above",
-    warn=1500.0,
-    critical=2500.0,
-    clear=1300.0,
-    for_periods=3,
-    clear_periods=2,
-    min_sample=50,
-)
+LATENCY = latency_rule()
+"""warn 1500 ms, critical 2500, clear 1300, for 3 periods, clear after 2, min sample 50."""
 
 
 def series(*values: float | tuple[float | None, int | None] | None) -> list[Observation]:
@@ -203,19 +194,23 @@ def sufficient(rule: EffectiveRule, observation: Observation) -> bool:
     return observation.value is not None and sample_ok
 
 
-def entered(steps: Sequence[Step], state: BreachState) -> list[int]:
-    """Indexes of the steps that moved into ``state`` from another state."""
+def entries(
+    rule: EffectiveRule, observations: list[Observation], state: BreachState
+) -> tuple[list[Step], list[list[Observation]]]:
+    """The steps of ``rule`` over ``observations`` and, for each step that moved into ``state``
+    from another state, the sufficient observations up to and including it."""
+    steps = evaluate(rule, observations)
     before = [OK, *(s.state for s in steps)]
-    return [i for i, step in enumerate(steps) if step.state is state and before[i] is not state]
+    moved = [i for i, step in enumerate(steps) if step.state is state and before[i] is not state]
+    return steps, [[o for o in observations[: i + 1] if sufficient(rule, o)] for i in moved]
 
 
 @given(above_rules(), observation_series())
 def test_firing_needs_a_full_run_of_breaching_sufficient_periods(
     rule: EffectiveRule, observations: list[Observation]
 ) -> None:
-    steps = evaluate(rule, observations)
-    for index in entered(steps, FIRING):
-        judged = [o for o in observations[: index + 1] if sufficient(rule, o)]
+    steps, judged_runs = entries(rule, observations, FIRING)
+    for judged in judged_runs:
         run = 0
         for observation in reversed(judged):
             assert observation.value is not None
@@ -237,9 +232,8 @@ def test_firing_needs_a_full_run_of_breaching_sufficient_periods(
 def test_resolving_needs_a_full_run_of_clear_sufficient_periods(
     rule: EffectiveRule, observations: list[Observation]
 ) -> None:
-    steps = evaluate(rule, observations)
-    for index in entered(steps, RESOLVED):
-        judged = [o for o in observations[: index + 1] if sufficient(rule, o)]
+    _, judged_runs = entries(rule, observations, RESOLVED)
+    for judged in judged_runs:
         tail = judged[-rule.clear_periods :]
         assert len(tail) == rule.clear_periods
         assert all(o.value is not None and rule.is_clear(o.value) for o in tail)
