@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -205,11 +205,12 @@ def entries(
     return steps, [[o for o in observations[: i + 1] if sufficient(rule, o)] for i in moved]
 
 
-@given(above_rules(), observation_series())
-def test_firing_needs_a_full_run_of_breaching_sufficient_periods(
-    rule: EffectiveRule, observations: list[Observation]
+def fired_only_after_a_full_breaching_run(
+    rule: EffectiveRule,
+    observations: list[Observation],
+    steps: list[Step],
+    judged_runs: list[list[Observation]],
 ) -> None:
-    steps, judged_runs = entries(rule, observations, FIRING)
     for judged in judged_runs:
         run = 0
         for observation in reversed(judged):
@@ -228,15 +229,37 @@ def test_firing_needs_a_full_run_of_breaching_sufficient_periods(
             assert step.state is FIRING
 
 
-@given(above_rules(), observation_series())
-def test_resolving_needs_a_full_run_of_clear_sufficient_periods(
-    rule: EffectiveRule, observations: list[Observation]
+def resolved_only_after_a_full_clear_run(
+    rule: EffectiveRule,
+    observations: list[Observation],
+    steps: list[Step],
+    judged_runs: list[list[Observation]],
 ) -> None:
-    _, judged_runs = entries(rule, observations, RESOLVED)
     for judged in judged_runs:
         tail = judged[-rule.clear_periods :]
         assert len(tail) == rule.clear_periods
         assert all(o.value is not None and rule.is_clear(o.value) for o in tail)
+
+
+@pytest.mark.parametrize(
+    ("state", "holds"),
+    [
+        (FIRING, fired_only_after_a_full_breaching_run),
+        (RESOLVED, resolved_only_after_a_full_clear_run),
+    ],
+    ids=["firing", "resolving"],
+)
+@given(rule=above_rules(), observations=observation_series())
+def test_a_state_needs_a_full_run_of_sufficient_periods(
+    state: BreachState,
+    holds: Callable[[EffectiveRule, list[Observation], list[Step], list[list[Observation]]], None],
+    rule: EffectiveRule,
+    observations: list[Observation],
+) -> None:
+    """Firing needs a full run of breaching sufficient periods (and a full run always fires);
+    resolving needs a full run of clear sufficient periods."""
+    steps, judged_runs = entries(rule, observations, state)
+    holds(rule, observations, steps, judged_runs)
 
 
 @given(
