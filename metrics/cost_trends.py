@@ -16,8 +16,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from ingest.columns import col
-from metrics.columns import arrow_schema, create_table
+from metrics.columns import arrow_schema, col, create_table
 from metrics.trends import trend
 
 COST_TREND_MONTHS = 6

@@ -28,10 +28,9 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from ingest.columns import col
 from metrics import slo
 from metrics.alert_log import alert_id, record_transitions
-from metrics.columns import arrow_schema, create_table
+from metrics.columns import arrow_schema, col, create_table
 from metrics.effective_rule import EffectiveRule
 from metrics.hysteresis import BreachState, BreachStatus, Observation
 from metrics.judge import (
