@@ -119,15 +119,7 @@ def evidence_for(
     return Evidence(
         metric=metric,
         period=EvaluationPeriod(start=start, end=end),
-        thresholds=Thresholds(
-            direction=rule.direction,
-            warn=rule.warn,
-            critical=rule.critical,
-            clear=rule.clear,
-            for_periods=rule.for_periods,
-            clear_periods=rule.clear_periods,
-            min_sample=rule.min_sample,
-        ),
+        thresholds=Thresholds.model_validate(rule, from_attributes=True),  # the rule's own
         values=tuple(
             JudgedPeriod(period=s.period, value=s.value, state=s.state.value, reason=s.reason)
             for s in upto

@@ -40,7 +40,7 @@ def _quality(s: dict[str, Any]) -> list[str]:
             "in 30 days)"
         ]
     lines = [f"quality {num(s['quality_score'])} = mean of the components with an SLA target:"]
-    lines += [component.explain(s) for component in BUILT_IN]
+    lines += [f"{c.explain(s)} -> {num(s[c.score])}" for c in BUILT_IN]
     for component in QUALITY_COMPONENTS:  # those the registered kinds add
         inputs = ", ".join(f"{name} {s.get(name)}" for name, _, _ in component.window)
         score = s.get(f"{component.name}_score")

@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ingest.kinds import KIND_BY_TYPE
+
 
 def ratio_score(r: str) -> str:
     """SQL: "how far from the target" as points: r <= 0.5 -> 100, 1 -> 70, >= 2 -> 0, linear."""
@@ -49,8 +51,8 @@ class BuiltinComponent:
     ratio_sql: str
     score: str
     explain: Callable[[Mapping[str, Any]], str]
-    """The component's line for ``vendorwatch explain``, from a ``vendor_scores`` row joined
-    with the SLA terms."""
+    """The component's line for ``vendorwatch explain`` (before `` -> <score>``), from a
+    ``vendor_scores`` row joined with the SLA terms."""
 
 
 BUILT_IN: tuple[BuiltinComponent, ...] = (
@@ -62,7 +64,6 @@ BUILT_IN: tuple[BuiltinComponent, ...] = (
         explain=lambda s: (
             f"  latency: median daily p95 {num(s['latency_p95_30d_ms'], '.0f')} ms vs SLA "
             f"{num(s['sla_latency_p95_ms'], '.0f')} ms, ratio {num(s['latency_ratio'], '.2f')}"
-            f" -> {num(s['latency_score'])}"
         ),
     ),
     BuiltinComponent(
@@ -73,7 +74,6 @@ BUILT_IN: tuple[BuiltinComponent, ...] = (
         explain=lambda s: (
             f"  reliability: error budget used x{num(s['error_budget_ratio'], '.2f')} "
             f"(SLA success rate {num(s['sla_success_rate_min'], '.4g')})"
-            f" -> {num(s['reliability_score'])}"
         ),
     ),
     BuiltinComponent(
@@ -84,8 +84,10 @@ BUILT_IN: tuple[BuiltinComponent, ...] = (
         explain=lambda s: (
             f"  defects: x{num(s['defect_ratio'], '.2f')} of the allowed "
             f"{num(s['sla_defects_per_1k_max'], '.3g')} per 1,000 responses"
-            f" -> {num(s['defect_score'])}"
         ),
     ),
 )
 """The components every vendor's quality score has, in ``vendor_scores`` column order."""
+_UNREGISTERED = {c.kind for c in BUILT_IN} - set(KIND_BY_TYPE)
+if _UNREGISTERED:  # pragma: no cover - a registry change
+    raise ImportError(f"metrics.quality: built-in components read unregistered {_UNREGISTERED}")
