@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date, timedelta
+from typing import NamedTuple
 
 import pytest
 from hypothesis import given
@@ -194,51 +195,48 @@ def sufficient(rule: EffectiveRule, observation: Observation) -> bool:
     return observation.value is not None and sample_ok
 
 
-def entries(
-    rule: EffectiveRule, observations: list[Observation], state: BreachState
-) -> tuple[list[Step], list[list[Observation]]]:
-    """The steps of ``rule`` over ``observations`` and, for each step that moved into ``state``
-    from another state, the sufficient observations up to and including it."""
+class Entries(NamedTuple):
+    """A rule's steps over a series and, for each step that moved into one state from another,
+    the sufficient observations up to and including it."""
+
+    rule: EffectiveRule
+    observations: list[Observation]
+    steps: list[Step]
+    judged_runs: list[list[Observation]]
+
+
+def entries(rule: EffectiveRule, observations: list[Observation], state: BreachState) -> Entries:
     steps = evaluate(rule, observations)
     before = [OK, *(s.state for s in steps)]
     moved = [i for i, step in enumerate(steps) if step.state is state and before[i] is not state]
-    return steps, [[o for o in observations[: i + 1] if sufficient(rule, o)] for i in moved]
+    runs = [[o for o in observations[: i + 1] if sufficient(rule, o)] for i in moved]
+    return Entries(rule, observations, steps, runs)
 
 
-def fired_only_after_a_full_breaching_run(
-    rule: EffectiveRule,
-    observations: list[Observation],
-    steps: list[Step],
-    judged_runs: list[list[Observation]],
-) -> None:
-    for judged in judged_runs:
+def fired_only_after_a_full_breaching_run(e: Entries) -> None:
+    for judged in e.judged_runs:
         run = 0
         for observation in reversed(judged):
             assert observation.value is not None
-            if rule.level(observation.value) == "ok":
+            if e.rule.level(observation.value) == "ok":
                 break
             run += 1
-        assert run >= rule.for_periods
+        assert run >= e.rule.for_periods
     # and conversely, a full run always fires
     run = 0
-    for observation, step in zip(observations, steps, strict=True):
-        if sufficient(rule, observation):
+    for observation, step in zip(e.observations, e.steps, strict=True):
+        if sufficient(e.rule, observation):
             assert observation.value is not None
-            run = run + 1 if rule.level(observation.value) != "ok" else 0
-        if run >= rule.for_periods:
+            run = run + 1 if e.rule.level(observation.value) != "ok" else 0
+        if run >= e.rule.for_periods:
             assert step.state is FIRING
 
 
-def resolved_only_after_a_full_clear_run(
-    rule: EffectiveRule,
-    observations: list[Observation],
-    steps: list[Step],
-    judged_runs: list[list[Observation]],
-) -> None:
-    for judged in judged_runs:
-        tail = judged[-rule.clear_periods :]
-        assert len(tail) == rule.clear_periods
-        assert all(o.value is not None and rule.is_clear(o.value) for o in tail)
+def resolved_only_after_a_full_clear_run(e: Entries) -> None:
+    for judged in e.judged_runs:
+        tail = judged[-e.rule.clear_periods :]
+        assert len(tail) == e.rule.clear_periods
+        assert all(o.value is not None and e.rule.is_clear(o.value) for o in tail)
 
 
 @pytest.mark.parametrize(
@@ -252,14 +250,13 @@ def resolved_only_after_a_full_clear_run(
 @given(rule=above_rules(), observations=observation_series())
 def test_a_state_needs_a_full_run_of_sufficient_periods(
     state: BreachState,
-    holds: Callable[[EffectiveRule, list[Observation], list[Step], list[list[Observation]]], None],
+    holds: Callable[[Entries], None],
     rule: EffectiveRule,
     observations: list[Observation],
 ) -> None:
     """Firing needs a full run of breaching sufficient periods (and a full run always fires);
     resolving needs a full run of clear sufficient periods."""
-    steps, judged_runs = entries(rule, observations, state)
-    holds(rule, observations, steps, judged_runs)
+    holds(entries(rule, observations, state))
 
 
 @given(
