@@ -24,6 +24,7 @@ import duckdb
 
 from ingest.kinds import KINDS
 from ingest.kinds.kind import EvidenceSource
+from metrics.effective_rule import EffectiveRule
 from metrics.evidence_model import (
     EvaluationPeriod,
     EventSample,
@@ -34,7 +35,7 @@ from metrics.evidence_model import (
     Thresholds,
 )
 from metrics.hysteresis import Step
-from metrics.policy import SCORE_METRICS, EffectiveRule
+from metrics.policy_catalogue import SCORE_METRICS
 
 SAMPLE_SIZE = 10
 _PROVENANCE = 'event_id, occurred_at, topic, "partition", "offset"'
@@ -118,15 +119,7 @@ def evidence_for(
     return Evidence(
         metric=metric,
         period=EvaluationPeriod(start=start, end=end),
-        thresholds=Thresholds(
-            direction=rule.direction,
-            warn=rule.warn,
-            critical=rule.critical,
-            clear=rule.clear,
-            for_periods=rule.for_periods,
-            clear_periods=rule.clear_periods,
-            min_sample=rule.min_sample,
-        ),
+        thresholds=Thresholds.model_validate(rule, from_attributes=True),  # the rule's own
         values=tuple(
             JudgedPeriod(period=s.period, value=s.value, state=s.state.value, reason=s.reason)
             for s in upto

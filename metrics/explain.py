@@ -14,6 +14,7 @@ import duckdb
 
 from ingest.kinds import KINDS
 from metrics.backsourcing import BacksourcingCase, backsourcing_case
+from metrics.quality import BUILT_IN, num
 from metrics.scores import QUALITY_COMPONENTS
 from metrics.trends import trend
 
@@ -32,38 +33,20 @@ def _money(value: Decimal | None, currency: str | None = None) -> str:
     return f"{value:,.2f}" + (f" {currency}" if currency else "")
 
 
-def _num(value: float | None, spec: str = ".1f") -> str:
-    return "n/a" if value is None else format(value, spec)
-
-
 def _quality(s: dict[str, Any]) -> list[str]:
     if s["quality_status"] != "ok":
         return [
             f"quality: not scored ({s['quality_status']}: {s['responses_30d']:,} responses "
             "in 30 days)"
         ]
-    lines = [f"quality {_num(s['quality_score'])} = mean of the components with an SLA target:"]
-    lines.append(
-        f"  latency: median daily p95 {_num(s['latency_p95_30d_ms'], '.0f')} ms vs SLA "
-        f"{_num(s['sla_latency_p95_ms'], '.0f')} ms, ratio {_num(s['latency_ratio'], '.2f')}"
-        f" -> {_num(s['latency_score'])}"
-    )
-    lines.append(
-        f"  reliability: error budget used x{_num(s['error_budget_ratio'], '.2f')} "
-        f"(SLA success rate {_num(s['sla_success_rate_min'], '.4g')})"
-        f" -> {_num(s['reliability_score'])}"
-    )
-    lines.append(
-        f"  defects: x{_num(s['defect_ratio'], '.2f')} of the allowed "
-        f"{_num(s['sla_defects_per_1k_max'], '.3g')} per 1,000 responses"
-        f" -> {_num(s['defect_score'])}"
-    )
+    lines = [f"quality {num(s['quality_score'])} = mean of the components with an SLA target:"]
+    lines += [f"{c.explain(s)} -> {num(s[c.score])}" for c in BUILT_IN]
     for component in QUALITY_COMPONENTS:  # those the registered kinds add
         inputs = ", ".join(f"{name} {s.get(name)}" for name, _, _ in component.window)
         score = s.get(f"{component.name}_score")
         left_out = "" if score is not None else " (too few to count, left out)"
         lines.append(
-            f"  {component.name} (weight {component.weight:g}): {inputs}{left_out} -> {_num(score)}"
+            f"  {component.name} (weight {component.weight:g}): {inputs}{left_out} -> {num(score)}"
         )
     return lines
 
@@ -95,7 +78,7 @@ def _security(s: dict[str, Any]) -> list[str]:
     if s["security_score"] is None:
         return ["security: not scored (no responses in 30 days: silence is not safety)"]
     return [
-        f"security {_num(s['security_score'])} = 100 - penalties: in 90 days "
+        f"security {num(s['security_score'])} = 100 - penalties: in 90 days "
         f"{s['incidents_critical_90d']} critical, {s['incidents_high_90d']} high, "
         f"{s['incidents_medium_90d']} medium, {s['incidents_low_90d']} low incidents; "
         f"{s['open_critical_incidents']} critical still open; "
@@ -108,12 +91,12 @@ def _cost(case: BacksourcingCase) -> list[str]:
     if s["cost_score"] is None:
         return ["cost: not scored (no invoiced month in the contract currency yet)"]
     return [
-        f"cost {_num(s['cost_score'])} = mean of:",
+        f"cost {num(s['cost_score'])} = mean of:",
         f"  vs contract: run-rate {_money(case.run_rate, case.currency)}/month over "
-        f"{s['cost_months']} month(s), {_num(s['variance_pct'], '+.1f')}% vs the fee -> "
-        f"{_num(s['variance_score'])}",
+        f"{s['cost_months']} month(s), {num(s['variance_pct'], '+.1f')}% vs the fee -> "
+        f"{num(s['variance_score'])}",
         f"  vs in-house: {_money(case.inhouse_monthly_cost, case.currency)}/month, ratio "
-        f"{_num(s['inhouse_ratio'], '.2f')} -> {_num(s['inhouse_score'])}",
+        f"{num(s['inhouse_ratio'], '.2f')} -> {num(s['inhouse_score'])}",
         _cost_trend(s),
     ]
 
@@ -122,9 +105,9 @@ def _cost_trend(s: dict[str, Any]) -> str:
     if s["cost_trend_score"] is None:
         return "  trend: fewer than 4 invoiced months before this one, left out"
     return (
-        f"  trend: {_num(s['cost_trend_pct'], '+.1f')}%/month counted "
-        f"(p={_num(s['cost_trend_p_value'], '.2g')}; only significant growth counts)"
-        f" -> {_num(s['cost_trend_score'])}"
+        f"  trend: {num(s['cost_trend_pct'], '+.1f')}%/month counted "
+        f"(p={num(s['cost_trend_p_value'], '.2g')}; only significant growth counts)"
+        f" -> {num(s['cost_trend_score'])}"
     )
 
 
@@ -182,7 +165,7 @@ def explain_vendor(con: duckdb.DuckDBPyConnection, vendor_id: str, day: date) ->
     title = f"{vendor_id}" + (f" ({case.name}, tier {case.tier})" if case.name else "")
     return [
         f"{title} as of {case.day} (policy {s['policy_version']})",
-        f"backsourcing score {_num(s['backsourcing_score'])} / 100: "
+        f"backsourcing score {num(s['backsourcing_score'])} / 100: "
         "high means a strong case for a serious look",
         f"hint: {case.hint.replace('_', ' ')}: {case.hint_reason}",
         *_quality(s),

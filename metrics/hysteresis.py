@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from functools import lru_cache
-from typing import Literal, NamedTuple, Protocol
+from typing import NamedTuple
 
-Severity = Literal["warn", "critical"]
+from metrics.effective_rule import EffectiveRule, Severity
 
 
 class BreachState(StrEnum):
@@ -52,29 +52,6 @@ _OK, _PENDING, _FIRING, _RESOLVED = (
 )
 
 
-class Thresholds(Protocol):
-    """What the state machine needs of a rule; :class:`metrics.policy.EffectiveRule` has it."""
-
-    @property
-    def metric(self) -> str: ...
-    @property
-    def direction(self) -> Literal["above", "below"]: ...
-    @property
-    def warn(self) -> float | None: ...
-    @property
-    def critical(self) -> float | None: ...
-    @property
-    def clear(self) -> float: ...
-    @property
-    def for_periods(self) -> int: ...
-    @property
-    def clear_periods(self) -> int: ...
-    @property
-    def min_sample(self) -> int: ...
-    def level(self, value: float) -> Literal["ok", "warn", "critical"]: ...
-    def is_clear(self, value: float) -> bool: ...
-
-
 class Observation(NamedTuple):
     """One period's figure: ``sample`` is the number of responses behind it (None: not used).
 
@@ -84,20 +61,6 @@ class Observation(NamedTuple):
     period: date
     value: float | None
     sample: int | None = None
-
-
-class Status(Protocol):
-    """What :func:`advance` reads of the previous state: a :class:`BreachStatus`, or the last
-    :class:`Step` itself (no status object per step)."""
-
-    @property
-    def state(self) -> BreachState: ...
-    @property
-    def severity(self) -> Severity | None: ...
-    @property
-    def breaching_periods(self) -> int: ...
-    @property
-    def clearing_periods(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,8 +109,14 @@ class Step(NamedTuple):
         )
 
 
+Status = BreachStatus | Step
+"""What :func:`advance` reads of the previous state: a :class:`BreachStatus`, or the last
+:class:`Step` itself (no status object per step); both carry ``state``, ``severity`` and the
+two period counters."""
+
+
 def evaluate(
-    rule: Thresholds, observations: Iterable[Observation], start: BreachStatus | None = None
+    rule: EffectiveRule, observations: Iterable[Observation], start: BreachStatus | None = None
 ) -> list[Step]:
     """One step per observation, continuing from ``start`` (default: ``ok``, no history).
 
@@ -166,7 +135,7 @@ def evaluate(
     return steps
 
 
-def advance(rule: Thresholds, status: Status, observation: Observation) -> Step:
+def advance(rule: EffectiveRule, status: Status, observation: Observation) -> Step:
     """The step that one observation takes from ``status`` (no period-order check)."""
     value = observation.value
     if value is None or math.isnan(value):
@@ -246,7 +215,7 @@ def _held(observation: Observation, status: Status, reason: str) -> Step:
     )
 
 
-def _holding(rule: Thresholds, status: Status, why: str) -> str:
+def _holding(rule: EffectiveRule, status: Status, why: str) -> str:
     if status.state is _PENDING:
         held = f"pending ({status.breaching_periods} of {rule.for_periods} periods)"
     elif status.state is _FIRING:
@@ -270,21 +239,21 @@ def _periods(count: int) -> str:
     return f"{count} period" + ("" if count == 1 else "s")
 
 
-def _breach(rule: Thresholds, value: float, level: Severity) -> str:
+def _breach(rule: EffectiveRule, value: float, level: Severity) -> str:
     threshold = rule.critical if level == "critical" else rule.warn
     return f"{rule.metric} {_num(value)} {rule.direction} {level} {_num(threshold or 0.0)}"
 
 
-def _bound(rule: Thresholds) -> str:
+def _bound(rule: EffectiveRule) -> str:
     """The first breaching threshold, named: "warn 1500.0" (or critical when there is no warn)."""
     name, threshold = ("warn", rule.warn) if rule.warn is not None else ("critical", rule.critical)
     return f"{name} {_num(threshold or 0.0)}"
 
 
-def _within(rule: Thresholds, value: float) -> str:
+def _within(rule: EffectiveRule, value: float) -> str:
     return f"{rule.metric} {_num(value)} not {rule.direction} {_bound(rule)}"
 
 
-def _clear(rule: Thresholds, value: float) -> str:
+def _clear(rule: EffectiveRule, value: float) -> str:
     side = "below" if rule.direction == "above" else "above"
     return f"{rule.metric} {_num(value)} at or {side} clear {_num(rule.clear)}"

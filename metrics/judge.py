@@ -18,7 +18,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -29,6 +29,10 @@ from metrics.hysteresis import BreachStatus, Observation, Status, Step, advance
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+
+if TYPE_CHECKING:
+    from metrics.policy import Policy
+    from metrics.policy_history import PolicyTimeline
 
 _OK = BreachStatus()
 
@@ -120,6 +124,36 @@ def segments(keys: Sequence[tuple[Any, ...]]) -> Iterator[tuple[int, int, tuple[
         if index == len(keys) or keys[index] != keys[start]:
             yield start, index, keys[start]
             start = index
+
+
+@dataclass(frozen=True)
+class PolicySegment:
+    """Rows ``[start, stop)`` of a series judged under one policy with the same ``values``."""
+
+    start: int
+    stop: int
+    policy_index: int
+    policy: Policy
+    version: str
+    values: tuple[Any, ...]
+
+
+def policy_segments(
+    series: Series, timeline: PolicyTimeline, columns: Sequence[str]
+) -> Iterator[PolicySegment]:
+    """The runs of consecutive rows of ``series`` under the same policy of ``timeline`` (the one
+    in force at each row's ``period_end_epoch``) with equal values of ``columns``, in order.
+
+    The judging loop of threshold rules and of SLO windows alike: each resolves its rules once
+    per segment. A version hashes the whole policy, so it is computed once per policy."""
+    policy_at = policy_indexes(series.floats("period_end_epoch"), timeline.starts)
+    keys = list(zip(policy_at, *(series.column(c) for c in columns), strict=True))
+    versions: dict[int, str] = {}
+    for start, stop, (index, *values) in segments(keys):
+        policy = timeline.policies[index]
+        if index not in versions:
+            versions[index] = str(policy.version)
+        yield PolicySegment(start, stop, index, policy, versions[index], tuple(values))
 
 
 def leaves_ok(rule: EffectiveRule, values: FloatArray, samples: FloatArray | None) -> BoolArray:

@@ -8,7 +8,9 @@ formatting and key order in the file never change it and any value change always
 A rule's settings are resolved per vendor by :meth:`Policy.effective_rule`: the rule's own values,
 then the override for the vendor's tier, then the override for the vendor itself (the most
 specific wins). Every combination is checked when the policy is loaded, so an override can never
-produce an inconsistent rule at evaluation time.
+produce an inconsistent rule at evaluation time. The parts live beside this module: the metric
+catalogue a rule may watch (:mod:`metrics.policy_catalogue`, re-exported here), the rule model
+and value types (:mod:`metrics.policy_rule`) and the error messages (:mod:`metrics.policy_errors`).
 
 Thresholds are the last acceptable value: a period breaches when its value is strictly worse
 than ``warn`` (or ``critical``); it is *clear* when it is at ``clear`` or better (inclusive).
@@ -18,75 +20,28 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import tomllib
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from types import MappingProxyType
-from typing import Annotated, Any, Final, Literal, get_args
+from typing import Annotated, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    PlainValidator,
-    ValidationError,
-    model_validator,
-)
+from pydantic import Field, PlainValidator, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
-from ingest.kinds import KINDS
-from metrics.effective_rule import Direction, Grain, Severity, format_value, ordering_problems
 from metrics.effective_rule import EffectiveRule as EffectiveRule
 from metrics.effective_rule import PolicyVersion as PolicyVersion
+from metrics.effective_rule import Severity
+from metrics.policy_catalogue import FRACTION_METRICS as FRACTION_METRICS
+from metrics.policy_catalogue import KNOWN_METRICS as KNOWN_METRICS
+from metrics.policy_catalogue import MONTH_ONLY_METRICS as MONTH_ONLY_METRICS
+from metrics.policy_catalogue import SAMPLE_COLUMNS as SAMPLE_COLUMNS
+from metrics.policy_catalogue import SCORE_METRICS as SCORE_METRICS
+from metrics.policy_catalogue import SLA_TARGETS as SLA_TARGETS
+from metrics.policy_catalogue import TIERS
 from metrics.policy_errors import PolicyError as PolicyError
 from metrics.policy_errors import Problem, raise_problems, toml_problem, validation_problems
-
-Tier = Literal["critical", "high", "medium", "low"]
-TIERS: Final[tuple[str, ...]] = get_args(Tier)
-
-_FIGURES = tuple(f for kind in KINDS if kind.metrics for f in kind.metrics.figures)
-
-# fmt: off
-MONTH_ONLY_METRICS: Final = frozenset(
-    m for kind in KINDS if kind.metrics for m in kind.metrics.month_only_rule_metrics
-)
-"""Columns of ``vendor_monthly`` only (the money side); a rule on them needs grain "month"."""
-FRACTION_METRICS: Final = frozenset(f.name for f in _FIGURES if f.rule and f.fraction)
-SCORE_METRICS: Final = frozenset({"quality_score", "security_score", "cost_score",
-                                  "backsourcing_score"})
-KNOWN_METRICS: Final = frozenset(
-    f.name for f in _FIGURES if f.rule
-) | FRACTION_METRICS | SCORE_METRICS | MONTH_ONLY_METRICS
-"""Every metric a rule may watch: the numeric projection columns the registered kinds mark
-for rules (:mod:`ingest.kinds`) and the 0-100 scores."""
-SLA_TARGETS: Final[Mapping[str, str]] = MappingProxyType({
-    f.name: f.sla_target for f in _FIGURES if f.rule and f.sla_target is not None
-})
-"""Metric -> key of its SLA target in the ``sla`` mapping given to :meth:`Policy.effective_rule`."""
-SAMPLE_COLUMNS: Final[Mapping[str, str]] = MappingProxyType(
-    {f.name: f.sample for f in _FIGURES if f.rule}
-    | dict.fromkeys(SCORE_METRICS, "responses_30d")
-)
-"""Metric -> the column counting the observations behind it (a rule's ``min_sample``)."""
-OVERRIDABLE: Final = ("warn", "critical", "clear", "for_periods", "clear_periods", "min_sample",
-                      "escalate_within_days", "enabled")
-"""The rule settings a tier or vendor override may replace."""
-# fmt: on
-
-
-def _matching(pattern: str, rule: str) -> AfterValidator:
-    """A string validator: ``pattern`` must match the whole value, else ``rule`` is the error."""
-    compiled = re.compile(pattern)
-
-    def check(value: str) -> str:
-        if not compiled.fullmatch(value):
-            raise PydanticCustomError("policy_value", "{rule}", {"rule": rule})
-        return value
-
-    return AfterValidator(check)
+from metrics.policy_rule import Label, Name, Periods, PolicyModel, Rule
 
 
 def _objective(value: object) -> float | str:
@@ -97,134 +52,10 @@ def _objective(value: object) -> float | str:
     raise PydanticCustomError("objective", 'must be a number between 0 and 1 (exclusive) or "sla"')
 
 
-Name = Annotated[str, _matching(r"[A-Za-z][\w-]{0,63}", "a letter, then up to 63 of [A-Za-z0-9_-]")]
-TierName = Annotated[str, _matching("|".join(TIERS), f"unknown tier; tiers: {', '.join(TIERS)}")]
-VendorId = Annotated[str, _matching(r"[A-Za-z0-9][\w.-]{0,63}", "not a vendor_id (EVENTS.md)")]
-Label = Annotated[str, _matching(r"(?=.*\S)[^\x00-\x1f\x7f]{1,80}", "1-80 characters, one line")]
-Threshold = Annotated[float, Field(allow_inf_nan=False)]
-Count = Annotated[int, Field(ge=0)]
-Periods = Annotated[int, Field(ge=1)]
 Objective = Annotated[float | Literal["sla"], PlainValidator(_objective)]
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
-
-
-class RuleOverride(_Frozen):
-    """Per-tier or per-vendor replacement values for a rule; unset keys keep the rule's value."""
-
-    warn: Threshold | None = None
-    critical: Threshold | None = None
-    clear: Threshold | None = None
-    for_periods: Periods | None = None
-    clear_periods: Periods | None = None
-    min_sample: Count | None = None
-    escalate_within_days: Count | None = None
-    enabled: bool | None = None
-
-
-class Rule(_Frozen):
-    """A threshold rule on one metric at one grain, as written in the policy.
-
-    With ``thresholds_from_sla`` the thresholds (rule and overrides alike) are multipliers of
-    the vendor's SLA target for the metric (:data:`SLA_TARGETS`), not absolute values.
-    """
-
-    metric: str
-    grain: Grain
-    direction: Direction
-    warn: Threshold | None = None
-    critical: Threshold | None = None
-    clear: Threshold | None = None
-    for_periods: Periods = 1
-    clear_periods: Periods = 1
-    min_sample: Count = 0
-    escalate_within_days: Count | None = None
-    thresholds_from_sla: bool = False
-    enabled: bool = True
-    tiers: dict[TierName, RuleOverride] = Field(default_factory=dict)
-    vendors: dict[VendorId, RuleOverride] = Field(default_factory=dict)
-
-    def merged(self, tier: str | None, vendor_id: str | None) -> dict[str, Any]:
-        """The overridable values after the tier, then the vendor override; clear unresolved."""
-        values = {key: getattr(self, key) for key in OVERRIDABLE}
-        for override in (self.tiers.get(tier) if tier else None, self.vendors.get(vendor_id or "")):
-            if override is not None:
-                values.update(override.model_dump(exclude_none=True))
-        return values
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Rule:
-        problems: list[Problem] = []
-        if self.metric not in KNOWN_METRICS:
-            known = ", ".join(sorted(KNOWN_METRICS))
-            problems.append((("metric",), f"unknown metric {self.metric!r}; known: {known}"))
-        elif self.grain == "day" and self.metric in MONTH_ONLY_METRICS:
-            problems.append((("grain",), f'{self.metric} exists per month only: use "month"'))
-        if self.thresholds_from_sla and self.metric not in SLA_TARGETS:
-            with_sla = ", ".join(SLA_TARGETS)
-            message = f"only valid for the metrics with an SLA target ({with_sla})"
-            problems.append((("thresholds_from_sla",), message))
-        if not problems:
-            problems = self._threshold_problems()
-        raise_problems(problems)
-        return self
-
-    def _threshold_problems(self) -> list[Problem]:
-        """Check the rule, then every tier, vendor and tier+vendor merge, blaming the override."""
-        problems: list[Problem] = [
-            ((field,), message) for field, _, message in self._check(self.merged(None, None))
-        ]
-        if problems:
-            return problems
-        valid_tiers: list[str | None] = [None]
-        for tier in self.tiers:
-            found = self._check(self.merged(tier, None))
-            problems += [
-                (("tiers", tier), f"with the rule's values, {f} ({format_value(v)}) {m}")
-                for f, v, m in found
-            ]
-            if not found:
-                valid_tiers.append(tier)
-        for vendor in self.vendors:
-            for under in valid_tiers:
-                found = self._check(self.merged(under, vendor))
-                if found:
-                    field, value, message = found[0]
-                    tiered = f" and the {under} tier override" if under else ""
-                    message = (
-                        f"with the rule's values{tiered}, {field} ({format_value(value)}) {message}"
-                    )
-                    problems.append((("vendors", vendor), message))
-                    break
-        return problems
-
-    def _check(self, values: Mapping[str, Any]) -> list[tuple[str, float, str]]:
-        """(field, value, problem) for a merged set of thresholds; empty when consistent."""
-        warn, critical, clear = values["warn"], values["critical"], values["clear"]
-        if warn is None and critical is None:
-            return [("warn", 0.0, "is missing: give at least one of warn or critical")]
-        found = [
-            (field, value, issue)
-            for field, value in (("warn", warn), ("critical", critical), ("clear", clear))
-            if value is not None and (issue := self._out_of_range(value))
-        ]
-        return found + ordering_problems(self.direction, warn, critical, clear)
-
-    def _out_of_range(self, value: float) -> str | None:
-        if self.thresholds_from_sla:
-            return None if value >= 0 else "must be >= 0 (a multiplier of the SLA target)"
-        if self.metric in FRACTION_METRICS and not 0 <= value <= 1:
-            return f"must be between 0 and 1: {self.metric} is a fraction, not a percentage"
-        if self.metric in SCORE_METRICS and not 0 <= value <= 100:
-            return f"must be between 0 and 100 for the score {self.metric}"
-        if self.metric != "variance_pct" and value < 0:
-            return f"must be >= 0 for {self.metric}"
-        return None
-
-
-class BurnWindow(_Frozen):
+class BurnWindow(PolicyModel):
     """Alert when the error budget burns faster than ``burn_rate`` over both windows."""
 
     long_hours: Periods
@@ -245,7 +76,7 @@ class BurnWindow(_Frozen):
         return self
 
 
-class SloPolicy(_Frozen):
+class SloPolicy(PolicyModel):
     """An SLO with an error budget over ``budget_days`` and multi-window burn-rate alerts."""
 
     metric: Literal["success_rate", "sla_attainment"]
@@ -278,7 +109,7 @@ class SloPolicy(_Frozen):
         return float(target) if target is not None and 0 < target < 1 else None
 
 
-class Weights(_Frozen):
+class Weights(PolicyModel):
     """Weights of the composite backsourcing score; each >= 0, not all 0."""
 
     quality: Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -292,7 +123,7 @@ class Weights(_Frozen):
         return self
 
 
-class Policy(_Frozen):
+class Policy(PolicyModel):
     """A validated alert policy; build it with :func:`load_policy` or :func:`parse_policy`."""
 
     label: Label

@@ -20,10 +20,25 @@ at the month's end (or at ``$as_of`` for the running month):
 
 from __future__ import annotations
 
+from metrics.policy_catalogue import SLA_TARGETS
 from metrics.service import DAILY, MONTHLY, service_figures_sql
 from metrics.tables import PROJECTION_TABLES, SERVICE_FIGURES
 
 _SERVICE_OUTPUT = ", ".join(figure.name for figure in SERVICE_FIGURES)
+
+SLA_BREACHED_WHEN = {"latency_p95_ms": ">", "success_rate": "<", "defects_per_1k": ">"}
+"""How a month's figure breaches its SLA target, in ``sla_breaches`` order. The targets
+themselves are the registry's (``Figure.sla_target``, :data:`SLA_TARGETS`): this table and
+those must name the same figures, so a kind adding an SLA target must say here how it is
+breached (the comparison is a contract term, not a property of the figure's column)."""
+if set(SLA_BREACHED_WHEN) != set(SLA_TARGETS):  # pragma: no cover - a registry change
+    raise ImportError(f"SLA_BREACHED_WHEN must cover exactly the SLA targets {set(SLA_TARGETS)}")
+_ANY_TARGET = " OR ".join(f"t.{SLA_TARGETS[f]} IS NOT NULL" for f in SLA_BREACHED_WHEN)
+_BREACHES = ",\n                ".join(
+    f"CASE WHEN s.{figure} {op} t.{SLA_TARGETS[figure]} THEN '{figure}' END"
+    for figure, op in SLA_BREACHED_WHEN.items()
+)
+_TARGET_TERMS = ", ".join(f"p.{SLA_TARGETS[f]}" for f in SLA_BREACHED_WHEN)
 
 INSERT_DAILY = f"""
 INSERT INTO vendor_daily BY NAME
@@ -37,8 +52,7 @@ INSERT INTO vendor_monthly BY NAME
 {service_figures_sql(MONTHLY)},
 terms AS (
     SELECT s.vendor_id, s.period, p.event_id AS profile_event_id, p.contract_currency,
-        p.monthly_fee, p.sla_latency_p95_ms, p.sla_success_rate_min,
-        p.sla_defects_per_1k_max, p.sla_service_credit_pct
+        p.monthly_fee, {_TARGET_TERMS}, p.sla_service_credit_pct
     FROM service s LEFT JOIN profile_terms p ON p.vendor_id = s.vendor_id
         AND p.valid_from < s.period_cut_at AND p.valid_to >= s.period_cut_at
 ),
@@ -76,12 +90,9 @@ judged AS (
         coalesce(c.corrected_invoices, 0) AS corrected_invoices,
         coalesce(c.unconverted_invoices, 0) AS unconverted_invoices,
         c.invoiced_amount, coalesce(c.credit_note_amount, 0) AS credit_note_amount, c.units,
-        CASE WHEN s.status = 'ok' AND (t.sla_latency_p95_ms IS NOT NULL
-                OR t.sla_success_rate_min IS NOT NULL OR t.sla_defects_per_1k_max IS NOT NULL)
+        CASE WHEN s.status = 'ok' AND ({_ANY_TARGET})
             THEN list_filter([
-                CASE WHEN s.latency_p95_ms > t.sla_latency_p95_ms THEN 'latency_p95_ms' END,
-                CASE WHEN s.success_rate < t.sla_success_rate_min THEN 'success_rate' END,
-                CASE WHEN s.defects_per_1k > t.sla_defects_per_1k_max THEN 'defects_per_1k' END
+                {_BREACHES}
             ], lambda b: b IS NOT NULL) END AS sla_breaches
     FROM service s
     JOIN terms t USING (vendor_id, period)

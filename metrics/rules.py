@@ -30,6 +30,8 @@ import pyarrow as pa
 
 from metrics import slo
 from metrics.alert_log import alert_id, record_transitions
+from metrics.columns import arrow_schema, col, create_table
+from metrics.effective_rule import EffectiveRule
 from metrics.hysteresis import BreachState, BreachStatus, Observation
 from metrics.judge import (
     Judged,
@@ -38,51 +40,52 @@ from metrics.judge import (
     days_to_act_by,
     judge,
     leaves_ok,
-    policy_indexes,
-    segments,
+    policy_segments,
 )
-from metrics.policy import SAMPLE_COLUMNS, EffectiveRule
+from metrics.policy_catalogue import SAMPLE_COLUMNS
 from metrics.policy_history import PolicyTimeline
 from metrics.service import DAILY, MONTHLY, Grain
 
+_JUDGED = (
+    col("vendor_id", "VARCHAR", pa.string()),
+    col("rule", "VARCHAR", pa.string()),
+    col("metric", "VARCHAR", pa.string()),
+    col("grain", "VARCHAR", pa.string()),
+    col("period", "DATE", pa.date32()),
+    col("state", "VARCHAR", pa.string()),
+    col("severity", "VARCHAR", pa.string(), null=True),
+    col("value", "DOUBLE", pa.float64(), null=True),
+)
+"""What a judged period is: the vendor, rule, metric, period, state and value (both tables)."""
+_BANDS = tuple(
+    col(name, "DOUBLE", pa.float64(), null=True) for name in ("warn", "critical", "clear")
+)
+_STAMP = (
+    col("reason", "VARCHAR", pa.string()),
+    col("policy_version", "VARCHAR", pa.string()),
+)
+RULE_STEP_COLUMNS = (
+    *_JUDGED,
+    col("sample", "BIGINT", pa.int64(), null=True),
+    *_BANDS,
+    col("breaching_periods", "INTEGER", pa.int32()),
+    col("clearing_periods", "INTEGER", pa.int32()),
+    col("changed", "BOOLEAN", pa.bool_()),
+    *_STAMP,
+)
+"""``rule_steps``: one step of the state machine per vendor, rule and period."""
+ALERT_LOG_COLUMNS = (
+    col("alert_id", "VARCHAR", pa.string()),
+    *_JUDGED,
+    *_BANDS,
+    *_STAMP,
+    col("recorded_at", "TIMESTAMPTZ", pa.timestamp("us", tz="UTC")),
+    col("evidence", "VARCHAR", pa.string()),
+)
+"""``alert_log``: one transition, when a run first saw it, with its evidence (JSON)."""
 DDL: tuple[str, ...] = (
-    """CREATE TABLE IF NOT EXISTS rule_steps (
-    vendor_id VARCHAR NOT NULL,
-    rule VARCHAR NOT NULL,
-    metric VARCHAR NOT NULL,
-    grain VARCHAR NOT NULL,
-    period DATE NOT NULL,
-    state VARCHAR NOT NULL,
-    severity VARCHAR,
-    value DOUBLE,
-    sample BIGINT,
-    warn DOUBLE,
-    critical DOUBLE,
-    clear DOUBLE,
-    breaching_periods INTEGER NOT NULL,
-    clearing_periods INTEGER NOT NULL,
-    changed BOOLEAN NOT NULL,
-    reason VARCHAR NOT NULL,
-    policy_version VARCHAR NOT NULL
-)""",
-    """CREATE TABLE IF NOT EXISTS alert_log (
-    alert_id VARCHAR NOT NULL,
-    vendor_id VARCHAR NOT NULL,
-    rule VARCHAR NOT NULL,
-    metric VARCHAR NOT NULL,
-    grain VARCHAR NOT NULL,
-    period DATE NOT NULL,
-    state VARCHAR NOT NULL,
-    severity VARCHAR,
-    value DOUBLE,
-    warn DOUBLE,
-    critical DOUBLE,
-    clear DOUBLE,
-    reason VARCHAR NOT NULL,
-    policy_version VARCHAR NOT NULL,
-    recorded_at TIMESTAMPTZ NOT NULL,
-    evidence VARCHAR NOT NULL
-)""",
+    create_table("rule_steps", RULE_STEP_COLUMNS),
+    create_table("alert_log", ALERT_LOG_COLUMNS),
 )
 
 
@@ -116,27 +119,7 @@ SERIES = {
         MONTHLY, "CAST(f.period + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE)", "from_month"
     ),
 }
-_STEP_SCHEMA = pa.schema(
-    [
-        ("vendor_id", pa.string()),
-        ("rule", pa.string()),
-        ("metric", pa.string()),
-        ("grain", pa.string()),
-        ("period", pa.date32()),
-        ("state", pa.string()),
-        ("severity", pa.string()),
-        ("value", pa.float64()),
-        ("sample", pa.int64()),
-        ("warn", pa.float64()),
-        ("critical", pa.float64()),
-        ("clear", pa.float64()),
-        ("breaching_periods", pa.int32()),
-        ("clearing_periods", pa.int32()),
-        ("changed", pa.bool_()),
-        ("reason", pa.string()),
-        ("policy_version", pa.string()),
-    ]
-)
+_STEP_SCHEMA = arrow_schema(RULE_STEP_COLUMNS)
 
 
 def evaluate_rows(
@@ -151,31 +134,20 @@ def evaluate_rows(
     ``ok``, a row that stays ``ok`` records nothing (:mod:`metrics.judge`)."""
     if not len(series):
         return []
-    policy_at = policy_indexes(series.floats("period_end_epoch"), timeline.starts)
-    terms = list(
-        zip(
-            policy_at,
-            series.column("vendor_id"),
-            series.column("tier"),
-            *(series.column(k) for k in _SLA_KEYS),
-            strict=True,
-        )
-    )
     act_by = days_to_act_by(series)
     observers: dict[str, Callable[[int], Observation]] = {}
     resolved: dict[tuple[Any, ...], list[EffectiveRule]] = {}
-    versions: dict[int, str] = {}
     tracks = []
-    for start, stop, key in segments(terms):
-        policy = timeline.policies[key[0]]
-        if key[0] not in versions:
-            versions[key[0]] = str(policy.version)
+    for segment in policy_segments(series, timeline, ("vendor_id", "tier", *_SLA_KEYS)):
+        start, stop, policy = segment.start, segment.stop, segment.policy
+        vendor, tier, *targets = segment.values
+        key = (segment.policy_index, *segment.values)
         applicable = resolved.get(key)
         if applicable is None:  # the rules that apply to this vendor under these terms
-            sla = dict(zip(_SLA_KEYS, key[3:], strict=True))
+            sla = dict(zip(_SLA_KEYS, targets, strict=True))
             names = [n for n, spec in policy.rules.items() if spec.grain == grain]
             candidates = (
-                policy.effective_rule(n, vendor_id=key[1], tier=key[2], sla=sla) for n in names
+                policy.effective_rule(n, vendor_id=vendor, tier=tier, sla=sla) for n in names
             )
             applicable = resolved[key] = [r for r in candidates if r is not None]
         for order, rule in enumerate(applicable):
@@ -183,12 +155,12 @@ def evaluate_rows(
                 observers[rule.metric] = _observer(series, rule.metric)
             tracks.append(
                 Track(
-                    key=(key[1], rule.name),
+                    key=(vendor, rule.name),
                     rule=rule,
                     start=start,
                     stop=stop,
                     order=order,
-                    version=versions[key[0]],
+                    version=segment.version,
                     candidates=_leaving_ok(series, rule, start, stop),
                     observe=observers[rule.metric],
                     act_by=act_by,

@@ -28,19 +28,17 @@ Formulas (docs/metrics.md has a worked example):
 from __future__ import annotations
 
 import itertools
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import UTC, datetime
 
 import duckdb
-import pyarrow as pa
 
 from ingest.kinds import KINDS
 from ingest.kinds.kind import QualityComponent
+from metrics.cost_trends import COST_TRENDS_DDL, refresh_cost_trends
 from metrics.policy import Policy
-from metrics.trends import trend
+from metrics.quality import BUILT_IN, ratio_score
 
 
 @dataclass(frozen=True)
@@ -58,9 +56,6 @@ class ScoreWeights:
         return cls(**policy.normalised_weights(), policy_version=str(policy.version))
 
 
-COST_TREND_MONTHS = 6
-MIN_TREND_MONTHS = 4
-
 QUALITY_COMPONENTS: tuple[QualityComponent, ...] = tuple(c for k in KINDS for c in k.quality)
 """Quality components the registered kinds add to the built-in latency, reliability and
 defect ones (each of those weighs 1)."""
@@ -75,16 +70,16 @@ _COMPONENT_SCORES = "".join(
     for c in QUALITY_COMPONENTS
 )
 
+_BUILT_IN_COLUMNS = "\n    ".join(
+    [f"{c.ratio} DOUBLE," for c in BUILT_IN] + [f"{c.score} DOUBLE," for c in BUILT_IN]
+)
+_BUILT_IN_RATIOS = "\n        ".join(
+    f"CASE WHEN quality_status = 'ok' THEN {c.ratio_sql} END AS {c.ratio}," for c in BUILT_IN
+)
+_BUILT_IN_SCORES = "\n        ".join(f"{ratio_score(c.ratio)} AS {c.score}," for c in BUILT_IN)
+
 DDL: tuple[str, ...] = (
-    """CREATE TABLE IF NOT EXISTS vendor_cost_trends (
-    vendor_id VARCHAR NOT NULL,
-    month DATE NOT NULL,
-    months_used INTEGER NOT NULL,
-    direction VARCHAR NOT NULL,
-    slope DOUBLE,
-    relative_slope_pct DOUBLE,
-    p_value DOUBLE
-)""",
+    COST_TRENDS_DDL,
     f"""CREATE TABLE IF NOT EXISTS vendor_scores (
     vendor_id VARCHAR NOT NULL,
     day DATE NOT NULL,
@@ -92,12 +87,7 @@ DDL: tuple[str, ...] = (
     quality_status VARCHAR NOT NULL,
     responses_30d BIGINT NOT NULL,
     latency_p95_30d_ms DOUBLE,
-    latency_ratio DOUBLE,
-    error_budget_ratio DOUBLE,
-    defect_ratio DOUBLE,
-    latency_score DOUBLE,
-    reliability_score DOUBLE,
-    defect_score DOUBLE,{_COMPONENT_COLUMNS}
+    {_BUILT_IN_COLUMNS}{_COMPONENT_COLUMNS}
     quality_score DOUBLE,
     incidents_critical_90d BIGINT NOT NULL,
     incidents_high_90d BIGINT NOT NULL,
@@ -129,12 +119,6 @@ _SCORE_COLUMNS = tuple(
 )
 
 
-def _ratio_score(r: str) -> str:
-    return f"""(CASE WHEN {r} IS NULL THEN NULL WHEN {r} <= 0.5 THEN 100.0
-        WHEN {r} <= 1 THEN 100 - 60 * ({r} - 0.5) WHEN {r} <= 2 THEN 70 - 70 * ({r} - 1)
-        ELSE 0.0 END)"""
-
-
 def _piecewise(x: str, points: tuple[tuple[float, float], ...]) -> str:
     """Linear interpolation through ``points`` ((x, score) ascending in x), flat outside."""
     (x0, y0), (_xn, yn) = points[0], points[-1]
@@ -161,16 +145,8 @@ def _weighted_mean_of(weighted: Sequence[tuple[str, float]]) -> str:
 
 
 _QUALITY_MEAN = _weighted_mean_of(
-    [("latency_score", 1.0), ("reliability_score", 1.0), ("defect_score", 1.0)]
-    + [(f"{c.name}_score", c.weight) for c in QUALITY_COMPONENTS]
+    [(c.score, 1.0) for c in BUILT_IN] + [(f"{c.name}_score", c.weight) for c in QUALITY_COMPONENTS]
 )
-
-
-def _ratio(numerator: str, denominator: str) -> str:
-    """numerator / denominator, where a zero allowance is infinitely exceeded by any excess."""
-    return f"""(CASE WHEN {denominator} IS NULL OR {numerator} IS NULL THEN NULL
-        WHEN {denominator} > 0 THEN {numerator} / {denominator}
-        WHEN {numerator} > 0 THEN 'infinity'::DOUBLE ELSE 0.0 END)"""
 
 
 INSERT_SCORES = f"""
@@ -249,16 +225,7 @@ inputs AS (
 ),
 ratios AS (
     SELECT *,
-        CASE WHEN quality_status = 'ok' THEN
-            latency_p95_30d_ms / sla_latency_p95_ms END AS latency_ratio,
-        CASE WHEN quality_status = 'ok' THEN {
-    _ratio("(failures_30d / responses_30d)", "(1 - sla_success_rate_min)")
-} END
-            AS error_budget_ratio,
-        CASE WHEN quality_status = 'ok' THEN {
-    _ratio("(1000.0 * defects_30d / responses_30d)", "sla_defects_per_1k_max")
-} END
-            AS defect_ratio,
+        {_BUILT_IN_RATIOS}
         CAST(run_rate AS DOUBLE) / nullif(CAST(inhouse_monthly_cost AS DOUBLE), 0)
             AS inhouse_ratio,
         CASE WHEN cost_trend = 'insufficient' OR cost_trend IS NULL THEN NULL
@@ -268,9 +235,7 @@ ratios AS (
 ),
 components AS (
     SELECT *,
-        {_ratio_score("latency_ratio")} AS latency_score,
-        {_ratio_score("error_budget_ratio")} AS reliability_score,
-        {_ratio_score("defect_ratio")} AS defect_score,{_COMPONENT_SCORES}
+        {_BUILT_IN_SCORES}{_COMPONENT_SCORES}
         CASE WHEN responses_30d > 0 THEN greatest(0.0, 100
             - 40 * incidents_critical_90d - 10 * incidents_high_90d
             - 4 * incidents_medium_90d - incidents_low_90d
@@ -342,74 +307,3 @@ def compute_scores(
     refresh_cost_trends(con)
     con.execute(DELETE_DIRTY_SCORES)
     con.execute(INSERT_SCORES, {"as_of": as_of, "min_responses": min_responses})
-
-
-_TREND_FROM = """CREATE OR REPLACE TEMP TABLE _trend_from AS
-SELECT vendor_id,
-    -- the run recomputed vendor_monthly from the month M (reporting time zone) containing
-    -- touched_at, maybe creating M, and changing the inputs of the trends after M. M is at
-    -- most one month before touched_at's UTC month: the trends from that one on cover them
-    CAST(date_trunc('month', timezone('UTC', touched_at)) - INTERVAL 1 MONTH AS DATE) AS month
-FROM _dirty"""
-
-
-def refresh_cost_trends(con: duckdb.DuckDBPyConnection) -> int:
-    """Recompute ``vendor_cost_trends`` for the vendors in ``_dirty`` after ``vendor_monthly``
-    was recomputed from the month containing ``touched_at``: each month's trend is the trend
-    of the net effective cost over the 6 months of ``vendor_monthly`` before it (months
-    without a clean invoice left out), so only the trends of that month and later ones can
-    change; those from the UTC month before touched_at's on are recomputed. Returns the
-    number of rows written."""
-    con.execute(_TREND_FROM)
-    rows = con.execute(
-        """SELECT m.vendor_id, m.month, CASE WHEN m.cost_status = 'ok'
-               THEN CAST(m.net_effective_cost AS DOUBLE) END, m.month >= f.month
-           FROM vendor_monthly m JOIN _trend_from f ON f.vendor_id = m.vendor_id
-               AND m.month >= f.month - to_months(CAST(? AS INTEGER))
-           ORDER BY m.vendor_id, m.month""",
-        [COST_TREND_MONTHS],
-    ).fetchall()
-    series: dict[str, list[tuple[date, float | None, bool]]] = defaultdict(list)
-    for vendor_id, month, cost, recompute in rows:
-        series[vendor_id].append((month, cost, recompute))
-    out: dict[str, list[Any]] = defaultdict(list)
-    for vendor_id, months in series.items():
-        for index, (month, _, recompute) in enumerate(months):
-            if not recompute:
-                continue
-            window = [cost for _, cost, _ in months[max(0, index - COST_TREND_MONTHS) : index]]
-            result = trend(window, min_periods=MIN_TREND_MONTHS, alpha=0.1)
-            relative = result.relative_slope
-            out["vendor_id"].append(vendor_id)
-            out["month"].append(month)
-            out["months_used"].append(result.periods)
-            out["direction"].append(result.direction)
-            out["slope"].append(result.slope)
-            out["relative_slope_pct"].append(None if relative is None else 100 * relative)
-            out["p_value"].append(result.p_value)
-    con.execute(
-        """DELETE FROM vendor_cost_trends t USING _trend_from f
-        WHERE t.vendor_id = f.vendor_id AND t.month >= f.month"""
-    )
-    if not out:
-        return 0
-    frame = pa.table(
-        out,
-        schema=pa.schema(
-            [
-                ("vendor_id", pa.string()),
-                ("month", pa.date32()),
-                ("months_used", pa.int32()),
-                ("direction", pa.string()),
-                ("slope", pa.float64()),
-                ("relative_slope_pct", pa.float64()),
-                ("p_value", pa.float64()),
-            ]
-        ),
-    )
-    con.register("_cost_trends_batch", frame)
-    try:
-        con.execute("INSERT INTO vendor_cost_trends BY NAME SELECT * FROM _cost_trends_batch")
-    finally:
-        con.unregister("_cost_trends_batch")
-    return int(frame.num_rows)

@@ -41,9 +41,8 @@ from metrics.judge import (
     Series,
     Track,
     judge,
-    policy_indexes,
+    policy_segments,
     python_values,
-    segments,
 )
 from metrics.policy import BurnWindow, Policy
 from metrics.policy_history import PolicyTimeline
@@ -235,19 +234,19 @@ def evaluate_slos(
         return []
     if not figures.aligned_with(series):
         raise RuntimeError("SLO window figures do not match the daily series")
-    policy_at = policy_indexes(series.floats("period_end_epoch"), timeline.starts)
-    targets = series.column("sla_success_rate_min")
-    keys = list(zip(policy_at, series.column("vendor_id"), targets, strict=True))
     days = series.column("day")
     rules: dict[tuple[int, str], EffectiveRule] = {}
-    versions: dict[int, str] = {}  # a version hashes the whole policy: once per policy
     tracks = []
-    for start, stop, (index, vendor, target) in segments(keys):
-        policy = timeline.policies[index]
-        if index not in versions:
-            versions[index] = str(policy.version)
-        version, order = versions[index], 0
-        for name, slo in policy.slo.items():
+    for segment in policy_segments(series, timeline, ("vendor_id", "sla_success_rate_min")):
+        start, stop, index, version = (
+            segment.start,
+            segment.stop,
+            segment.policy_index,
+            segment.version,
+        )
+        vendor, target = segment.values
+        order = 0
+        for name, slo in segment.policy.slo.items():
             objective = slo.objective_for({"sla_success_rate_min": target})
             for window in slo.windows:
                 order += 1

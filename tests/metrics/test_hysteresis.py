@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date, timedelta
+from typing import NamedTuple
 
 import pytest
 from hypothesis import given
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 
 from metrics.effective_rule import EffectiveRule
 from metrics.hysteresis import BreachState, BreachStatus, Observation, Step, evaluate
+from tests.metrics.policy_texts import latency_rule
 
 OK, PENDING, FIRING, RESOLVED = (
     BreachState.OK,
@@ -21,18 +23,8 @@ OK, PENDING, FIRING, RESOLVED = (
 )
 DAY0 = date(2026, 1, 1)
 
-LATENCY = EffectiveRule(
-    name="latency_p95",
-    metric="latency_p95_ms",
-    grain="day",
-    direction="above",
-    warn=1500.0,
-    critical=2500.0,
-    clear=1300.0,
-    for_periods=3,
-    clear_periods=2,
-    min_sample=50,
-)
+LATENCY = latency_rule()
+"""warn 1500 ms, critical 2500, clear 1300, for 3 periods, clear after 2, min sample 50."""
 
 
 def series(*values: float | tuple[float | None, int | None] | None) -> list[Observation]:
@@ -203,46 +195,68 @@ def sufficient(rule: EffectiveRule, observation: Observation) -> bool:
     return observation.value is not None and sample_ok
 
 
-def entered(steps: Sequence[Step], state: BreachState) -> list[int]:
-    """Indexes of the steps that moved into ``state`` from another state."""
-    before = [OK, *(s.state for s in steps)]
-    return [i for i, step in enumerate(steps) if step.state is state and before[i] is not state]
+class Entries(NamedTuple):
+    """A rule's steps over a series and, for each step that moved into one state from another,
+    the sufficient observations up to and including it."""
+
+    rule: EffectiveRule
+    observations: list[Observation]
+    steps: list[Step]
+    judged_runs: list[list[Observation]]
 
 
-@given(above_rules(), observation_series())
-def test_firing_needs_a_full_run_of_breaching_sufficient_periods(
-    rule: EffectiveRule, observations: list[Observation]
-) -> None:
+def entries(rule: EffectiveRule, observations: list[Observation], state: BreachState) -> Entries:
     steps = evaluate(rule, observations)
-    for index in entered(steps, FIRING):
-        judged = [o for o in observations[: index + 1] if sufficient(rule, o)]
+    before = [OK, *(s.state for s in steps)]
+    moved = [i for i, step in enumerate(steps) if step.state is state and before[i] is not state]
+    runs = [[o for o in observations[: i + 1] if sufficient(rule, o)] for i in moved]
+    return Entries(rule, observations, steps, runs)
+
+
+def fired_only_after_a_full_breaching_run(e: Entries) -> None:
+    for judged in e.judged_runs:
         run = 0
         for observation in reversed(judged):
             assert observation.value is not None
-            if rule.level(observation.value) == "ok":
+            if e.rule.level(observation.value) == "ok":
                 break
             run += 1
-        assert run >= rule.for_periods
+        assert run >= e.rule.for_periods
     # and conversely, a full run always fires
     run = 0
-    for observation, step in zip(observations, steps, strict=True):
-        if sufficient(rule, observation):
+    for observation, step in zip(e.observations, e.steps, strict=True):
+        if sufficient(e.rule, observation):
             assert observation.value is not None
-            run = run + 1 if rule.level(observation.value) != "ok" else 0
-        if run >= rule.for_periods:
+            run = run + 1 if e.rule.level(observation.value) != "ok" else 0
+        if run >= e.rule.for_periods:
             assert step.state is FIRING
 
 
-@given(above_rules(), observation_series())
-def test_resolving_needs_a_full_run_of_clear_sufficient_periods(
-    rule: EffectiveRule, observations: list[Observation]
+def resolved_only_after_a_full_clear_run(e: Entries) -> None:
+    for judged in e.judged_runs:
+        tail = judged[-e.rule.clear_periods :]
+        assert len(tail) == e.rule.clear_periods
+        assert all(o.value is not None and e.rule.is_clear(o.value) for o in tail)
+
+
+@pytest.mark.parametrize(
+    ("state", "holds"),
+    [
+        (FIRING, fired_only_after_a_full_breaching_run),
+        (RESOLVED, resolved_only_after_a_full_clear_run),
+    ],
+    ids=["firing", "resolving"],
+)
+@given(rule=above_rules(), observations=observation_series())
+def test_a_state_needs_a_full_run_of_sufficient_periods(
+    state: BreachState,
+    holds: Callable[[Entries], None],
+    rule: EffectiveRule,
+    observations: list[Observation],
 ) -> None:
-    steps = evaluate(rule, observations)
-    for index in entered(steps, RESOLVED):
-        judged = [o for o in observations[: index + 1] if sufficient(rule, o)]
-        tail = judged[-rule.clear_periods :]
-        assert len(tail) == rule.clear_periods
-        assert all(o.value is not None and rule.is_clear(o.value) for o in tail)
+    """Firing needs a full run of breaching sufficient periods (and a full run always fires);
+    resolving needs a full run of clear sufficient periods."""
+    holds(entries(rule, observations, state))
 
 
 @given(

@@ -17,9 +17,11 @@ from hypothesis import strategies as st
 from metrics import slo
 from metrics.hysteresis import BreachState, BreachStatus, Observation, Step, advance
 from metrics.judge import Series, stays_ok
-from metrics.policy import SCORE_METRICS, Policy, parse_policy
+from metrics.policy import Policy, parse_policy
+from metrics.policy_catalogue import SCORE_METRICS
 from metrics.policy_history import PolicyTimeline
 from metrics.rules import evaluate_rows
+from tests.metrics.policy_texts import slo_text
 
 DAY0 = date(2026, 1, 1)
 _RULES = """
@@ -69,23 +71,7 @@ grain = "month"
 direction = "above"
 warn = 1.0
 
-[slo.budget]
-metric = "success_rate"
-objective = "sla"
-budget_days = 30
-
-[[slo.budget.windows]]
-long_hours = 30
-short_hours = 6
-burn_rate = 2.0
-severity = "warn"
-
-[[slo.budget.windows]]
-long_hours = 72
-short_hours = 24
-burn_rate = 1.0
-severity = "critical"
-"""
+""" + slo_text("budget", "success_rate", "sla", [(30, 6, 2.0, "warn"), (72, 24, 1.0, "critical")])
 
 
 def _policy(label: str, clear: float, dwell: int, clear_periods: int) -> Policy:

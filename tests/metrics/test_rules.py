@@ -19,6 +19,7 @@ from metrics.job import MetricsJob
 from metrics.policy import Policy, default_policy, parse_policy
 from tests.conftest import run_vendorwatch, settings_env
 from tests.metrics.conftest import END, History
+from tests.metrics.events import vendor_profile
 from vendorwatch.settings import MetricsSettings, Settings, Topics
 
 SETTINGS = MetricsSettings()
@@ -292,23 +293,15 @@ def test_evidence_shows_the_run_up_judged_by_earlier_runs() -> None:
     """An incremental run judges only the new day; the firing alert's evidence still shows
     the pending days before it, which earlier runs judged."""
     day1 = datetime(2026, 5, 1, tzinfo=UTC)
-    profile = {
-        "type": "vendor_profile",
-        "event_id": "p1",
-        "vendor_id": "slow-1",
-        "occurred_at": "2026-04-01T00:00:00Z",
-        "name": "Slow One",
-        "service": "helpdesk",
-        "tier": "medium",
-        "contract": {
-            "start_date": "2026-01-01",
-            "end_date": "2028-12-31",
-            "notice_period_days": 90,
-            "monthly_fee": "1000",
-            "currency": "EUR",
-        },
-        "sla": {"latency_p95_ms": 400},
-    }
+    profile = vendor_profile(
+        "slow-1",
+        event_id="p1",
+        occurred_at="2026-04-01T00:00:00Z",
+        name="Slow One",
+        tier="medium",
+        contract=("2026-01-01", "2028-12-31", "1000"),
+        sla={"latency_p95_ms": 400},
+    )
     store = _events_store(
         [profile, *slow_day("slow-1", day1), *slow_day("slow-1", day1 + timedelta(days=1))]
     )

@@ -14,6 +14,8 @@ from metrics.job import MetricsJob
 from metrics.policy import parse_policy
 from tests.metrics.conftest import END as AS_OF_HISTORY
 from tests.metrics.conftest import History
+from tests.metrics.events import vendor_profile
+from tests.metrics.policy_texts import WEIGHTS, slo_text
 from vendorwatch.settings import MetricsSettings
 
 START = datetime(2026, 4, 1, tzinfo=UTC)
@@ -23,23 +25,15 @@ BURST = (datetime(2026, 4, 7, 6, tzinfo=UTC), datetime(2026, 4, 8, 0, tzinfo=UTC
 
 def _profile() -> bytes:
     return orjson.dumps(
-        {
-            "type": "vendor_profile",
-            "event_id": "vp-1",
-            "vendor_id": "acme",
-            "occurred_at": "2026-01-01T00:00:00Z",
-            "name": "Acme",
-            "service": "helpdesk",
-            "tier": "high",
-            "contract": {
-                "start_date": "2025-01-01",
-                "end_date": "2029-12-31",
-                "notice_period_days": 90,
-                "monthly_fee": "1000.00",
-                "currency": "EUR",
-            },
-            "sla": {"latency_p95_ms": 1000, "success_rate_min": 0.995},
-        }
+        vendor_profile(
+            "acme",
+            event_id="vp-1",
+            occurred_at="2026-01-01T00:00:00Z",
+            name="Acme",
+            tier="high",
+            contract=("2025-01-01", "2029-12-31", "1000.00"),
+            sla={"latency_p95_ms": 1000, "success_rate_min": 0.995},
+        )
     )
 
 
@@ -116,31 +110,12 @@ LEFT JOIN profile_terms p ON p.vendor_id = r.vendor_id
 WHERE v.complete
 GROUP BY ALL ORDER BY ALL
 """
-WINDOWS = """
-label = "windows"
-[weights]
-quality = 0.45
-security = 0.25
-cost = 0.30
-[slo.errors]
-metric = "success_rate"
-objective = 0.99
-budget_days = 30
-[[slo.errors.windows]]
-long_hours = 51
-short_hours = 5
-burn_rate = 2.0
-severity = "warn"
-[slo.latency]
-metric = "sla_attainment"
-objective = 0.9
-budget_days = 30
-[[slo.latency.windows]]
-long_hours = 24
-short_hours = 1
-burn_rate = 2.0
-severity = "warn"
-"""
+WINDOWS = (
+    'label = "windows"\n'
+    + WEIGHTS
+    + slo_text("errors", "success_rate", 0.99, [(51, 5, 2.0, "warn")])
+    + slo_text("latency", "sla_attainment", 0.9, [(24, 1, 2.0, "warn")])
+)
 
 
 def test_window_figures_equal_a_scan_of_the_responses(
