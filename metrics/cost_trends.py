@@ -16,20 +16,21 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from metrics.columns import arrow_schema, col, create_table
+from metrics.columns import arrow_schema, col, create_table, double, integer, text
+from metrics.columns import date as date_type
 from metrics.trends import trend
 
 COST_TREND_MONTHS = 6
 MIN_TREND_MONTHS = 4
 
 COST_TREND_COLUMNS = (
-    col("vendor_id", "VARCHAR", pa.string()),
-    col("month", "DATE", pa.date32()),
-    col("months_used", "INTEGER", pa.int32()),
-    col("direction", "VARCHAR", pa.string()),
-    col("slope", "DOUBLE", pa.float64(), null=True),
-    col("relative_slope_pct", "DOUBLE", pa.float64(), null=True),
-    col("p_value", "DOUBLE", pa.float64(), null=True),
+    col("vendor_id", text),
+    col("month", date_type),
+    col("months_used", integer),
+    col("direction", text),
+    col("slope", double, null=True),
+    col("relative_slope_pct", double, null=True),
+    col("p_value", double, null=True),
 )
 COST_TRENDS_DDL = create_table("vendor_cost_trends", COST_TREND_COLUMNS)
 

@@ -30,7 +30,18 @@ import pyarrow as pa
 
 from metrics import slo
 from metrics.alert_log import alert_id, record_transitions
-from metrics.columns import arrow_schema, col, create_table
+from metrics.columns import (
+    arrow_schema,
+    bigint,
+    boolean,
+    col,
+    create_table,
+    date,
+    double,
+    integer,
+    text,
+    timestamp,
+)
 from metrics.effective_rule import EffectiveRule
 from metrics.hysteresis import BreachState, BreachStatus, Observation
 from metrics.judge import (
@@ -47,40 +58,38 @@ from metrics.policy_history import PolicyTimeline
 from metrics.service import DAILY, MONTHLY, Grain
 
 _JUDGED = (
-    col("vendor_id", "VARCHAR", pa.string()),
-    col("rule", "VARCHAR", pa.string()),
-    col("metric", "VARCHAR", pa.string()),
-    col("grain", "VARCHAR", pa.string()),
-    col("period", "DATE", pa.date32()),
-    col("state", "VARCHAR", pa.string()),
-    col("severity", "VARCHAR", pa.string(), null=True),
-    col("value", "DOUBLE", pa.float64(), null=True),
+    col("vendor_id", text),
+    col("rule", text),
+    col("metric", text),
+    col("grain", text),
+    col("period", date),
+    col("state", text),
+    col("severity", text, null=True),
+    col("value", double, null=True),
 )
 """What a judged period is: the vendor, rule, metric, period, state and value (both tables)."""
-_BANDS = tuple(
-    col(name, "DOUBLE", pa.float64(), null=True) for name in ("warn", "critical", "clear")
-)
+_BANDS = tuple(col(name, double, null=True) for name in ("warn", "critical", "clear"))
 _STAMP = (
-    col("reason", "VARCHAR", pa.string()),
-    col("policy_version", "VARCHAR", pa.string()),
+    col("reason", text),
+    col("policy_version", text),
 )
 RULE_STEP_COLUMNS = (
     *_JUDGED,
-    col("sample", "BIGINT", pa.int64(), null=True),
+    col("sample", bigint, null=True),
     *_BANDS,
-    col("breaching_periods", "INTEGER", pa.int32()),
-    col("clearing_periods", "INTEGER", pa.int32()),
-    col("changed", "BOOLEAN", pa.bool_()),
+    col("breaching_periods", integer),
+    col("clearing_periods", integer),
+    col("changed", boolean),
     *_STAMP,
 )
 """``rule_steps``: one step of the state machine per vendor, rule and period."""
 ALERT_LOG_COLUMNS = (
-    col("alert_id", "VARCHAR", pa.string()),
+    col("alert_id", text),
     *_JUDGED,
     *_BANDS,
     *_STAMP,
-    col("recorded_at", "TIMESTAMPTZ", pa.timestamp("us", tz="UTC")),
-    col("evidence", "VARCHAR", pa.string()),
+    col("recorded_at", timestamp),
+    col("evidence", text),
 )
 """``alert_log``: one transition, when a run first saw it, with its evidence (JSON)."""
 DDL: tuple[str, ...] = (
