@@ -24,33 +24,34 @@ upper bound is below the clear share (up to floating-point ties).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple, cast
 
 from scipy import stats
 
-from metrics.significance.verdict import (
-    Decision,
-    Interval,
-    Model,
-    Verdict,
-    check_alpha,
-    check_count,
-    check_exposure,
-    check_rate,
-    check_share,
-    check_within,
-    number,
-    percent,
-)
+from metrics.significance import verdict as v
+from metrics.significance.verdict import Decision, Interval, Model, Verdict
+
+
+def _alphas(alpha: float, clear_alpha: float | None) -> tuple[float, float]:
+    """The breach side's and the clear side's false-alarm rates (the clear one defaults to
+    the breach one), both checked."""
+    alpha = v.check_alpha(alpha)
+    return alpha, alpha if clear_alpha is None else v.check_alpha(clear_alpha, "clear_alpha")
+
+
+def _share_size(events: int, n: float) -> float:
+    """A share's ``n``: a count of responses, at least ``events`` (float-typed for the table)."""
+    v.check_count(cast(int, n), "n")
+    v.check_within(events, cast(int, n))
+    return n
 
 
 def share_bounds(events: int, n: int, alpha: float, clear_alpha: float | None = None) -> Interval:
     """Clopper-Pearson bounds of the share ``events / n``: the lower at level 1 - ``alpha``, the
     upper at 1 - ``clear_alpha`` (default ``alpha``), each one-sided; (0, 1) for ``n == 0``."""
-    check_count(events, "events")
-    check_count(n, "n")
-    check_within(events, n)
-    alpha = check_alpha(alpha)
-    upper_alpha = alpha if clear_alpha is None else check_alpha(clear_alpha, "clear_alpha")
+    v.check_count(events, "events")
+    _share_size(events, n)
+    alpha, upper_alpha = _alphas(alpha, clear_alpha)
     low = 0.0 if events == 0 else float(stats.beta.ppf(alpha, events, n - events + 1))
     high = 1.0 if events == n else float(stats.beta.ppf(1 - upper_alpha, events + 1, n - events))
     return Interval(low, high)
@@ -61,14 +62,51 @@ def rate_bounds(
 ) -> Interval:
     """Garwood (exact Poisson) bounds of the rate ``events / exposure`` per unit, levels as in
     :func:`share_bounds`; (0, inf) for an exposure of 0."""
-    check_count(events, "events")
-    exposure = check_exposure(exposure)
-    alpha = check_alpha(alpha)
-    upper_alpha = alpha if clear_alpha is None else check_alpha(clear_alpha, "clear_alpha")
+    v.check_count(events, "events")
+    exposure = v.check_exposure(exposure)
+    alpha, upper_alpha = _alphas(alpha, clear_alpha)
     if exposure == 0:
         return Interval(0.0, float("inf"))
     low = 0.0 if events == 0 else float(stats.gamma.ppf(alpha, events)) / exposure
     return Interval(low, float(stats.gamma.ppf(1 - upper_alpha, events + 1)) / exposure)
+
+
+class _Family(NamedTuple):
+    """What differs between a share of responses and a rate over an exposure."""
+
+    model: Model
+    level: str  # "share" or "rate": names the parameters in errors
+    check_size: Callable[[int, float], float]
+    check_level: Callable[[float, str], float]
+    bounds: Callable[[int, float, float, float], Interval]
+    breach_p: Callable[[int, float, float], float]  # P(X >= events) at the allowed level
+    clear_p: Callable[[int, float, float], float]  # P(X <= events) at the clear level
+    empty: str
+    say: Callable[[float], str]
+
+
+_SHARE = _Family(
+    "binomial",
+    "share",
+    _share_size,
+    v.check_share,
+    lambda k, n, a, c: share_bounds(k, cast(int, n), a, c),
+    lambda k, n, q: float(stats.binom.sf(k - 1, n, q)),
+    lambda k, n, q: float(stats.binom.cdf(k, n, q)),
+    "no responses in the window",
+    v.percent,
+)
+_RATE = _Family(
+    "poisson",
+    "rate",
+    lambda events, exposure: v.check_exposure(exposure),
+    v.check_rate,
+    rate_bounds,
+    lambda k, t, r: float(stats.poisson.sf(k - 1, r * t)),
+    lambda k, t, r: float(stats.poisson.cdf(k, r * t)),
+    "no exposure in the window",
+    lambda rate: f"{rate:.3g} per unit",
+)
 
 
 def share_test(
@@ -85,31 +123,7 @@ def share_test(
     ValueError, naming the parameter, for negative counts, ``events > n``, a share outside
     (0, 1), an alpha outside (0, 0.5) or a clear share above the allowed one.
     """
-    check_count(events, "events")
-    check_count(n, "n")
-    check_within(events, n)
-    allowed = check_share(allowed_share, "allowed_share")
-    clear = allowed if clear_share is None else check_share(clear_share, "clear_share")
-    _check_clear(clear, allowed, "clear_share", "allowed_share")
-    alpha = check_alpha(alpha)
-    clear_alpha = alpha if clear_alpha is None else check_alpha(clear_alpha, "clear_alpha")
-    bound = share_bounds(events, n, alpha, clear_alpha)
-    if n == 0:
-        return _empty("binomial-exact", "binomial", alpha, bound, "no responses in the window")
-    p_breach = float(stats.binom.sf(events - 1, n, allowed))
-    p_clear = float(stats.binom.cdf(events, n, clear))
-    return _verdict(
-        "binomial-exact",
-        "binomial",
-        events,
-        n,
-        allowed,
-        clear,
-        (alpha, clear_alpha),
-        (p_breach, p_clear),
-        bound,
-        percent,
-    )
+    return _test(_SHARE, events, n, (allowed_share, clear_share), (alpha, clear_alpha))
 
 
 def rate_test(
@@ -127,62 +141,35 @@ def rate_test(
     ValueError, naming the parameter, for negative counts or exposure, a rate that is not
     positive, an alpha outside (0, 0.5) or a clear rate above the allowed one.
     """
-    check_count(events, "events")
-    exposure = check_exposure(exposure)
-    allowed = check_rate(allowed_rate, "allowed_rate")
-    clear = allowed if clear_rate is None else check_rate(clear_rate, "clear_rate")
-    _check_clear(clear, allowed, "clear_rate", "allowed_rate")
-    alpha = check_alpha(alpha)
-    clear_alpha = alpha if clear_alpha is None else check_alpha(clear_alpha, "clear_alpha")
-    bound = rate_bounds(events, exposure, alpha, clear_alpha)
-    if exposure == 0:
-        return _empty("poisson-exact", "poisson", alpha, bound, "no exposure in the window")
-    p_breach = float(stats.poisson.sf(events - 1, allowed * exposure))
-    p_clear = float(stats.poisson.cdf(events, clear * exposure))
-    return _verdict(
-        "poisson-exact",
-        "poisson",
-        events,
-        exposure,
-        allowed,
-        clear,
-        (alpha, clear_alpha),
-        (p_breach, p_clear),
-        bound,
-        _rate_text,
-    )
+    return _test(_RATE, events, exposure, (allowed_rate, clear_rate), (alpha, clear_alpha))
 
 
-def _rate_text(rate: float) -> str:
-    return f"{rate:.3g} per unit"
-
-
-def _check_clear(clear: float, allowed: float, clear_name: str, allowed_name: str) -> None:
-    if clear > allowed:
-        raise ValueError(
-            f"{clear_name} must be <= {allowed_name}, got {clear_name}={clear} > {allowed}"
-        )
-
-
-def _empty(test: str, model: Model, alpha: float, bound: Interval, reason: str) -> Verdict:
-    return Verdict("insufficient", test, model, float("nan"), 1.0, alpha, 0, 0, 0.0, bound, reason)
-
-
-def _verdict(
-    test: str,
-    model: Model,
+def _test(
+    family: _Family,
     events: int,
-    n: float,
-    allowed: float,
-    clear: float,
-    alphas: tuple[float, float],
-    p_values: tuple[float, float],
-    bound: Interval,
-    say: Callable[[float], str],
+    size: float,
+    levels: tuple[float, float | None],
+    alphas: tuple[float, float | None],
 ) -> Verdict:
-    """The decision from both sides' p-values, with the reason in the figures' own terms."""
-    (alpha, clear_alpha), (p_breach, p_clear) = alphas, p_values
-    observed = events / n
+    """Check the parameters, test both sides and decide (see the module docstring)."""
+    v.check_count(events, "events")
+    n = family.check_size(events, size)
+    name = family.level
+    allowed = family.check_level(levels[0], f"allowed_{name}")
+    clear = allowed if levels[1] is None else family.check_level(levels[1], f"clear_{name}")
+    if clear > allowed:
+        raise ValueError(f"clear_{name} must be <= allowed_{name}, got {clear} > {allowed}")
+    alpha, clear_alpha = _alphas(*alphas)
+    bound = family.bounds(events, n, alpha, clear_alpha)
+    test = f"{family.model}-exact"
+    if n == 0:
+        nan = float("nan")
+        return Verdict(
+            "insufficient", test, family.model, nan, 1.0, alpha, 0, 0, 0.0, bound, family.empty
+        )
+    p_breach = family.breach_p(events, n, allowed)
+    p_clear = family.clear_p(events, n, clear)
+    say, observed = family.say, events / n
     decision: Decision
     if p_breach <= alpha:
         decision = "breach"
@@ -194,13 +181,13 @@ def _verdict(
         reason += f" confidence, within the clear {say(clear)}"
     else:
         decision = "insufficient"
-        reason = f"{say(observed)} observed from {number(n)}; the bounds {say(bound.low)} to "
+        reason = f"{say(observed)} observed from {v.number(n)}; the bounds {say(bound.low)} to "
         reason += f"{say(bound.high)} show neither a breach of {say(allowed)}"
         reason += f" nor a clear {say(clear)}" if clear != allowed else " nor that it is within"
     return Verdict(
         decision,
         test,
-        model,
+        family.model,
         observed,
         p_breach,
         alpha,

@@ -33,15 +33,31 @@ class _Family(NamedTuple):
     """A test's distribution at each size: ``tail(x, sizes, p) = P(X > x)`` and its inverse
     ``inverse(alpha, sizes, p)`` = the smallest ``x`` with ``P(X > x) <= alpha``."""
 
+    level: str  # "share" or "rate": names the parameters in errors
+    check: Callable[[float, str], float]
     tail: Callable[[FloatArray, FloatArray, float], FloatArray]
     inverse: Callable[[float, FloatArray, float], FloatArray]
 
+    def levels(self, allowed: float, true: float, *, worse: bool) -> tuple[float, float]:
+        """The allowed and the true level, checked (``worse``: the true one must be above)."""
+        allowed = self.check(allowed, f"allowed_{self.level}")
+        true = self.check(true, f"true_{self.level}")
+        if worse and true <= allowed:
+            raise ValueError(
+                f"true_{self.level} must be > allowed_{self.level}, got {true} <= {allowed}"
+            )
+        return allowed, true
+
 
 _BINOMIAL = _Family(
+    "share",
+    check_share,
     lambda x, n, share: np.asarray(stats.binom.sf(x, n, share), dtype=np.float64),
     lambda alpha, n, share: np.asarray(stats.binom.isf(alpha, n, share), dtype=np.float64),
 )
 _POISSON = _Family(
+    "rate",
+    check_rate,
     lambda x, t, rate: np.asarray(stats.poisson.sf(x, rate * t), dtype=np.float64),
     lambda alpha, t, rate: np.asarray(stats.poisson.isf(alpha, rate * t), dtype=np.float64),
 )
@@ -60,7 +76,9 @@ def _critical(family: _Family, sizes: FloatArray, allowed: float, alpha: float) 
 def _power(
     family: _Family, sizes: FloatArray, allowed: float, true: float, alpha: float
 ) -> FloatArray:
-    return family.tail(_critical(family, sizes, allowed, alpha) - 1, sizes, true)
+    """P(the test says breach) at each size when the true level is ``true``."""
+    critical = _critical(family, sizes, allowed, check_alpha(alpha))
+    return family.tail(critical - 1, sizes, true)
 
 
 def share_power(
@@ -68,10 +86,8 @@ def share_power(
 ) -> FloatArray:
     """The probability that :func:`~metrics.significance.fixed.share_test` says breach for
     ``n`` responses (an int or an array) when the true share is ``true_share``."""
-    allowed = check_share(allowed_share, "allowed_share")
-    true = check_share(true_share, "true_share")
-    sizes = np.atleast_1d(np.asarray(n, dtype=np.float64))
-    return _power(_BINOMIAL, sizes, allowed, true, check_alpha(alpha))
+    levels = _BINOMIAL.levels(allowed_share, true_share, worse=False)
+    return _power(_BINOMIAL, np.atleast_1d(np.asarray(n, dtype=np.float64)), *levels, alpha)
 
 
 def rate_power(
@@ -79,10 +95,8 @@ def rate_power(
 ) -> FloatArray:
     """The probability that :func:`~metrics.significance.fixed.rate_test` says breach for
     ``exposure`` units (a number or an array) when the true rate is ``true_rate``."""
-    allowed = check_rate(allowed_rate, "allowed_rate")
-    true = check_rate(true_rate, "true_rate")
-    sizes = np.atleast_1d(np.asarray(exposure, dtype=np.float64))
-    return _power(_POISSON, sizes, allowed, true, check_alpha(alpha))
+    levels = _POISSON.levels(allowed_rate, true_rate, worse=False)
+    return _power(_POISSON, np.atleast_1d(np.asarray(exposure, dtype=np.float64)), *levels, alpha)
 
 
 def min_sample(
@@ -100,10 +114,8 @@ def min_sample(
     allowed one, an alpha outside (0, 0.5), a power outside (0.5, 1), or no such size up to
     ``limit``.
     """
-    allowed = check_share(allowed_share, "allowed_share")
-    true = check_share(true_share, "true_share")
-    _check_effect(true, allowed, "true_share", "allowed_share")
-    return int(_first_size(_BINOMIAL, allowed, true, alpha, power, limit, 1.0))
+    levels = _BINOMIAL.levels(allowed_share, true_share, worse=True)
+    return int(_first_size(_BINOMIAL, *levels, alpha, power, limit, 1.0))
 
 
 def min_exposure(
@@ -118,16 +130,8 @@ def min_exposure(
     """The smallest exposure, a whole number of ``step`` units (responses, days), at which a
     true rate of ``true_rate`` per unit (above ``allowed_rate``) is detected with probability
     >= ``power`` at false-alarm rate ``alpha``; ValueError as :func:`min_sample`."""
-    allowed = check_rate(allowed_rate, "allowed_rate")
-    true = check_rate(true_rate, "true_rate")
-    _check_effect(true, allowed, "true_rate", "allowed_rate")
-    step = check_rate(step, "step")
-    return _first_size(_POISSON, allowed, true, alpha, power, limit, step)
-
-
-def _check_effect(true: float, allowed: float, true_name: str, allowed_name: str) -> None:
-    if true <= allowed:
-        raise ValueError(f"{true_name} must be > {allowed_name}, got {true} <= {allowed}")
+    levels = _POISSON.levels(allowed_rate, true_rate, worse=True)
+    return _first_size(_POISSON, *levels, alpha, power, limit, check_rate(step, "step"))
 
 
 def _first_size(
