@@ -8,14 +8,20 @@ What a rule of the judge decides with (issue #23, docs/design/judgement.md):
 * :class:`SequentialTest` / :class:`SequentialState` (:mod:`.sequential`): Wald's SPRT over
   period counts for slow or sparse signals, a frozen, serialisable state;
 * :func:`min_sample` / :func:`min_exposure` (:mod:`.power`): the window size a degradation needs
-  to be detected with a stated power;
+  to be detected with a stated power, and :func:`critical_counts`, the judge's prefilter;
 * :class:`Verdict` (:mod:`.verdict`): the one result, with :meth:`Verdict.sentence`.
 
 Probabilities are floats here; money never passes through this package.
 """
 
 from metrics.significance.fixed import rate_bounds, rate_test, share_bounds, share_test
-from metrics.significance.power import min_exposure, min_sample, rate_power, share_power
+from metrics.significance.power import (
+    critical_counts,
+    min_exposure,
+    min_sample,
+    rate_power,
+    share_power,
+)
 from metrics.significance.sequential import SequentialState, SequentialTest
 from metrics.significance.verdict import Decision, Interval, Model, Verdict
 
@@ -26,6 +32,7 @@ __all__ = [
     "SequentialState",
     "SequentialTest",
     "Verdict",
+    "critical_counts",
     "min_exposure",
     "min_sample",
     "rate_bounds",

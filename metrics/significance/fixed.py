@@ -41,16 +41,16 @@ def _alphas(alpha: float, clear_alpha: float | None) -> tuple[float, float]:
 
 def _share_size(events: int, n: float) -> float:
     """A share's ``n``: a count of responses, at least ``events`` (float-typed for the table)."""
-    v.check_count(cast(int, n), "n")
-    v.check_within(events, cast(int, n))
-    return n
+    count = v.check_count(cast(int, n), "n")
+    v.check_within(events, count)
+    return count
 
 
 def share_bounds(events: int, n: int, alpha: float, clear_alpha: float | None = None) -> Interval:
     """Clopper-Pearson bounds of the share ``events / n``: the lower at level 1 - ``alpha``, the
     upper at 1 - ``clear_alpha`` (default ``alpha``), each one-sided; (0, 1) for ``n == 0``."""
-    v.check_count(events, "events")
-    _share_size(events, n)
+    events = v.check_count(events, "events")
+    n = cast(int, _share_size(events, n))
     alpha, upper_alpha = _alphas(alpha, clear_alpha)
     low = 0.0 if events == 0 else float(stats.beta.ppf(alpha, events, n - events + 1))
     high = 1.0 if events == n else float(stats.beta.ppf(1 - upper_alpha, events + 1, n - events))
@@ -62,7 +62,7 @@ def rate_bounds(
 ) -> Interval:
     """Garwood (exact Poisson) bounds of the rate ``events / exposure`` per unit, levels as in
     :func:`share_bounds`; (0, inf) for an exposure of 0."""
-    v.check_count(events, "events")
+    events = v.check_count(events, "events")
     exposure = v.check_exposure(exposure)
     alpha, upper_alpha = _alphas(alpha, clear_alpha)
     if exposure == 0:
@@ -152,7 +152,7 @@ def _test(
     alphas: tuple[float, float | None],
 ) -> Verdict:
     """Check the parameters, test both sides and decide (see the module docstring)."""
-    v.check_count(events, "events")
+    events = v.check_count(events, "events")
     n = family.check_size(events, size)
     name = family.level
     allowed = family.check_level(levels[0], f"allowed_{name}")

@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
-from metrics.significance.verdict import check_alpha, check_rate, check_share
+from metrics.significance.verdict import Model, check_alpha, check_rate, check_share
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -71,6 +71,24 @@ def _critical(family: _Family, sizes: FloatArray, allowed: float, alpha: float) 
     critical = np.nan_to_num(family.inverse(alpha, sizes, allowed), nan=0.0) + 1
     critical = np.where(tail(critical - 1, sizes, allowed) > alpha, critical + 1, critical)
     return np.where(tail(critical - 2, sizes, allowed) <= alpha, critical - 1, critical)
+
+
+_FAMILIES = {"binomial": _BINOMIAL, "poisson": _POISSON}
+
+
+def critical_counts(
+    sizes: float | FloatArray | IntArray, *, model: Model, allowed: float, alpha: float
+) -> FloatArray:
+    """The fewest events at which ``share_test`` (``model="binomial"``, ``allowed`` a share,
+    sizes in responses) or ``rate_test`` (``"poisson"``, a rate per unit, sizes in units) says
+    breach, per size: the judge's vectorised prefilter (a binomial count above its size means
+    that size can never breach). ValueError naming the parameter as the tests do."""
+    family = _FAMILIES.get(model)
+    if family is None:
+        raise ValueError(f"model must be one of {sorted(_FAMILIES)}, got {model!r}")
+    allowed = family.check(allowed, f"allowed_{family.level}")
+    sizes = np.atleast_1d(np.asarray(sizes, dtype=np.float64))
+    return _critical(family, sizes, allowed, check_alpha(alpha))
 
 
 def _power(

@@ -123,12 +123,12 @@ class SequentialState:
         model the exposure is the period's responses, an int). ValueError, naming the field,
         for negative counts or more events than responses."""
         state = self
-        for events, exposure in periods:
-            check_count(events, "events")
-            check_exposure(exposure)
+        for counted, size in periods:
+            events = check_count(counted, "events")
+            exposure: float = check_exposure(size)
             if self.test.model == "binomial":
-                check_count(cast(int, exposure), "exposure")
-                check_within(events, cast(int, exposure))
+                exposure = check_count(cast(int, size), "exposure")  # responses: an int
+                check_within(events, exposure)
             if state.decision != "insufficient":
                 state = state.reset()
             events_sum, exposure_sum = state.events + events, state.exposure + exposure

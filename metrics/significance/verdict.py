@@ -9,6 +9,7 @@ what the SLA allows, the test's p-value at its stated false-alarm rate, and the 
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
@@ -112,35 +113,46 @@ def percent(share: float) -> str:
 
 def check_alpha(value: float, name: str = "alpha") -> float:
     """A false-alarm (or miss) rate: in (0, 0.5), else ValueError naming ``name``."""
-    if not (isinstance(value, int | float) and 0 < value < 0.5):
+    if not (isinstance(value, numbers.Real) and not isinstance(value, bool) and 0 < value < 0.5):
         raise ValueError(f"{name} must be in (0, 0.5), got {value!r}")
     return float(value)
 
 
 def check_share(value: float, name: str) -> float:
     """A share of responses: in (0, 1), else ValueError naming ``name``."""
-    if not (isinstance(value, int | float) and 0 < value < 1):
+    if not (isinstance(value, numbers.Real) and not isinstance(value, bool) and 0 < value < 1):
         raise ValueError(f"{name} must be in (0, 1), got {value!r}")
     return float(value)
 
 
 def check_rate(value: float, name: str) -> float:
     """A rate per unit of exposure: finite and > 0, else ValueError naming ``name``."""
-    if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+    if not (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    ):
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
     return float(value)
 
 
 def check_count(value: int, name: str) -> int:
-    """A count of events or responses: an int >= 0, else ValueError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    """A count of events or responses: an integer >= 0 (numpy's too), returned as an int;
+    ValueError naming ``name`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
         raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
-    return value
+    return int(value)
 
 
 def check_exposure(value: float, name: str = "exposure") -> float:
     """An exposure (units, periods): finite and >= 0, else ValueError naming ``name``."""
-    if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+    if not (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value >= 0
+    ):
         raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
     return float(value)
 

@@ -16,6 +16,7 @@ from scipy import stats
 from metrics.significance import (
     SequentialState,
     SequentialTest,
+    critical_counts,
     min_exposure,
     min_sample,
     rate_bounds,
@@ -163,6 +164,46 @@ def test_a_rate_breaches_exactly_when_its_lower_bound_is_above_the_allowed_rate(
     assert verdict.bound is not None
     if not math.isclose(verdict.bound.low, allowed, rel_tol=1e-6):
         assert (verdict.decision == "breach") == (verdict.bound.low > allowed)
+
+
+def test_numpy_counts_are_counts_and_the_verdict_holds_python_values() -> None:
+    verdict = share_test(np.int64(47), np.int64(600), allowed_share=0.05, alpha=0.01)
+    assert verdict == share_test(47, 600, allowed_share=0.05, alpha=0.01)
+    assert type(verdict.observed) is int
+    state = TAIL.start().feed([(np.int64(3), np.int64(100))])
+    assert json.loads(json.dumps(state.as_dict()))["exposure"] == 100
+
+
+def test_ok_and_insufficient_sentences_say_the_decision() -> None:
+    ok = share_test(15, 600, allowed_share=0.05, alpha=0.01)
+    assert ok.sentence(what="over 1,500 ms") == (
+        "15 of 600 responses over 1,500 ms, where at most 30 are allowed (p = 1): within the"
+        " target (2.5 % observed; at most 4.41 % with 99 % confidence, within the clear 5 %)"
+    )
+    unsure = share_test(3, 40, allowed_share=0.05, alpha=0.01)
+    assert unsure.sentence().endswith(
+        "not enough evidence either way (7.5 % observed from 40; the bounds 1.11 % to 23 %"
+        " show neither a breach of 5 % nor that it is within)"
+    )
+
+
+@given(n=st.integers(0, 5000), allowed=st.floats(0.001, 0.5))
+def test_critical_counts_are_where_the_share_test_starts_to_breach(n: int, allowed: float) -> None:
+    critical = int(critical_counts(n, model="binomial", allowed=allowed, alpha=0.01)[0])
+    if critical <= n:
+        assert share_test(critical, n, allowed_share=allowed, alpha=0.01).decision == "breach"
+    if 1 <= critical <= n + 1:
+        below = share_test(critical - 1, n, allowed_share=allowed, alpha=0.01)
+        assert below.decision != "breach"
+
+
+def test_critical_counts_of_a_rate() -> None:
+    sizes = np.array([100, 1200, 10_000])
+    critical = critical_counts(sizes, model="poisson", allowed=0.003, alpha=0.01)
+    for size, count in zip(sizes, critical.astype(int), strict=True):
+        assert rate_test(int(count), int(size), allowed_rate=0.003, alpha=0.01).decision == "breach"
+        below = rate_test(int(count) - 1, int(size), allowed_rate=0.003, alpha=0.01)
+        assert below.decision != "breach"
 
 
 # --- the stated false-alarm rate and power, by simulation ---------------------------------
@@ -341,6 +382,10 @@ def test_at_the_allowed_level_a_sequential_test_false_alarms_at_most_alpha_over_
         (lambda: SequentialTest("normal", 0.05, 0.1, 0.01), "model must be one of"),  # type: ignore[arg-type]
         (lambda: TAIL.start().feed([(5, 4)]), "events must be <= n"),
         (lambda: SequentialState.from_dict({"model": "poisson"}), "lacks allowed, alpha"),
+        (
+            lambda: critical_counts(10, model="normal", allowed=0.05, alpha=0.01),  # type: ignore[arg-type]
+            "model must be one of",
+        ),
     ],
 )
 def test_bad_parameters_are_refused_naming_the_parameter_and_the_rule(
