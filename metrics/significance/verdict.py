@@ -38,8 +38,9 @@ class Verdict:
       ``min(1, 1 / likelihood ratio)``); ``breach`` exactly when it is at most
       ``alpha`` (``alpha / (1 - beta)`` for a sequential test).
     * ``clear_p_value``: the same for the clear side (evidence that the vendor is within the
-      clear share or rate); ``ok`` exactly when it is at most the clear side's alpha.
-      None when the test has no clear side.
+      clear share or rate); ``ok`` exactly when it is at most the clear side's alpha (for a
+      sequential test ``min(1, ratio)``, against the share or rate to detect; ``ok`` exactly
+      when it is at most ``beta / (1 - alpha)``). None when the test has no clear side.
     * ``n``: responses (trials) or exposure (units, periods) behind it; ``observed``: the events
       counted (responses over the target, failures, defects, incidents); ``allowed``: the events
       the SLA allows in that ``n`` (allowed share or rate x ``n``).
@@ -71,19 +72,19 @@ class Verdict:
             (p < 0.001)
 
         A rate reads "9 defects in 1,200 responses in the last 7 d, where at most 3.6 are
-        allowed (p = 0.004)". A decision other than breach is said after the evidence.
+        allowed (p = 0.004)". A decision other than breach is said after the evidence; ``ok``
+        cites the clear side's p-value, the one that decided it.
         """
         if self.model == "binomial":
             counted = f"{self.observed:,} of {number(self.n)} {units}{window}{_spaced(what)}"
         else:
             counted = f"{self.observed:,} {what.strip()} in {number(self.n)} {units}{window}"
-        text = (
-            f"{counted}, where at most {number(self.allowed)} are allowed ({p_text(self.p_value)})"
-        )
+        text = f"{counted}, where at most {number(self.allowed)} are allowed"
+        if self.decision == "ok" and self.clear_p_value is not None:  # the side that decided
+            return f"{text}: within the target ({p_text(self.clear_p_value)}; {self.reason})"
+        text += f" ({p_text(self.p_value)})"
         if self.decision == "breach":
             return text
-        if self.decision == "ok":
-            return f"{text}: within the target ({self.reason})"
         return f"{text}: not enough evidence either way ({self.reason})"
 
 

@@ -177,8 +177,8 @@ def test_numpy_counts_are_counts_and_the_verdict_holds_python_values() -> None:
 def test_ok_and_insufficient_sentences_say_the_decision() -> None:
     ok = share_test(15, 600, allowed_share=0.05, alpha=0.01)
     assert ok.sentence(what="over 1,500 ms") == (
-        "15 of 600 responses over 1,500 ms, where at most 30 are allowed (p = 1): within the"
-        " target (2.5 % observed; at most 4.41 % with 99 % confidence, within the clear 5 %)"
+        "15 of 600 responses over 1,500 ms, where at most 30 are allowed: within the target"
+        " (p = 0.0016; 2.5 % observed; at most 4.41 % with 99 % confidence, within the clear 5 %)"
     )
     unsure = share_test(3, 40, allowed_share=0.05, alpha=0.01)
     assert unsure.sentence().endswith(
