@@ -17,10 +17,9 @@ Probabilities are floats here; money never passes through this package.
 from metrics.significance.fixed import rate_bounds, rate_test, share_bounds, share_test
 from metrics.significance.power import (
     critical_counts,
+    detection_power,
     min_exposure,
     min_sample,
-    rate_power,
-    share_power,
 )
 from metrics.significance.sequential import SequentialState, SequentialTest
 from metrics.significance.verdict import Decision, Interval, Model, Verdict
@@ -33,12 +32,11 @@ __all__ = [
     "SequentialTest",
     "Verdict",
     "critical_counts",
+    "detection_power",
     "min_exposure",
     "min_sample",
     "rate_bounds",
-    "rate_power",
     "rate_test",
     "share_bounds",
-    "share_power",
     "share_test",
 ]

@@ -4,7 +4,8 @@ The power of the exact tests of :mod:`metrics.significance.fixed` is computed ex
 sample size the test's critical count (the fewest events at which it says ``breach``) under the
 allowed share or rate, then the probability of reaching it at the true one.
 
-* :func:`share_power` / :func:`rate_power`: that probability for given sizes (vectorised);
+* :func:`detection_power`: that probability for given sizes (vectorised), and
+  :func:`critical_counts`, the critical counts themselves (the judge's prefilter);
 * :func:`min_sample` / :func:`min_exposure`: the smallest size at which a true share (rate)
   would be detected with probability at least ``power`` at false-alarm rate ``alpha``.
 
@@ -76,6 +77,13 @@ def _critical(family: _Family, sizes: FloatArray, allowed: float, alpha: float) 
 _FAMILIES = {"binomial": _BINOMIAL, "poisson": _POISSON}
 
 
+def _family(model: Model) -> _Family:
+    family = _FAMILIES.get(model)
+    if family is None:
+        raise ValueError(f"model must be one of {sorted(_FAMILIES)}, got {model!r}")
+    return family
+
+
 def critical_counts(
     sizes: float | FloatArray | IntArray, *, model: Model, allowed: float, alpha: float
 ) -> FloatArray:
@@ -83,9 +91,7 @@ def critical_counts(
     sizes in responses) or ``rate_test`` (``"poisson"``, a rate per unit, sizes in units) says
     breach, per size: the judge's vectorised prefilter (a binomial count above its size means
     that size can never breach). ValueError naming the parameter as the tests do."""
-    family = _FAMILIES.get(model)
-    if family is None:
-        raise ValueError(f"model must be one of {sorted(_FAMILIES)}, got {model!r}")
+    family = _family(model)
     allowed = family.check(allowed, f"allowed_{family.level}")
     sizes = np.atleast_1d(np.asarray(sizes, dtype=np.float64))
     return _critical(family, sizes, allowed, check_alpha(alpha))
@@ -99,22 +105,20 @@ def _power(
     return family.tail(critical - 1, sizes, true)
 
 
-def share_power(
-    n: int | IntArray, *, allowed_share: float, true_share: float, alpha: float
+def detection_power(
+    sizes: float | FloatArray | IntArray,
+    *,
+    model: Model,
+    allowed: float,
+    true: float,
+    alpha: float,
 ) -> FloatArray:
-    """The probability that :func:`~metrics.significance.fixed.share_test` says breach for
-    ``n`` responses (an int or an array) when the true share is ``true_share``."""
-    levels = _BINOMIAL.levels(allowed_share, true_share, worse=False)
-    return _power(_BINOMIAL, np.atleast_1d(np.asarray(n, dtype=np.float64)), *levels, alpha)
-
-
-def rate_power(
-    exposure: float | FloatArray, *, allowed_rate: float, true_rate: float, alpha: float
-) -> FloatArray:
-    """The probability that :func:`~metrics.significance.fixed.rate_test` says breach for
-    ``exposure`` units (a number or an array) when the true rate is ``true_rate``."""
-    levels = _POISSON.levels(allowed_rate, true_rate, worse=False)
-    return _power(_POISSON, np.atleast_1d(np.asarray(exposure, dtype=np.float64)), *levels, alpha)
+    """The probability that ``share_test`` (``model="binomial"``: shares, sizes in responses)
+    or ``rate_test`` (``"poisson"``: rates per unit, sizes in units) says breach at each size
+    when the true share or rate is ``true``. ValueError naming the parameter."""
+    family = _family(model)
+    allowed, true = family.levels(allowed, true, worse=False)
+    return _power(family, np.atleast_1d(np.asarray(sizes, dtype=np.float64)), allowed, true, alpha)
 
 
 def min_sample(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,13 +18,12 @@ from metrics.significance import (
     SequentialState,
     SequentialTest,
     critical_counts,
+    detection_power,
     min_exposure,
     min_sample,
     rate_bounds,
-    rate_power,
     rate_test,
     share_bounds,
-    share_power,
     share_test,
 )
 
@@ -238,7 +238,9 @@ def test_at_the_allowed_rate_breaches_are_at_most_alpha(exposure: int, alpha: fl
 
 def test_min_sample_is_the_first_size_with_the_stated_power() -> None:
     n = min_sample(allowed_share=0.05, true_share=0.10, alpha=0.01, power=0.8)
-    powers = share_power(np.arange(1, n + 1), allowed_share=0.05, true_share=0.10, alpha=0.01)
+    powers = detection_power(
+        np.arange(1, n + 1), model="binomial", allowed=0.05, true=0.10, alpha=0.01
+    )
     assert powers[-1] >= 0.8
     assert (powers[:-1] < 0.8).all()
     # the power agrees with simulating the test itself at that size
@@ -249,16 +251,19 @@ def test_min_sample_is_the_first_size_with_the_stated_power() -> None:
     assert simulated == pytest.approx(powers[-1], abs=_three_sigma(powers[-1], TRIALS))
 
 
+SURGE_POWER: dict[str, Any] = {"model": "poisson", "allowed": 0.003, "true": 0.007, "alpha": 0.01}
+
+
 def test_min_exposure_for_a_sparse_defect_surge() -> None:
     # 7 per 1k against an SLA of 3 per 1k, 1 % false alarms, 80 % power
     units = min_exposure(allowed_rate=0.003, true_rate=0.007, alpha=0.01, power=0.8)
-    assert rate_power(units, allowed_rate=0.003, true_rate=0.007, alpha=0.01)[0] >= 0.8
-    assert rate_power(units - 1, allowed_rate=0.003, true_rate=0.007, alpha=0.01)[0] < 0.8
+    assert detection_power(units, **SURGE_POWER)[0] >= 0.8
+    assert detection_power(units - 1, **SURGE_POWER)[0] < 0.8
     counts = np.random.default_rng(11).poisson(0.007 * units, TRIALS)
     simulated = _breach_rate(
         counts, lambda k: rate_test(k, units, allowed_rate=0.003, alpha=0.01).decision == "breach"
     )
-    power = float(rate_power(units, allowed_rate=0.003, true_rate=0.007, alpha=0.01)[0])
+    power = float(detection_power(units, **SURGE_POWER)[0])
     assert simulated == pytest.approx(power, abs=_three_sigma(power, TRIALS))
     days = min_exposure(allowed_rate=0.5, true_rate=2.0, alpha=0.01, power=0.8, step=0.5)
     assert days % 0.5 == 0  # exposures on the step's grid (here half days)
