@@ -7,7 +7,7 @@ What a rule of the judge decides with (issue #23, docs/design/judgement.md):
   and evidence of being within the target), with the exact bounds;
 * :class:`SequentialTest` / :class:`SequentialState` (:mod:`.sequential`): Wald's SPRT over
   period counts for slow or sparse signals, a frozen, serialisable state;
-* :func:`min_sample` / :func:`min_exposure` (:mod:`.power`): the window size a degradation needs
+* :func:`min_sample` (:mod:`.power`): the window size a degradation needs
   to be detected with a stated power, and :func:`critical_counts`, the judge's prefilter;
 * :class:`Verdict` (:mod:`.verdict`): the one result, with :meth:`Verdict.sentence`.
 
@@ -18,7 +18,6 @@ from metrics.significance.fixed import rate_bounds, rate_test, share_bounds, sha
 from metrics.significance.power import (
     critical_counts,
     detection_power,
-    min_exposure,
     min_sample,
 )
 from metrics.significance.sequential import SequentialState, SequentialTest
@@ -33,7 +32,6 @@ __all__ = [
     "Verdict",
     "critical_counts",
     "detection_power",
-    "min_exposure",
     "min_sample",
     "rate_bounds",
     "rate_test",

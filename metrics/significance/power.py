@@ -6,7 +6,7 @@ allowed share or rate, then the probability of reaching it at the true one.
 
 * :func:`detection_power`: that probability for given sizes (vectorised), and
   :func:`critical_counts`, the critical counts themselves (the judge's prefilter);
-* :func:`min_sample` / :func:`min_exposure`: the smallest size at which a true share (rate)
+* :func:`min_sample`: the smallest size at which a true share (rate)
   would be detected with probability at least ``power`` at false-alarm rate ``alpha``.
 
 The power of an exact discrete test is a saw-tooth in the size, not monotonic: a size a little
@@ -123,37 +123,31 @@ def detection_power(
 
 def min_sample(
     *,
-    allowed_share: float,
-    true_share: float,
-    alpha: float,
-    power: float = 0.8,
-    limit: int = 10_000_000,
-) -> int:
-    """The fewest responses at which a true share of ``true_share`` (above ``allowed_share``)
-    is detected with probability >= ``power`` at false-alarm rate ``alpha``.
-
-    ValueError, naming the parameter, for a share outside (0, 1), a true share not above the
-    allowed one, an alpha outside (0, 0.5), a power outside (0.5, 1), or no such size up to
-    ``limit``.
-    """
-    levels = _BINOMIAL.levels(allowed_share, true_share, worse=True)
-    return int(_first_size(_BINOMIAL, *levels, alpha, power, limit, 1.0))
-
-
-def min_exposure(
-    *,
-    allowed_rate: float,
-    true_rate: float,
+    model: Model,
+    allowed: float,
+    true: float,
     alpha: float,
     power: float = 0.8,
     step: float = 1.0,
     limit: int = 10_000_000,
 ) -> float:
-    """The smallest exposure, a whole number of ``step`` units (responses, days), at which a
-    true rate of ``true_rate`` per unit (above ``allowed_rate``) is detected with probability
-    >= ``power`` at false-alarm rate ``alpha``; ValueError as :func:`min_sample`."""
-    levels = _POISSON.levels(allowed_rate, true_rate, worse=True)
-    return _first_size(_POISSON, *levels, alpha, power, limit, check_rate(step, "step"))
+    """The smallest size at which a true share or rate ``true`` (above ``allowed``) is detected
+    with probability >= ``power`` at false-alarm rate ``alpha``: for ``model="binomial"`` the
+    fewest responses (an int), for ``"poisson"`` the smallest exposure that is a whole number
+    of ``step`` units (responses, days).
+
+    ValueError, naming the parameter, for a level out of range, a true level not above the
+    allowed one, an alpha outside (0, 0.5), a power outside (0.5, 1), a binomial ``step`` other
+    than 1, or no such size up to ``limit`` steps.
+    """
+    family = _family(model)
+    allowed, true = family.levels(allowed, true, worse=True)
+    step = check_rate(step, "step")
+    if family is _BINOMIAL:
+        if step != 1:
+            raise ValueError(f"step must be 1 for the binomial model (responses), got {step}")
+        return int(_first_size(family, allowed, true, alpha, power, limit, step))
+    return _first_size(family, allowed, true, alpha, power, limit, step)
 
 
 def _first_size(

@@ -19,15 +19,17 @@ from metrics.significance import (
     SequentialTest,
     critical_counts,
     detection_power,
-    min_exposure,
     min_sample,
     rate_bounds,
     rate_test,
     share_bounds,
     share_test,
 )
+from metrics.significance.verdict import Verdict
 
 TRIALS = 20_000
+SHARE: dict[str, Any] = {"allowed_share": 0.05}  # the p95 target: at most 5 % over it
+RATE: dict[str, Any] = {"allowed_rate": 0.003}  # 3 defects per 1k responses
 
 
 def _three_sigma(rate: float, trials: int) -> float:
@@ -187,23 +189,20 @@ def test_ok_and_insufficient_sentences_say_the_decision() -> None:
     )
 
 
-@given(n=st.integers(0, 5000), allowed=st.floats(0.001, 0.5))
-def test_critical_counts_are_where_the_share_test_starts_to_breach(n: int, allowed: float) -> None:
-    critical = int(critical_counts(n, model="binomial", allowed=allowed, alpha=0.01)[0])
-    if critical <= n:
-        assert share_test(critical, n, allowed_share=allowed, alpha=0.01).decision == "breach"
-    if 1 <= critical <= n + 1:
-        below = share_test(critical - 1, n, allowed_share=allowed, alpha=0.01)
-        assert below.decision != "breach"
+def _verdict(model: str, events: int, size: int, alpha: float) -> Verdict:
+    if model == "binomial":
+        return share_test(events, size, alpha=alpha, **SHARE)
+    return rate_test(events, size, alpha=alpha, **RATE)
 
 
-def test_critical_counts_of_a_rate() -> None:
-    sizes = np.array([100, 1200, 10_000])
-    critical = critical_counts(sizes, model="poisson", allowed=0.003, alpha=0.01)
-    for size, count in zip(sizes, critical.astype(int), strict=True):
-        assert rate_test(int(count), int(size), allowed_rate=0.003, alpha=0.01).decision == "breach"
-        below = rate_test(int(count) - 1, int(size), allowed_rate=0.003, alpha=0.01)
-        assert below.decision != "breach"
+@given(model=st.sampled_from(["binomial", "poisson"]), size=st.integers(0, 20_000))
+def test_critical_counts_are_where_the_test_starts_to_breach(model: str, size: int) -> None:
+    allowed = SHARE["allowed_share"] if model == "binomial" else RATE["allowed_rate"]
+    critical = int(critical_counts(size, model=model, allowed=allowed, alpha=0.01)[0])  # type: ignore[arg-type]
+    if size and (model == "poisson" or critical <= size):
+        assert _verdict(model, critical, size, 0.01).decision == "breach"
+    if critical >= 1 and (model == "poisson" or critical <= size + 1):
+        assert _verdict(model, critical - 1, size, 0.01).decision != "breach"
 
 
 # --- the stated false-alarm rate and power, by simulation ---------------------------------
@@ -216,28 +215,27 @@ def _breach_rate(counts: np.ndarray, judge: object) -> float:
     return breached / len(counts)
 
 
-@pytest.mark.parametrize(("n", "alpha"), [(600, 0.01), (100, 0.05), (2400, 0.001)])
-def test_at_the_allowed_share_breaches_are_at_most_alpha(n: int, alpha: float) -> None:
-    counts = np.random.default_rng(23).binomial(n, 0.05, TRIALS)
-    rate = _breach_rate(
-        counts,
-        lambda k: share_test(k, n, allowed_share=0.05, alpha=alpha).decision == "breach",
-    )
-    assert rate <= alpha + _three_sigma(alpha, TRIALS)
-
-
-@pytest.mark.parametrize(("exposure", "alpha"), [(700, 0.01), (5000, 0.05)])
-def test_at_the_allowed_rate_breaches_are_at_most_alpha(exposure: int, alpha: float) -> None:
-    counts = np.random.default_rng(7).poisson(0.003 * exposure, TRIALS)
-    rate = _breach_rate(
-        counts,
-        lambda k: rate_test(k, exposure, allowed_rate=0.003, alpha=alpha).decision == "breach",
-    )
+@pytest.mark.parametrize(
+    ("model", "size", "alpha"),
+    [
+        *[("binomial", 600, 0.01), ("binomial", 100, 0.05), ("binomial", 2400, 1e-3)],
+        *[("poisson", 700, 0.01), ("poisson", 5000, 0.05)],
+    ],
+)
+def test_at_the_allowed_level_breaches_are_at_most_alpha(
+    model: str, size: int, alpha: float
+) -> None:
+    rng = np.random.default_rng(23)
+    if model == "binomial":
+        counts = rng.binomial(size, SHARE["allowed_share"], TRIALS)
+    else:
+        counts = rng.poisson(RATE["allowed_rate"] * size, TRIALS)
+    rate = _breach_rate(counts, lambda k: _verdict(model, k, size, alpha).decision == "breach")
     assert rate <= alpha + _three_sigma(alpha, TRIALS)
 
 
 def test_min_sample_is_the_first_size_with_the_stated_power() -> None:
-    n = min_sample(allowed_share=0.05, true_share=0.10, alpha=0.01, power=0.8)
+    n = min_sample(model="binomial", allowed=0.05, true=0.10, alpha=0.01, power=0.8)
     powers = detection_power(
         np.arange(1, n + 1), model="binomial", allowed=0.05, true=0.10, alpha=0.01
     )
@@ -254,9 +252,9 @@ def test_min_sample_is_the_first_size_with_the_stated_power() -> None:
 SURGE_POWER: dict[str, Any] = {"model": "poisson", "allowed": 0.003, "true": 0.007, "alpha": 0.01}
 
 
-def test_min_exposure_for_a_sparse_defect_surge() -> None:
+def test_min_sample_of_a_sparse_defect_surge_is_an_exposure() -> None:
     # 7 per 1k against an SLA of 3 per 1k, 1 % false alarms, 80 % power
-    units = min_exposure(allowed_rate=0.003, true_rate=0.007, alpha=0.01, power=0.8)
+    units = min_sample(**SURGE_POWER, power=0.8)
     assert detection_power(units, **SURGE_POWER)[0] >= 0.8
     assert detection_power(units - 1, **SURGE_POWER)[0] < 0.8
     counts = np.random.default_rng(11).poisson(0.007 * units, TRIALS)
@@ -265,7 +263,7 @@ def test_min_exposure_for_a_sparse_defect_surge() -> None:
     )
     power = float(detection_power(units, **SURGE_POWER)[0])
     assert simulated == pytest.approx(power, abs=_three_sigma(power, TRIALS))
-    days = min_exposure(allowed_rate=0.5, true_rate=2.0, alpha=0.01, power=0.8, step=0.5)
+    days = min_sample(model="poisson", allowed=0.5, true=2.0, alpha=0.01, step=0.5)
     assert days % 0.5 == 0  # exposures on the step's grid (here half days)
 
 
@@ -371,16 +369,20 @@ def test_at_the_allowed_level_a_sequential_test_false_alarms_at_most_alpha_over_
         (lambda: rate_test(1, -5, allowed_rate=0.003, alpha=0.01), "exposure must be"),
         (lambda: rate_test(1, 5, allowed_rate=0, alpha=0.01), "allowed_rate must be"),
         (
-            lambda: min_sample(allowed_share=0.05, true_share=0.05, alpha=0.01),
+            lambda: min_sample(model="binomial", allowed=0.05, true=0.05, alpha=0.01),
             "true_share must be > allowed_share",
         ),
         (
-            lambda: min_sample(allowed_share=0.05, true_share=0.1, alpha=0.01, power=0.4),
+            lambda: min_sample(model="binomial", allowed=0.05, true=0.1, alpha=0.01, power=0.4),
             r"power must be in \(0.5, 1\)",
         ),
         (
-            lambda: min_sample(allowed_share=0.05, true_share=0.051, alpha=0.01, limit=100),
+            lambda: min_sample(model="binomial", allowed=0.05, true=0.051, alpha=0.01, limit=100),
             "limit: no size up to 100",
+        ),
+        (
+            lambda: min_sample(model="binomial", allowed=0.05, true=0.1, alpha=0.01, step=2),
+            "step must be 1 for the binomial model",
         ),
         (lambda: SequentialTest("binomial", 0.05, 0.04, 0.01), "detect must be > allowed"),
         (lambda: SequentialTest("binomial", 0.05, 0.1, 0.01, beta=0.6), "beta must be in"),
