@@ -36,7 +36,7 @@ from metrics.projections import DELETE_DIRTY, INSERT_BY_TABLE
 from metrics.scores import ScoreWeights
 from metrics.service import DAILY, MONTHLY, response_period_params
 from metrics.settings import MetricsSettings
-from metrics.tables import DDL, PROJECTION_TABLES, SLA_TARGETS
+from metrics.tables import DDL, PROJECTION_TABLES, SLA_TARGETS, run_state, set_run_state
 
 RunMode = Literal["incremental", "rebuild"]
 
@@ -319,13 +319,10 @@ class MetricsJob:
         )
 
     def _state(self, key: str) -> str | None:
-        row = self.connection.execute(
-            "SELECT value FROM metrics_state WHERE key = ?", [key]
-        ).fetchone()
-        return None if row is None else str(row[0])
+        return run_state(self.connection, key)
 
     def _set_state(self, key: str, value: str) -> None:
-        self.connection.execute("INSERT OR REPLACE INTO metrics_state VALUES (?, ?)", [key, value])
+        set_run_state(self.connection, key, value)
 
 
 class _Laps:

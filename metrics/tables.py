@@ -20,6 +20,10 @@ recompute them at any time with an identical result. Column meanings are documen
 
 from __future__ import annotations
 
+from datetime import datetime
+
+import duckdb
+
 from ingest.kinds import KINDS
 from ingest.kinds.kind import Figure
 
@@ -120,3 +124,20 @@ DDL: tuple[str, ...] = (
 )
 
 PROJECTION_TABLES = ("vendor_daily", "vendor_monthly")
+
+
+def run_state(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    """What the last run recorded under ``key`` in ``metrics_state`` (None: nothing yet)."""
+    row = con.execute("SELECT value FROM metrics_state WHERE key = ?", [key]).fetchone()
+    return None if row is None else str(row[0])
+
+
+def set_run_state(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
+    """Record ``value`` under ``key`` in ``metrics_state`` (in the caller's transaction)."""
+    con.execute("INSERT OR REPLACE INTO metrics_state VALUES (?, ?)", [key, value])
+
+
+def last_as_of(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """The instant the last metrics run covered (``metrics_state.as_of``), None before any run."""
+    value = run_state(con, "as_of")
+    return None if value is None else datetime.fromisoformat(value)

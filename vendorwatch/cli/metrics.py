@@ -6,7 +6,7 @@ holds nothing to explain; 2 bad settings, options or candidate policy.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Annotated
@@ -57,15 +57,16 @@ def explain(
 ) -> None:
     """Why VENDOR has its scores and flags, in plain words with the numbers."""
     from metrics.explain import explain_vendor
+    from metrics.tables import last_as_of
 
     settings = settings_or_exit()
     with read_store(settings) as con:
         if as_of is None:
-            row = con.execute("SELECT value FROM metrics_state WHERE key = 'as_of'").fetchone()
-            if row is None:
+            last = last_as_of(con)
+            if last is None:
                 typer.echo("vendorwatch: no metrics yet; run `vendorwatch metrics run`", err=True)
                 raise typer.Exit(1)
-            moment = datetime.fromisoformat(str(row[0]))
+            moment = last
         else:
             moment = as_of_or_exit(as_of, settings)
         day = (moment.astimezone(UTC) - timedelta(microseconds=1)).date()
