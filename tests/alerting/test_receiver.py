@@ -9,8 +9,7 @@ import time
 import pytest
 
 from alerting.channels.base import DeliveryError
-from alerting.channels.config import WebhookChannelConfig
-from alerting.channels.webhook import WebhookChannel
+from alerting.channels.webhook import WebhookChannel, WebhookChannelConfig
 from tests.alerting.payloads import make_delivery
 from tests.alerting.servers import free_port
 from tests.conftest import REPO
