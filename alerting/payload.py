@@ -51,7 +51,7 @@ class AlertNews:
     def notice(self, evidence_url: str | None) -> NotifiedAlert:
         """The alert's entry in the notification: ``thresholds`` (direction and bands) and
         ``values`` (the run-up judged) come from the evidence as it was recorded."""
-        limits = self.evidence.thresholds
+        bands = self.evidence.thresholds.model_dump(include=set(NotifiedThresholds.model_fields))
         return NotifiedAlert(
             alert_id=self.alert_id,
             rule=self.rule,
@@ -62,12 +62,7 @@ class AlertNews:
             severity=self.severity,
             change=self.change,
             value=self.value,
-            thresholds=NotifiedThresholds(
-                direction=limits.direction,
-                warn=limits.warn,
-                critical=limits.critical,
-                clear=limits.clear,
-            ),
+            thresholds=NotifiedThresholds.model_validate(bands),
             policy_version=self.policy_version,
             reason=self.reason,
             since=self.since.isoformat(),
@@ -145,17 +140,3 @@ def notification(
         firing=sum(n.state == "firing" for n in news),
         resolved=sum(n.state == "resolved" for n in news),
     )
-
-
-def render(
-    *,
-    identity: str,
-    vendor: VendorInfo,
-    news: Sequence[AlertNews],
-    created_at: datetime,
-    links: Callable[..., str | None],
-) -> str:
-    """The document as the JSON text the outbox stores (see :func:`notification`)."""
-    return notification(
-        identity=identity, vendor=vendor, news=news, created_at=created_at, links=links
-    ).to_json()
