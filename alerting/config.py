@@ -18,7 +18,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from alerting.channels.config import ChannelConfig
+from alerting.channels.registry import ChannelConfig
 
 Tier = Literal["critical", "high", "medium", "low"]
 AlertSeverity = Literal["warn", "critical"]

@@ -92,20 +92,6 @@ def load_mutes(con: duckdb.DuckDBPyConnection, now: datetime) -> list[Mute]:
     return mutes
 
 
-def muted_by(
-    mutes: list[Mute],
-    now: datetime,
-    *,
-    vendor_id: str,
-    rule: str,
-    severity: str | None,
-    tier: str | None,
-) -> str | None:
-    """The id of the first mute active at ``now`` that matches the alert, if any."""
-    found = muting(mutes, now, vendor_id=vendor_id, rule=rule, severity=severity, tier=tier)
-    return None if found is None else found.silence_id
-
-
 def muting(
     mutes: list[Mute],
     now: datetime,

@@ -19,7 +19,7 @@ from datetime import datetime
 import duckdb
 
 from alerting.config import AlertingSettings
-from alerting.payload import AlertNews, VendorInfo, kind_of, notification_id, render
+from alerting.payload import AlertNews, VendorInfo, kind_of, notification, notification_id
 from alerting.pipeline import Batch
 
 
@@ -33,7 +33,10 @@ def enqueue(
 ) -> None:
     """Put one message in the outbox (once: the same news at the same instant is one row)."""
     identity = notification_id(channel, vendor.vendor_id, news, now)
-    body = render(identity=identity, vendor=vendor, news=news, created_at=now, links=settings.link)
+    document = notification(
+        identity=identity, vendor=vendor, news=news, created_at=now, links=settings.link
+    )
+    body = document.to_json()
     con.execute(
         """INSERT INTO notification_outbox VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, NULL,
             NULL) ON CONFLICT DO NOTHING""",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Literal
 
@@ -49,32 +49,24 @@ class AlertNews:
     evidence: Evidence
 
     def notice(self, evidence_url: str | None) -> NotifiedAlert:
-        """The alert's entry in the notification: ``thresholds`` (direction and bands) and
-        ``values`` (the run-up judged) come from the evidence as it was recorded."""
-        limits = self.evidence.thresholds
-        return NotifiedAlert(
-            alert_id=self.alert_id,
-            rule=self.rule,
-            metric=self.metric,
-            grain=self.grain,
-            period=self.period,
-            state=self.state,
-            severity=self.severity,
-            change=self.change,
-            value=self.value,
-            thresholds=NotifiedThresholds(
-                direction=limits.direction,
-                warn=limits.warn,
-                critical=limits.critical,
-                clear=limits.clear,
-            ),
-            policy_version=self.policy_version,
-            reason=self.reason,
-            since=self.since.isoformat(),
-            acknowledged_by=self.acknowledged_by,
-            evidence_url=evidence_url,
-            values=self.evidence.values,
+        """The alert's entry in the notification: the news' own fields under their names
+        (``since`` as ISO text), ``thresholds`` (direction and bands) and ``values`` (the run-up
+        judged) from the evidence as it was recorded."""
+        told = {name: getattr(self, name) for name in _TOLD}
+        bands = self.evidence.thresholds.model_dump(include=set(NotifiedThresholds.model_fields))
+        return NotifiedAlert.model_validate(
+            {
+                **told,
+                "since": self.since.isoformat(),
+                "thresholds": bands,
+                "evidence_url": evidence_url,
+                "values": self.evidence.values,
+            }
         )
+
+
+_TOLD = tuple(f.name for f in fields(AlertNews) if f.name in NotifiedAlert.model_fields)
+"""The news' fields the notified alert has too: told as they are."""
 
 
 @dataclass(frozen=True)
@@ -145,17 +137,3 @@ def notification(
         firing=sum(n.state == "firing" for n in news),
         resolved=sum(n.state == "resolved" for n in news),
     )
-
-
-def render(
-    *,
-    identity: str,
-    vendor: VendorInfo,
-    news: Sequence[AlertNews],
-    created_at: datetime,
-    links: Callable[..., str | None],
-) -> str:
-    """The document as the JSON text the outbox stores (see :func:`notification`)."""
-    return notification(
-        identity=identity, vendor=vendor, news=news, created_at=created_at, links=links
-    ).to_json()

@@ -120,22 +120,19 @@ def change_since(
 def news_of(row: AlertRow, change: Change) -> AlertNews:
     """The alert as a notification tells it; its evidence parsed once, here."""
     return AlertNews(
-        alert_id=row["alert_id"],
-        vendor_id=row["vendor_id"],
-        rule=row["rule"],
-        metric=row["metric"],
-        grain=row["grain"],
+        **{name: row[name] for name in _AS_STORED},
         period=row["period"].isoformat(),
-        state=row["state"],
-        severity=row["severity"],
         change=change,
-        value=row["value"],
-        policy_version=row["policy_version"],
-        reason=row["reason"],
-        since=row["since"],
         acknowledged_by=row["acked_by"],
         evidence=parse_evidence(row["evidence"]),
     )
+
+
+_AS_STORED = (
+    "alert_id", "vendor_id", "rule", "metric", "grain", "state", "severity", "value",
+    "policy_version", "reason", "since",
+)  # fmt: skip
+"""The news' fields read from the alert's row under the same name."""
 
 
 def vendor_of(row: AlertRow) -> VendorInfo:

@@ -19,6 +19,8 @@ STARTTLS/AUTH extension and a certificate that fails verification are permanent.
 exception (a bug, not the network) is permanent too. Partially refused recipients are
 reported in the outcome, not raised (the others got the message).
 The password never appears in an outcome or error.
+
+Configuration: :class:`EmailChannelConfig` (``type = "email"``).
 """
 
 from __future__ import annotations
@@ -29,15 +31,119 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
 from alerting.channels import render
-from alerting.channels.base import Delivery, DeliveryError
-from alerting.channels.config import EmailChannelConfig
+from alerting.channels.base import (
+    Channel,
+    ChannelContext,
+    ChannelModel,
+    Delivery,
+    DeliveryError,
+    Timeout,
+    email_address,
+)
 from alerting.channels.redaction import scrub
 from alerting.notification import Notification
 
 SUBJECT_CHARS = 200
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+class EmailChannelConfig(ChannelModel):
+    """Send a text+HTML email through an SMTP server.
+
+    ``starttls`` upgrades a plain connection (port 587); ``ssl`` is implicit TLS (SMTP_SSL,
+    port 465); they are mutually exclusive, and ``ssl: true`` alone turns the ``starttls``
+    default off. Credentials need TLS: they are never sent over a plain connection.
+    ``ca_file`` is trusted in addition to the system store when verifying the server.
+    """
+
+    type: Literal["email"]
+    host: str = Field(min_length=1)
+    port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool = True
+    ssl: bool = False
+    username: str | None = Field(default=None, min_length=1)
+    password: SecretStr | None = Field(default=None, validate_default=True)
+    sender: str
+    recipients: list[str] = Field(min_length=1)
+    timeout_seconds: Timeout = 10.0
+    ca_file: Path | None = None
+    subject_prefix: str = "[vendorwatch]"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _prepare(cls, data: Any) -> Any:
+        """Wrap the password at once (so no error echoes it, even inside a parent model that
+        shows inputs) and let ``ssl: true`` alone switch the ``starttls`` default off."""
+        if not isinstance(data, dict):
+            return data
+        prepared = dict(data)
+        if isinstance(prepared.get("password"), str):
+            prepared["password"] = SecretStr(prepared["password"])
+        if "starttls" not in prepared and prepared.get("ssl") is True:
+            prepared["starttls"] = False
+        return prepared
+
+    @field_validator("ssl")
+    @classmethod
+    def _one_kind_of_tls(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and info.data.get("starttls"):
+            raise ValueError(
+                "starttls and ssl are mutually exclusive: ssl=true is implicit TLS (SMTP_SSL, "
+                "usually port 465), starttls=true upgrades a plain connection (usually port "
+                "587); set one of them to false"
+            )
+        return value
+
+    @field_validator("password")
+    @classmethod
+    def _credentials_together_and_encrypted(
+        cls, value: SecretStr | None, info: ValidationInfo
+    ) -> SecretStr | None:
+        # A field validator, not a model one: its error shows only this (masked) input.
+        username = info.data.get("username")
+        if value is not None and username is None:
+            raise ValueError("password is set but username is missing: give both or neither")
+        if value is None and username is not None:
+            raise ValueError("username is set but password is missing: give both or neither")
+        if username is not None and not (info.data.get("starttls") or info.data.get("ssl")):
+            raise ValueError(
+                "username/password require starttls=true or ssl=true "
+                "(credentials are never sent over an unencrypted connection)"
+            )
+        return value
+
+    @field_validator("sender")
+    @classmethod
+    def _sender_is_address(cls, value: str) -> str:
+        return email_address(value)
+
+    @field_validator("recipients")
+    @classmethod
+    def _recipients_are_addresses(cls, value: list[str]) -> list[str]:
+        return [email_address(v) for v in value]
+
+    @field_validator("ca_file")
+    @classmethod
+    def _ca_file_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"{str(value)!r} is not a readable file")
+        return value
+
+    @field_validator("subject_prefix")
+    @classmethod
+    def _one_line_prefix(cls, value: str) -> str:
+        if "\r" in value or "\n" in value:
+            raise ValueError("must be one line")
+        return value
+
+    def open(self, name: str, context: ChannelContext) -> Channel:
+        return EmailChannel(name, self)
 
 
 def message_id(notification_id: str) -> str:

@@ -12,21 +12,42 @@ broker. :meth:`send` waits up to ``send_timeout_s`` for the broker's acknowledge
 Errors: any ``KafkaError`` (no broker, timeout, leader moves, authorisation) is a retryable
 :class:`DeliveryError`; a notification without a vendor id, or a record the client refuses
 (invalid topic name, bad header types), is permanent.
+
+Configuration (:class:`KafkaChannelConfig`, ``type = "kafka"``): ``topic``, else the configured
+alerts topic. kafka-python is imported when the first record is produced.
 """
 
 from __future__ import annotations
 
+import re
 import threading
-from typing import Any
+from typing import Any, Literal
 
-from kafka import KafkaProducer
-from kafka.errors import KafkaError
+from pydantic import field_validator
 
-from alerting.channels.base import Delivery, DeliveryError
+from alerting.channels.base import Channel, ChannelContext, ChannelModel, Delivery, DeliveryError
 from alerting.channels.redaction import scrub
 
 DEFAULT_SEND_TIMEOUT_S = 10.0
 _SECRET_OPTIONS = ("sasl_plain_password", "ssl_password")
+_TOPIC = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
+
+
+class KafkaChannelConfig(ChannelModel):
+    """Produce the notification JSON to ``topic`` (default: the configured alerts topic)."""
+
+    type: Literal["kafka"]
+    topic: str | None = None
+
+    @field_validator("topic")
+    @classmethod
+    def _valid_topic(cls, value: str | None) -> str | None:
+        if value is not None and not _TOPIC.match(value):
+            raise ValueError("must be 1-249 characters from [A-Za-z0-9._-]")
+        return value
+
+    def open(self, name: str, context: ChannelContext) -> Channel:
+        return KafkaChannel(name, self.topic or context.alerts_topic, dict(context.kafka_options))
 
 
 class KafkaChannel:
@@ -69,6 +90,8 @@ class KafkaChannel:
             raise DeliveryError(
                 "notification has no vendor.vendor_id for the record key", retryable=False
             )
+        from kafka.errors import KafkaError
+
         headers = [("notification_id", delivery.notification_id.encode("utf-8"))]
         try:
             producer = self._ensure_producer()
@@ -92,6 +115,8 @@ class KafkaChannel:
     def _ensure_producer(self) -> Any:
         with self._lock:
             if self._producer is None:
+                from kafka import KafkaProducer
+
                 self._producer = KafkaProducer(**self._options)
             return self._producer
 

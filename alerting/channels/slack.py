@@ -10,19 +10,22 @@ and a context line with the notification id. All user text is escaped for mrkdwn
 Sent with ``Idempotency-Key: <notification_id>``; HTTP outcomes and errors are those of the
 webhook channel (:mod:`alerting.channels._http`). Errors never show the URL path, since a
 Slack webhook URL carries its token there.
+
+Configuration (:class:`SlackChannelConfig`, ``type = "slack"``): ``url``, ``timeout_seconds``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import orjson
 
 from alerting.channels import render
-from alerting.channels._http import HttpPoster
-from alerting.channels.base import Delivery
-from alerting.channels.config import SlackChannelConfig
+from alerting.channels.base import Channel, ChannelContext, Delivery, HttpChannelModel
 from alerting.notification import Notification, NotifiedAlert
+
+if TYPE_CHECKING:
+    from alerting.channels._http import HttpPoster
 
 MAX_ALERT_BLOCKS = 40
 """Slack allows 50 blocks per message; alerts beyond this many are counted, not shown."""
@@ -30,6 +33,17 @@ MAX_ALERT_BLOCKS = 40
 _HEADER_CHARS = 150
 _SECTION_CHARS = 3000
 _FALLBACK_CHARS = 300
+
+
+class SlackChannelConfig(HttpChannelModel):
+    """POST a Slack Block Kit message to a Slack-compatible incoming-webhook ``url``."""
+
+    _TOKEN_IN_PATH: ClassVar[bool] = True
+
+    type: Literal["slack"]
+
+    def open(self, name: str, context: ChannelContext) -> Channel:
+        return SlackChannel(name, self)
 
 
 def slack_message(notification: Notification) -> dict[str, Any]:
@@ -101,8 +115,10 @@ class SlackChannel:
     """A configured Slack incoming webhook; one pooled HTTP client per channel."""
 
     def __init__(self, name: str, config: SlackChannelConfig) -> None:
+        from alerting.channels._http import HttpPoster  # httpx only where alerts are sent
+
         self.name = name
-        self._poster = HttpPoster(
+        self._poster: HttpPoster = HttpPoster(
             config.url, timeout_seconds=config.timeout_seconds, keep_path=False
         )
 

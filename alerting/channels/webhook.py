@@ -15,21 +15,73 @@ Request contract (what receivers can rely on):
 Outcomes and errors follow :mod:`alerting.channels._http` (2xx ok; 408/429/5xx/timeouts/
 connection errors retryable; other 4xx permanent). The secret and the URL's query and
 credentials never appear in an error.
+
+Configuration (:class:`WebhookChannelConfig`, ``type = "webhook"``): ``url``, optional
+``secret``, extra ``headers`` (never one vendorwatch sets itself), ``timeout_seconds``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
+from typing import TYPE_CHECKING, Any, Literal
 
-from alerting.channels._http import HttpPoster
-from alerting.channels.base import Delivery
-from alerting.channels.config import WebhookChannelConfig
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from alerting.channels.base import Channel, ChannelContext, Delivery, HttpChannelModel
+
+if TYPE_CHECKING:
+    from alerting.channels._http import HttpPoster
 
 SIGNATURE_HEADER = "X-Vendorwatch-Signature"
 NOTIFICATION_ID_HEADER = "X-Vendorwatch-Notification-Id"
 TIMESTAMP_HEADER = "X-Vendorwatch-Timestamp"
 _PREFIX = "sha256="
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+RESERVED_HEADERS = frozenset(
+    {"content-type", "content-length", "host", "idempotency-key", "user-agent"}
+)
+"""Headers the webhook channel sets itself (as do all ``X-Vendorwatch-*``)."""
+
+
+class WebhookChannelConfig(HttpChannelModel):
+    """POST the notification JSON to ``url``, signed with ``secret`` when given."""
+
+    type: Literal["webhook"]
+    secret: SecretStr | None = None
+    headers: dict[str, str] = Field(default_factory=dict, repr=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mask_secret(cls, data: Any) -> Any:
+        """Wrap the secret at once, so no error echoes it (even inside a parent model)."""
+        if isinstance(data, dict) and isinstance(data.get("secret"), str):
+            return {**data, "secret": SecretStr(data["secret"])}
+        return data
+
+    @field_validator("secret")
+    @classmethod
+    def _secret_not_empty(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value():
+            raise ValueError("must not be empty (omit it to send unsigned)")
+        return value
+
+    @field_validator("headers")
+    @classmethod
+    def _headers_are_safe(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, header_value in value.items():
+            if not _HEADER_NAME.match(name):
+                raise ValueError(f"header name {name!r} is not a valid HTTP token")
+            lowered = name.lower()
+            if lowered in RESERVED_HEADERS or lowered.startswith("x-vendorwatch-"):
+                raise ValueError(f"header {name!r} is set by vendorwatch and cannot be overridden")
+            if "\r" in header_value or "\n" in header_value:
+                raise ValueError(f"value of header {name!r} must not contain line breaks")
+        return value
+
+    def open(self, name: str, context: ChannelContext) -> Channel:
+        return WebhookChannel(name, self)
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -53,9 +105,11 @@ class WebhookChannel:
     """A configured webhook destination; one pooled HTTP client per channel."""
 
     def __init__(self, name: str, config: WebhookChannelConfig) -> None:
+        from alerting.channels._http import HttpPoster  # httpx only where alerts are sent
+
         self.name = name
         self._secret = config.secret.get_secret_value() if config.secret else None
-        self._poster = HttpPoster(
+        self._poster: HttpPoster = HttpPoster(
             config.url,
             timeout_seconds=config.timeout_seconds,
             headers=config.headers,

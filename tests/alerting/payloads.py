@@ -5,6 +5,7 @@ keyword arguments override top-level fields, ``alerts=[make_alert(...)]`` replac
 ``make_delivery(payload)`` serialises it with orjson as the outbox stores it, parses it once with
 the document's model as the dispatcher does, attempted at :data:`ATTEMPTED_AT`.
 ``email_config(smtp_server, ca_file)`` is an email channel config pointing at a test server.
+``send_error(channel)`` sends and returns the :class:`DeliveryError` the channel must raise.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 
-from alerting.channels.base import Delivery
-from alerting.channels.config import EmailChannelConfig
+from alerting.channels.base import Delivery, DeliveryError
+from alerting.channels.email import EmailChannelConfig
 from alerting.notification import parse_notification
 from tests.alerting.servers import SmtpServer
 
@@ -130,3 +132,10 @@ def email_config(server: SmtpServer, ca_file: Path | None, **overrides: Any) -> 
         values.update(username=server.username, password=server.password)
     values.update(overrides)
     return EmailChannelConfig.model_validate(values)
+
+
+def send_error(channel: Any, delivery: Delivery | None = None) -> DeliveryError:
+    """The DeliveryError ``channel`` raises sending ``delivery`` (default: ``make_delivery()``)."""
+    with pytest.raises(DeliveryError) as info:
+        channel.send(delivery or make_delivery())
+    return info.value

@@ -30,10 +30,45 @@ import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from typing import Any, Generic, Self, TypeVar
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+T = TypeVar("T")
+
+
+class Arrivals(Generic[T]):
+    """What a test server received, in order: added by its threads, read by the test.
+
+    ``lock`` (re-entrant) also guards whatever the server decides together with an arrival.
+    """
+
+    def __init__(self, noun: str) -> None:
+        self.noun = noun
+        self.lock = threading.Condition()
+        self._items: list[T] = []
+
+    def add(self, item: T) -> None:
+        with self.lock:
+            self._items.append(item)
+            self.lock.notify_all()
+
+    def copy(self) -> list[T]:
+        with self.lock:
+            return list(self._items)
+
+    def wait_for(self, n: int, timeout: float) -> list[T]:
+        """The first ``n`` arrivals, waiting up to ``timeout`` s; AssertionError if fewer came."""
+        with self.lock:
+            if not self.lock.wait_for(lambda: len(self._items) >= n, timeout):
+                raise AssertionError(f"{len(self._items)} of {n} {self.noun} in {timeout}s")
+            return self._items[:n]
+
+    def clear(self) -> None:
+        with self.lock:
+            self._items.clear()
+
 
 # ---------------------------------------------------------------------------------------- HTTP
 
@@ -108,8 +143,7 @@ class HttpReceiver:
     def __init__(self, default: Reply | int = 200) -> None:
         self.default = _reply(default)
         self._script: list[Reply] = []
-        self._requests: list[ReceivedRequest] = []
-        self._cond = threading.Condition()
+        self._requests: Arrivals[ReceivedRequest] = Arrivals("requests")
         self._stopping = threading.Event()
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.receiver = self
@@ -130,25 +164,21 @@ class HttpReceiver:
 
     def script(self, *replies: Reply | int) -> None:
         """Answer the next requests with ``replies`` in order, then with :attr:`default`."""
-        with self._cond:
+        with self._requests.lock:
             self._script.extend(_reply(r) for r in replies)
 
     @property
     def requests(self) -> list[ReceivedRequest]:
         """Everything received so far (a copy)."""
-        with self._cond:
-            return list(self._requests)
+        return self._requests.copy()
 
     def wait_for(self, n: int, timeout: float = 5.0) -> list[ReceivedRequest]:
         """The first ``n`` requests, waiting up to ``timeout`` s; AssertionError if fewer came."""
-        with self._cond:
-            if not self._cond.wait_for(lambda: len(self._requests) >= n, timeout):
-                raise AssertionError(f"{len(self._requests)} of {n} requests in {timeout}s")
-            return self._requests[:n]
+        return self._requests.wait_for(n, timeout)
 
     def clear(self) -> None:
         """Forget recorded requests and pending scripted replies."""
-        with self._cond:
+        with self._requests.lock:
             self._requests.clear()
             self._script.clear()
 
@@ -175,9 +205,8 @@ class HttpReceiver:
         self.stop()
 
     def _record(self, request: ReceivedRequest) -> Reply:
-        with self._cond:
-            self._requests.append(request)
-            self._cond.notify_all()
+        with self._requests.lock:
+            self._requests.add(request)
             return self._script.pop(0) if self._script else self.default
 
 
@@ -265,8 +294,7 @@ class SmtpServer:
     ) -> None:
         self.credentials = credentials
         self._rejections: dict[str, str] = {}
-        self._messages: list[ReceivedMail] = []
-        self._cond = threading.Condition()
+        self._messages: Arrivals[ReceivedMail] = Arrivals("messages")
         self.implicit_tls = implicit_tls
         # aiosmtpd only knows STARTTLS as "TLS": on an implicit-TLS listener AUTH must not
         # demand it, and is then offered but not required (requiring it would warn).
@@ -304,15 +332,11 @@ class SmtpServer:
 
     @property
     def messages(self) -> list[ReceivedMail]:
-        with self._cond:
-            return list(self._messages)
+        return self._messages.copy()
 
     def wait_for(self, n: int, timeout: float = 5.0) -> list[ReceivedMail]:
         """The first ``n`` messages, waiting up to ``timeout`` s; AssertionError if fewer came."""
-        with self._cond:
-            if not self._cond.wait_for(lambda: len(self._messages) >= n, timeout):
-                raise AssertionError(f"{len(self._messages)} of {n} messages in {timeout}s")
-            return self._messages[:n]
+        return self._messages.wait_for(n, timeout)
 
     def start(self) -> Self:
         self._controller.start()
@@ -328,9 +352,7 @@ class SmtpServer:
         self.stop()
 
     def _record(self, mail: ReceivedMail) -> None:
-        with self._cond:
-            self._messages.append(mail)
-            self._cond.notify_all()
+        self._messages.add(mail)
 
     def _authenticate(
         self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any

@@ -153,6 +153,10 @@ class Alerts:
         )
         return f"{outcome.status}: {outcome.detail}"
 
+    def silence(self, now: datetime, matchers: dict[str, str], **fields: Any) -> str:
+        """Apply a ``silence`` of the alerts ``matchers`` match at ``now`` (see :meth:`command`)."""
+        return self.command(now, type="silence", matchers=matchers, **fields)
+
     def _command_count(self) -> int:
         return int(self.con.execute("SELECT count(*) FROM command_log").fetchall()[0][0])
 

@@ -12,8 +12,7 @@ from typing import Any
 import orjson
 import pytest
 
-from alerting.channels.config import WebhookChannelConfig
-from alerting.channels.webhook import WebhookChannel, verify
+from alerting.channels.webhook import WebhookChannel, WebhookChannelConfig, verify
 from alerting.dispatcher import Dispatcher
 from tests.alerting.servers import HttpReceiver, Reply
 from tests.alerting.store import HOUR, T0, Alerts, alert_store, settings

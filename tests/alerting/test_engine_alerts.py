@@ -16,6 +16,7 @@ from ingest.simulator import build_vendors, generate_events, produce
 from readmodel.contract import open_current
 from tests.alerting.servers import HttpReceiver, ReceivedRequest, Reply
 from tests.conftest import SettingsFactory, run_vendorwatch, settings_env
+from tests.control.topic import control_records
 from tests.ingest.processes import IngestProcess, query
 from vendorwatch.settings import Settings
 
@@ -204,15 +205,9 @@ def test_alert_commands_are_checked_before_they_are_sent(
     for _ in range(3):  # on a 3-partition topic: each pair applies in the order it was sent
         ended = run_vendorwatch("alerts", "unsilence", "weekend", "--by", "sam", env=env)
         assert ended.returncode == 0, ended.stderr
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, consumer_timeout_ms=5000)
-    try:
-        consumer.assign([TopicPartition(settings.topics.control, p) for p in range(3)])
-        consumer.seek_to_beginning()
-        records = list(consumer)
-    finally:
-        consumer.close()
+    records = control_records(settings, timeout_ms=5000)
     assert len({r.partition for r in records}) == 1  # one partition: one order
-    sent, *ended_commands = [orjson.loads(r.value) for r in sorted(records, key=lambda r: r.offset)]
+    sent, *ended_commands = [orjson.loads(r.value) for r in records]
     assert [c["type"] for c in ended_commands] == ["unsilence"] * 3
     assert sent["type"] == "silence"
     assert sent["silence_id"] == "weekend"

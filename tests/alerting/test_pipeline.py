@@ -44,14 +44,13 @@ def test_an_acknowledged_alerts_reminder_is_held_with_who_acknowledged(alerts: A
 
 
 def test_silences_and_windows_hold_with_their_id_and_count_as_held(alerts: Alerts) -> None:
-    alerts.command(
-        T0, type="silence", silence_id="s1", matchers={"vendor_id": "v1"},
-        ends_at="2026-11-03T00:00:00Z",
-    )  # fmt: skip
-    alerts.command(
-        T0, type="silence", silence_id="monday-morning", matchers={"vendor_id": "v2"},
+    alerts.silence(T0, {"vendor_id": "v1"}, silence_id="s1", ends_at="2026-11-03T00:00:00Z")
+    alerts.silence(
+        T0,
+        {"vendor_id": "v2"},
+        silence_id="monday-morning",
         every={"days": ["mon"], "start": "08:00", "end": "10:00", "tz": "UTC"},
-    )  # fmt: skip
+    )
     alerts.transition("v1", "latency_p95", D1, "firing", "warn", T0)
     alerts.transition("v2", "latency_p95", D1, "firing", "warn", T0)
     alerts.transition("v3", "latency_p95", D1, "firing", "warn", T0)
@@ -72,7 +71,7 @@ def test_silences_and_windows_hold_with_their_id_and_count_as_held(alerts: Alert
 
 def test_the_alerts_topic_feed_passes_mutes_and_goes_first(alerts: Alerts) -> None:
     alerts.config = settings(publish_topic=True)
-    alerts.command(T0, type="silence", matchers={"vendor_id": "v1"}, ends_at="2026-11-03T00:00:00Z")
+    alerts.silence(T0, {"vendor_id": "v1"}, ends_at="2026-11-03T00:00:00Z")
     alerts.transition("v1", "latency_p95", D1, "firing", "warn", T0)
     alerts.transition("v2", "latency_p95", D1, "firing", "critical", T0)
     batch = group(alerts.con, through_mute(alerts, T0))

@@ -117,10 +117,9 @@ def test_an_acknowledgement_stops_repeats_until_the_state_changes(alerts: Alerts
 
 
 def test_a_silence_holds_news_back_until_it_expires(alerts: Alerts) -> None:
-    detail = alerts.command(
+    detail = alerts.silence(
         T0,
-        type="silence",
-        matchers={"vendor_id": "v1"},
+        {"vendor_id": "v1"},
         ends_at=(T0 + 2 * HOUR).isoformat(),
         comment="vendor maintenance",
     )
@@ -138,9 +137,7 @@ def test_a_silence_holds_news_back_until_it_expires(alerts: Alerts) -> None:
 
 
 def test_an_alert_that_fires_and_clears_under_a_silence_is_never_told(alerts: Alerts) -> None:
-    alerts.command(
-        T0, type="silence", matchers={"rule": "latency_p95"}, ends_at="2026-11-03T00:00:00Z"
-    )
+    alerts.silence(T0, {"rule": "latency_p95"}, ends_at="2026-11-03T00:00:00Z")
     alerts.transition("v1", "latency_p95", D1, "firing", "warn", T0)
     assert alerts.plan(T0) == []
     alerts.transition("v1", "latency_p95", D2, "resolved", "warn", T0 + HOUR)
@@ -149,13 +146,7 @@ def test_an_alert_that_fires_and_clears_under_a_silence_is_never_told(alerts: Al
 
 
 def test_unsilence_ends_a_silence_now(alerts: Alerts) -> None:
-    alerts.command(
-        T0,
-        type="silence",
-        silence_id="s1",
-        matchers={"vendor_id": "v1"},
-        ends_at="2026-11-09T00:00:00Z",
-    )
+    alerts.silence(T0, {"vendor_id": "v1"}, silence_id="s1", ends_at="2026-11-09T00:00:00Z")
     alerts.transition("v1", "latency_p95", D1, "firing", "warn", T0)
     assert alerts.plan(T0) == []
     assert alerts.command(T0 + HOUR, type="unsilence", silence_id="s1").startswith("applied")
@@ -166,11 +157,10 @@ def test_unsilence_ends_a_silence_now(alerts: Alerts) -> None:
 
 def test_a_weekly_maintenance_window_mutes_only_inside_it(alerts: Alerts) -> None:
     """Every Sunday 02:00-04:00 UTC; T0 is a Monday, so the next window is Nov 8th."""
-    alerts.command(
+    alerts.silence(
         T0,
-        type="silence",
+        {"vendor_id": "v1"},
         silence_id="sunday-maintenance",
-        matchers={"vendor_id": "v1"},
         every={"days": ["sun"], "start": "02:00", "end": "04:00", "tz": "UTC"},
     )
     alerts.transition("v1", "latency_p95", D1, "firing", "warn", T0)
@@ -185,10 +175,9 @@ def test_a_weekly_maintenance_window_mutes_only_inside_it(alerts: Alerts) -> Non
 
 
 def test_a_maintenance_window_past_midnight_in_a_time_zone(alerts: Alerts) -> None:
-    alerts.command(
+    alerts.silence(
         T0,
-        type="silence",
-        matchers={"tier": "low"},
+        {"tier": "low"},
         every={"days": ["sat"], "start": "23:00", "end": "01:00", "tz": "Europe/Berlin"},
     )
     alerts.profile("v1", "low")
@@ -222,7 +211,7 @@ def test_routes_pick_channels_by_tier_and_severity(alerts: Alerts) -> None:
 
 def test_the_alerts_topic_feed_carries_every_change_and_acks(alerts: Alerts) -> None:
     alerts.config = settings(publish_topic=True)
-    alerts.command(T0, type="silence", matchers={"vendor_id": "v1"}, ends_at="2026-11-09T00:00:00Z")
+    alerts.silence(T0, {"vendor_id": "v1"}, ends_at="2026-11-09T00:00:00Z")
     alerts.transition("v1", "latency_p95", D1, "firing", "warn", T0)
     feed = [m for m in alerts.plan(T0) if m["channel"] == TOPIC_CHANNEL]
     assert [rules_of(m) for m in feed] == [[("latency_p95", "new", "warn")]]  # despite silence

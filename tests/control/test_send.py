@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 import orjson
 import pytest
-from kafka import KafkaConsumer, TopicPartition
 
 from control.kinds.ack import Ack
 from control.kinds.silence import Silence
@@ -22,6 +21,7 @@ from control.send import (
     produce_command,
 )
 from tests.conftest import SettingsFactory
+from tests.control.topic import control_records
 from vendorwatch.settings import kafka_client_options
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -74,16 +74,10 @@ def test_commands_go_to_the_control_topic_on_one_partition_in_the_order_sent(
     ]
     for command in sent:
         produce_command(target, command, timeout=10)
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, consumer_timeout_ms=3000)
-    try:
-        consumer.assign([TopicPartition(settings.topics.control, p) for p in range(3)])
-        consumer.seek_to_beginning()
-        records = list(consumer)
-    finally:
-        consumer.close()
+    records = control_records(settings)
     assert len({r.partition for r in records}) == 1
     assert {r.key for r in records} == {CONTROL_KEY}
-    assert [orjson.loads(r.value) for r in sorted(records, key=lambda r: r.offset)] == sent
+    assert [orjson.loads(r.value) for r in records] == sent
 
 
 def test_a_broker_that_cannot_be_reached_is_command_not_sent_naming_the_topic() -> None:
