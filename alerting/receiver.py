@@ -33,9 +33,6 @@ MAX_FIELD_ERRORS = 5
 OnNotification = Callable[[Notification, bool], None]
 """Called with the notification and whether its signature was verified (False: no secret)."""
 
-OnMessage = Callable[[dict[str, Any], bool], None]
-""":func:`serve`'s callback: the notification as a JSON mapping (every field, None if unset)."""
-
 
 class Refused(Exception):
     """A request answered with ``status`` and ``reason`` instead of being handed on."""
@@ -148,14 +145,3 @@ def receive(
         server.shutdown()
         thread.join()
         server.server_close()
-
-
-def serve(
-    host: str, port: int, secret: str | None, on_message: OnMessage, stop: threading.Event
-) -> None:
-    """:func:`receive`, for callbacks that take the notification as a JSON mapping."""
-
-    def hand_on(notification: Notification, verified: bool) -> None:
-        on_message(notification.model_dump(mode="json", by_alias=True), verified)
-
-    receive(host, port, secret, hand_on, stop)

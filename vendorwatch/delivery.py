@@ -14,8 +14,8 @@ from datetime import datetime
 import duckdb
 
 from alerting.channels.base import Channel
-from alerting.channels.config import KafkaChannelConfig
-from alerting.channels.factory import open_channel
+from alerting.channels.kafka import KafkaChannelConfig
+from alerting.channels.registry import open_channel
 from alerting.config import TOPIC_CHANNEL, AlertingSettings
 from alerting.dispatcher import Dispatcher
 from alerting.planner import plan_notifications

@@ -216,17 +216,18 @@ def receive(
     ] = None,
 ) -> None:
     """A webhook receiver that prints each notification: try your routes (and the demo)."""
-    from alerting.receiver import serve
+    from alerting.notification import Notification
+    from alerting.receiver import receive
 
-    def show(document: dict[str, Any], verified: bool) -> None:
+    def show(notification: Notification, verified: bool) -> None:
         mark = "signed" if verified else "unsigned"
-        typer.echo(f"[{mark}] {document.get('kind')}: {document.get('summary')}")
-        for alert in document.get("alerts", []):
+        typer.echo(f"[{mark}] {notification.kind}: {notification.summary}")
+        for alert in notification.alerts:
             typer.echo(
-                f"    {alert.get('rule')} {alert.get('state')} {alert.get('severity') or ''} "
-                f"({alert.get('change')}): value {alert.get('value')} for {alert.get('period')}"
-                f" -> {alert.get('evidence_url') or ''}"
+                f"    {alert.rule} {alert.state} {alert.severity or ''} "
+                f"({alert.change}): value {alert.value} for {alert.period}"
+                f" -> {alert.evidence_url or ''}"
             )
 
     typer.echo(f"receiving notifications on http://{host}:{port}/ (Ctrl-C stops)")
-    serve(host, port, secret, show, stop_on_signals())
+    receive(host, port, secret, show, stop_on_signals())
