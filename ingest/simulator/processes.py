@@ -28,6 +28,7 @@ import itertools
 import random
 from dataclasses import fields
 from operator import itemgetter
+from typing import Any
 
 from ingest.kinds import KINDS
 from ingest.kinds.kind import EventKind
@@ -51,8 +52,8 @@ _TS = itemgetter(0)
 
 
 def vendor_view(vendor: SimulatedVendor) -> SimulatedVendorView:
-    """What the kinds' processes may know of ``vendor``."""
-    rates = {name.name: getattr(vendor.preset, name.name) for name in fields(ScenarioRates)}
+    """What the kinds' processes may know of ``vendor``: the view's fields are the vendor's
+    (and its preset's) attributes of the same names, but ``trouble``."""
 
     def trouble(ts_ms: int) -> bool:
         return (
@@ -61,21 +62,14 @@ def vendor_view(vendor: SimulatedVendor) -> SimulatedVendorView:
             or vendor.incident_factor(ts_ms) > 1.0
         )
 
-    return SimulatedVendorView(
-        vendor_id=vendor.vendor_id,
-        service=vendor.service,
-        code=vendor.code,
-        ordinal=vendor.ordinal,
-        median_latency_ms=vendor.median_latency_ms,
-        defect_categories=vendor.defect_categories,
-        preset=ScenarioRates(**rates),  # the preset's fields of those names
-        onset_ms=vendor.onset_ms,
-        profile_change_at=vendor.profile_change_at,
-        trouble=trouble,
-        latency_factor=vendor.latency_factor,
-        defect_factor=vendor.defect_factor,
-        incident_factor=vendor.incident_factor,
-    )
+    rates = ScenarioRates(**_same_named(ScenarioRates, vendor.preset))
+    same = _same_named(SimulatedVendorView, vendor, but=("preset", "trouble"))
+    return SimulatedVendorView(**same, preset=rates, trouble=trouble)
+
+
+def _same_named(view: Any, source: object, but: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``source``'s attributes named as the fields of dataclass ``view``, but ``but``'s."""
+    return {f.name: getattr(source, f.name) for f in fields(view) if f.name not in but}
 
 
 class VendorProcess:
