@@ -6,7 +6,7 @@ A kind module (``ingest/kinds/<kind>.py``) builds one :class:`EventKind`; the re
 its table and topic names from the type unless given; count figures are :func:`count` /
 :func:`per_level`; its simulator process is a factory of one vendor's process
 (:mod:`ingest.kinds.simulation`): the simplest is a rate and a one-event draw
-(:class:`SimulatorProcess`), from which both the backfill and the live trickle derive.
+(``SimulatorProcess``), from which both the backfill and the live trickle derive.
 
 Everything that differs per kind is data here, read by the layers that need it: the contract
 model (ingest), the table and its columns (the store), the topic (settings), the figures it
@@ -29,7 +29,7 @@ from typing import Literal, Protocol
 
 from ingest.columns import Column, ColumnType, columns_of
 from ingest.envelope import EventBase
-from ingest.kinds.simulation import ProcessFactory, SimulatedVendorView, SimulatorProcess
+from ingest.kinds.simulation import ProcessFactory
 
 
 class PeriodGrain(Protocol):
@@ -192,7 +192,7 @@ class EventKind:
     quality: tuple[QualityComponent, ...] = ()
     simulator: ProcessFactory | None = None
     """The kind's simulator process for one vendor (:mod:`ingest.kinds.simulation`): a
-    :class:`SimulatorProcess` (a rate and a one-event draw) or a stateful process's factory."""
+    ``SimulatorProcess`` (a rate and a one-event draw) or a stateful process's factory."""
     simulator_source: str = ""
     report: tuple[ReportFigure, ...] = ()
     """The figures this kind adds to the monthly review, in order."""
@@ -222,19 +222,3 @@ def _literal_type(model: builtins.type[EventBase]) -> str:
     if len(values) != 1 or not isinstance(values[0], str):
         raise TypeError(f"{model.__name__}.type must be a Literal of one string")
     return values[0]
-
-
-__all__ = [
-    "ChartSpec",
-    "EventKind",
-    "EvidenceSource",
-    "Figure",
-    "MetricContribution",
-    "PeriodGrain",
-    "QualityComponent",
-    "ReportFigure",
-    "SimulatedVendorView",
-    "SimulatorProcess",
-    "count",
-    "per_level",
-]
