@@ -2,13 +2,14 @@
 
 A kind's ``EventKind.simulator`` is a factory ``(SimulationContext) -> KindProcess``: called
 once per simulated vendor, it returns the running state of that kind's process for the vendor.
-The simulator's driver (``ingest.simulator.processes``) calls, per vendor and in registry
-order, :meth:`KindProcess.begin` once, then per day :meth:`~KindProcess.calendar` (every kind)
-before :meth:`~KindProcess.day`; live, each draw falls into one kind's
-:meth:`~KindProcess.live_rate` slice and :meth:`~KindProcess.live` makes its event. A process
-either returns its rows or hands events due later to :attr:`SimulationContext.schedule` (the
-driver's heap releases them at their time). :class:`SimulatorProcess` (a rate and a one-event
-draw) is the factory of the simplest, stateless kind of process.
+The simulator's driver (``ingest.simulator.processes``) calls, per vendor, for the included
+kinds in registry order, :meth:`KindProcess.begin` once, then per day
+:meth:`~KindProcess.calendar` (every kind) before :meth:`~KindProcess.day`; live, each draw
+falls into one kind's :meth:`~KindProcess.live_rate` slice and :meth:`~KindProcess.live` makes
+its event. A process either returns its rows or hands events due later to
+:attr:`SimulationContext.schedule` (the driver's heap releases them at their time).
+:class:`SimulatorProcess` (a rate and a one-event draw) is the factory of the simplest,
+stateless kind of process.
 
 Contracts: a process draws only from :attr:`SimulationContext.rng` streams (seeded by seed,
 vendor, stream name and tag) and the live stream it is given, never the wall clock; its event
