@@ -7,6 +7,8 @@ opening, resolved ones and the mean time to resolve in the period of their resol
 
 from __future__ import annotations
 
+import math
+import random
 from typing import Annotated, Literal
 
 from pydantic import Field, StrictInt
@@ -23,7 +25,8 @@ from ingest.kinds.kind import (
     count,
     per_level,
 )
-from ingest.kinds.lifecycle import lifecycle_ctes
+from ingest.kinds.lifecycle import LifecycleProcess, lifecycle_ctes
+from ingest.kinds.simulation import DAY_MS, HOUR_MS, Row, business_offset, poisson
 
 DEFECT_SEVERITIES = ("minor", "major", "critical")
 
@@ -48,6 +51,49 @@ def _ctes(g: PeriodGrain) -> str:
         ", max(units_affected) AS units",
         opened_extra=",\n        sum(units) AS defect_units",
     )
+
+
+DEFECT_TTR_HOURS = {"minor": 72.0, "major": 30.0, "critical": 8.0}
+"""Median hours to resolve, by severity."""
+
+
+class Defects(LifecycleProcess):
+    """Defects found at the rate of ``defects_per_1k`` of the day's responses, in business
+    hours, more (and more severe) after a defect-surge onset."""
+
+    tag = "df"
+
+    def open_day(self, rng: random.Random, day: int, tag: str) -> None:
+        vendor, peak = self.context.vendor, self.context.vendor.preset.defect_jump
+        mean = self.context.volume(day) * vendor.preset.defects_per_1k / 1000 * peak
+        for n in range(poisson(rng, mean)):
+            ts_ms = day * DAY_MS + business_offset(rng)
+            if rng.random() * peak < vendor.defect_factor(ts_ms):  # thinning below the peak
+                self._open_defect(rng, ts_ms, f"{tag}-{n}")
+
+    def _open_defect(self, rng: random.Random, ts_ms: int, ident: str) -> None:
+        vendor = self.context.vendor
+        surge = vendor.defect_factor(ts_ms) > 1.0
+        weights = (0.5, 0.4, 0.1) if surge else (0.72, 0.24, 0.04)
+        severity = rng.choices(DEFECT_SEVERITIES, weights=weights)[0]
+        category = rng.choice(vendor.defect_categories)
+        units = 1 if rng.random() < 0.7 else rng.randint(2, 25)
+        ttr_ms = rng.lognormvariate(math.log(DEFECT_TTR_HOURS[severity]), 0.8) * HOUR_MS
+        key = ("defect_id", f"{vendor.code}-D-{ident}")
+        self.open(
+            ident,
+            ts_ms,
+            ttr_ms,
+            (key, ("severity", severity), ("category", category), ("units_affected", units)),
+        )
+
+    def live_rate(self, now_ms: int) -> float | None:
+        vendor = self.context.vendor
+        return vendor.preset.defects_per_1k * vendor.defect_factor(now_ms) / 1000
+
+    def live(self, rng: random.Random, now_ms: int, ident: str) -> Row | None:
+        self._open_defect(rng, now_ms, ident)
+        return None
 
 
 KIND = EventKind(
@@ -99,5 +145,6 @@ KIND = EventKind(
     report=(
         ReportFigure("defects_per_1k", "Defects per 1k responses", "per_1k", "lower", "service"),
     ),
+    simulator=Defects,
     simulator_source="qa-tool",
 )

@@ -4,8 +4,9 @@ A kind module (``ingest/kinds/<kind>.py``) builds one :class:`EventKind`; the re
 (``ingest/kinds/__init__.py``) lists them in order. Each fact is said once: the kind's
 ``type`` and its table columns (names, types, nullability) derive from its contract model,
 its table and topic names from the type unless given; count figures are :func:`count` /
-:func:`per_level`; its simulator process is a rate and a one-event draw
-(:class:`SimulatorProcess`), from which both the backfill and the live trickle derive.
+:func:`per_level`; its simulator process is a factory of one vendor's process
+(:mod:`ingest.kinds.simulation`): the simplest is a rate and a one-event draw
+(``SimulatorProcess``), from which both the backfill and the live trickle derive.
 
 Everything that differs per kind is data here, read by the layers that need it: the contract
 model (ingest), the table and its columns (the store), the topic (settings), the figures it
@@ -21,7 +22,6 @@ SQL in a contribution is a template over a period grain (:class:`PeriodGrain`, w
 from __future__ import annotations
 
 import builtins
-import random
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -29,6 +29,7 @@ from typing import Literal, Protocol
 
 from ingest.columns import Column, ColumnType, columns_of
 from ingest.envelope import EventBase
+from ingest.kinds.simulation import ProcessFactory
 
 
 class PeriodGrain(Protocol):
@@ -158,48 +159,6 @@ class QualityComponent:
 
 
 @dataclass(frozen=True)
-class SimulatedVendorView:
-    """What a kind's simulator process may know of a vendor (no import of the simulator)."""
-
-    vendor_id: str
-    service: str
-    trouble: Callable[[int], bool]
-    """Whether the vendor's scenario is in trouble at epoch milliseconds ``ts_ms``."""
-
-
-_DAY_MS = 86_400_000
-
-EventDraw = Callable[[SimulatedVendorView, random.Random, int, str], dict[str, object]]
-"""``(vendor, rng, occurred_at_ms, ident) -> payload`` of one simulated event: without the
-envelope fields ``type``, ``vendor_id``, ``occurred_at``, ``source`` (the simulator adds
-them), with an ``event_id`` made of ``ident`` (unique per vendor and run)."""
-
-
-@dataclass(frozen=True)
-class SimulatorProcess:
-    """A kind's simulator process: ``rate`` events per handled response, each drawn by
-    ``draw``. The simulator's backfill and its live trickle both derive from these two facts
-    (:meth:`day` for the backfill; live, an event with probability ``rate`` per response)."""
-
-    rate: float
-    draw: EventDraw
-
-    def day(
-        self, vendor: SimulatedVendorView, rng: random.Random, day: int, volume: float
-    ) -> list[tuple[int, dict[str, object]]]:
-        """Epoch ``day``'s events for ``volume`` responses: a normal-approximated Poisson
-        count, each at a uniform time of the day, ident ``<day>-<n>``; in time order of
-        drawing (not sorted)."""
-        mean = volume * self.rate
-        count = max(0, round(rng.gauss(mean, mean**0.5))) if mean > 0 else 0
-        rows: list[tuple[int, dict[str, object]]] = []
-        for n in range(count):
-            ts_ms = day * _DAY_MS + int(rng.random() * _DAY_MS)
-            rows.append((ts_ms, self.draw(vendor, rng, ts_ms, f"{day}-{n}")))
-        return rows
-
-
-@dataclass(frozen=True)
 class EventKind:
     """One event kind, declared once (see the module docstring)."""
 
@@ -231,7 +190,9 @@ class EventKind:
     evidence: tuple[EvidenceSource, ...] = ()
     charts: tuple[ChartSpec, ...] = ()
     quality: tuple[QualityComponent, ...] = ()
-    simulator: SimulatorProcess | None = None
+    simulator: ProcessFactory | None = None
+    """The kind's simulator process for one vendor (:mod:`ingest.kinds.simulation`): a
+    ``SimulatorProcess`` (a rate and a one-event draw) or a stateful process's factory."""
     simulator_source: str = ""
     report: tuple[ReportFigure, ...] = ()
     """The figures this kind adds to the monthly review, in order."""

@@ -1,4 +1,5 @@
-"""SQL shared by the lifecycle kinds (defects, security incidents): one row per lifecycle key.
+"""What the lifecycle kinds (defects, security incidents) share: SQL with one row per lifecycle
+key, and the simulator process that opens lifecycles and resolves them later.
 
 A lifecycle is opened at its first ``opened`` event, resolved at its last ``resolved`` event,
 as severe as the worst severity reported when opened (or at all, if no ``opened`` event
@@ -7,7 +8,13 @@ arrived); time to resolve is known only when both ends are.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
+
+from ingest.kinds.simulation import DAY_MS, KindProcess, Row, SimulationContext, day_tag
+
+WARMUP_DAYS = 14
+"""Lifecycles opened this long before the simulation's start may resolve inside it."""
 
 
 def rank(column: str, levels: tuple[str, ...]) -> str:
@@ -80,3 +87,47 @@ def lifecycle_ctes(
         {resolve_hours_mean()} AS {noun}_resolve_hours_mean
     FROM {life} WHERE resolved_at IS NOT NULL GROUP BY ALL
 )"""
+
+
+class LifecycleProcess(KindProcess):
+    """Lifecycles opened by a daily random process, each resolved after a random time to
+    resolve (some are still open at the end); both events are scheduled when it opens.
+
+    A subclass says :meth:`open_day` (the day's openings, from its ``rng`` stream) and, live,
+    :meth:`live_rate` / :meth:`live` (which call :meth:`open`). The process is warmed up over
+    the :data:`WARMUP_DAYS` before the start. Live, its slice of the draws stays when the kind
+    is excluded, so excluding it does not change the other kinds' events."""
+
+    keeps_share_when_excluded = True
+    tag = ""
+    """The event ids' prefix: ``<tag>-<vendor>-<ident>-o|r``."""
+
+    def __init__(self, context: SimulationContext) -> None:
+        self.context = context
+
+    def begin(self, start_ms: int) -> None:
+        first_day = start_ms // DAY_MS
+        for day in range(first_day - WARMUP_DAYS, first_day):
+            self._open_day(day)
+
+    def day(self, day: int, lo_ms: int, hi_ms: int) -> list[Row]:
+        self._open_day(day)
+        return []  # all scheduled
+
+    def _open_day(self, day: int) -> None:
+        self.open_day(self.context.rng(self.tag, day), day, day_tag(day))
+
+    def open_day(self, rng: random.Random, day: int, tag: str) -> None:
+        """Open epoch ``day``'s lifecycles (idents ``<tag>-<n>``)."""
+        raise NotImplementedError
+
+    def open(
+        self, ident: str, opened_ms: int, ttr_ms: float, fields: tuple[tuple[str, object], ...]
+    ) -> None:
+        """Schedule a lifecycle's two events; ``fields``: (name, value) in payload order."""
+        context = self.context
+        resolved_ms = opened_ms + max(60_000, int(ttr_ms))
+        for status, ts_ms in (("opened", opened_ms), ("resolved", resolved_ms)):
+            event_id = f"{self.tag}-{context.vendor.vendor_id}-{ident}-{status[0]}"
+            payload = context.envelope(event_id, ts_ms)
+            context.schedule(ts_ms, payload | {"status": status} | dict(fields))

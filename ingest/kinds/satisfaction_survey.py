@@ -30,10 +30,9 @@ from ingest.kinds.kind import (
     PeriodGrain,
     QualityComponent,
     ReportFigure,
-    SimulatedVendorView,
-    SimulatorProcess,
     count,
 )
+from ingest.kinds.simulation import SimulatedVendorView, SimulatorProcess
 
 SCALES = {"1-5": (1, 5), "0-10": (0, 10)}
 SATISFIED_FROM = {"1-5": 4, "0-10": 9}

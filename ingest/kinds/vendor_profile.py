@@ -21,6 +21,7 @@ from ingest.envelope import (
     Text128,
 )
 from ingest.kinds.kind import EventKind
+from ingest.kinds.simulation import KindProcess, SimulationContext, epoch_ms
 
 
 class Contract(Part):
@@ -65,6 +66,25 @@ class VendorProfile(EventBase):
     insourcing: Insourcing | None = None
 
 
+class Profiles(KindProcess):
+    """The profile at the simulation's start (version 1) and, for a vendor with a
+    ``profile_change_at``, the renegotiated one then (version 2)."""
+
+    def __init__(self, context: SimulationContext) -> None:
+        self.context = context
+
+    def begin(self, start_ms: int) -> None:
+        self._publish(1, start_ms)
+        change_at = self.context.vendor.profile_change_at
+        if change_at is not None:
+            self._publish(2, epoch_ms(change_at))
+
+    def _publish(self, version: int, ts_ms: int) -> None:
+        context = self.context
+        event_id = f"vp-{context.vendor.vendor_id}-{version}"
+        context.schedule(ts_ms, context.envelope(event_id, ts_ms) | context.profile(version))
+
+
 KIND = EventKind(
     model=VendorProfile,
     column_names={  # the contract's terms without a prefix, but its currency
@@ -74,5 +94,6 @@ KIND = EventKind(
     topic_setting="registry",
     description="who the vendor is and what was agreed (procurement tool)",
     money=True,
+    simulator=Profiles,
     simulator_source="procurement",
 )

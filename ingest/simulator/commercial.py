@@ -21,7 +21,8 @@ import random
 from datetime import date, timedelta
 from decimal import Decimal
 
-from ingest.simulator.scenarios import CENT, DAY_MS, HOUR_MS, SimulatedVendor
+from ingest.kinds.simulation import DAY_MS, HOUR_MS
+from ingest.simulator.scenarios import CENT, SimulatedVendor
 
 Payload = dict[str, object]
 

@@ -27,8 +27,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-DAY_MS = 86_400_000
-HOUR_MS = 3_600_000
+from ingest.kinds.simulation import DAY_MS, epoch_ms
+
 CENT = Decimal("0.01")
 
 
@@ -272,11 +272,6 @@ class SimulatedVendor:
         if change is not None and self.renegotiated_fee is not None and ts_ms >= epoch_ms(change):
             return self.renegotiated_fee
         return self.monthly_fee
-
-
-def epoch_ms(moment: datetime) -> int:
-    """Epoch milliseconds of an aware datetime."""
-    return int(moment.timestamp() * 1000)
 
 
 def _money(value: float) -> Decimal:

@@ -6,7 +6,7 @@ Contracts:
   record value; the JSON-lines sinks end each with ``\\n`` (so ``kcat -P -t <topic> -K ...``
   or any line-based producer can replay a ``<topic>.jsonl`` file).
 - A sink is used as ``send(event)`` repeatedly, then ``close()`` once; ``close`` flushes.
-- Topics are given as :meth:`vendorwatch.settings.Topics.event_topics` returns them,
+- Topics are given as :meth:`ingest.topics.Topics.event_topics` returns them,
   ``{topic: type}``; each event goes to the topic of its type, keyed by its vendor id.
 - :func:`produce` returns how many records the broker acknowledged and raises
   :class:`ProduceError` if any failed; the topics must exist.

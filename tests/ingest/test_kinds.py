@@ -127,8 +127,8 @@ def test_a_missing_score_is_named() -> None:
 
 
 def test_the_survey_kind_lives_in_its_module_and_one_registry_line() -> None:
-    """Outside its module, the registry names the survey kind once; the rest of the product
-    mentions it only in docstrings (the simulator's) and the default policy's rule."""
+    """Outside its module, the registry names the survey kind once; no other module of the
+    product mentions it (the simulator's driver neither: the kind declares its process)."""
     root = Path(__file__).resolve().parents[2]
     mentions = {
         str(path.relative_to(root))
@@ -139,7 +139,6 @@ def test_the_survey_kind_lives_in_its_module_and_one_registry_line() -> None:
     assert mentions == {
         "ingest/kinds/__init__.py",
         "ingest/kinds/satisfaction_survey.py",
-        "ingest/simulator/processes.py",  # a docstring's example
     }
     registry = (root / "ingest/kinds/__init__.py").read_text()
     assert registry.count('"satisfaction_survey"') == 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter, defaultdict
+from dataclasses import fields
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -27,6 +28,7 @@ from ingest.simulator import (
     build_vendors,
     generate_events,
 )
+from ingest.simulator.processes import vendor_view
 from tests.ingest.simulated import DAY, NOW, SEED, SKEW, TOPIC_OF, TOPICS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -270,3 +272,29 @@ def test_profiles_at_the_start_and_one_change_mid_history(
         assert when(second) == vendor.profile_change_at
         assert second["contract"]["monthly_fee"] != first["contract"]["monthly_fee"]
     assert all(len(profiles[v.vendor_id]) == 1 for v in vendors if v not in changed)
+
+
+def test_each_kind_declares_its_process_and_the_driver_names_no_kind() -> None:
+    """Issue #22: the processes live in the kind modules; the driver quotes no kind's type."""
+    assert all(kind.simulator is not None for kind in KINDS)
+    driver = (REPO / "ingest/simulator/processes.py").read_text()
+    assert not [kind.type for kind in KINDS if f'"{kind.type}"' in driver]
+
+
+def test_the_processes_see_the_vendors_facts_rates_and_trouble() -> None:
+    start, end = NOW - 40 * DAY, NOW
+    for vendor in build_vendors(PRESET_NAMES, 1, start=start, end=end, seed=SEED):
+        view = vendor_view(vendor)
+        for field in fields(view):
+            if field.name not in ("preset", "trouble"):
+                assert getattr(view, field.name) == getattr(vendor, field.name), field.name
+        assert all(
+            getattr(view.preset, f.name) == getattr(vendor.preset, f.name)
+            for f in fields(view.preset)
+        )
+        later = ms(end) - 1
+        affected = max(
+            vendor.latency_factor(later), vendor.defect_factor(later), vendor.incident_factor(later)
+        )
+        assert view.trouble(later) is (affected > 1.0)
+        assert not view.trouble(vendor.onset_ms - 1 if vendor.onset_ms else later)
