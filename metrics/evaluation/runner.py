@@ -1,0 +1,149 @@
+"""Run the labelled scenarios through today's judgement: simulate, store, rebuild, read flags.
+
+For each (seed, daily volume) the scenarios' vendors are simulated over ``months`` ending at
+``end``, their records shuffled (so much arrives out of order) and written straight into an
+in-memory :class:`EventStore` (no broker), then one :meth:`MetricsJob.rebuild` as of ``end``
+judges every complete period under the given policy. A *flag* is an ``alert_log`` transition
+to ``firing``; it is seen at the end of its period (a day or a month, UTC).
+
+Contracts: a pure function of its arguments (the clock is ``end``); nothing is written outside
+the in-memory store; every event must be accepted (a dead letter raises ``RuntimeError``).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+import orjson
+
+from ingest.batch import RecordChecks
+from ingest.records import Record
+from ingest.simulator import generate_events
+from ingest.simulator.truth import ScenarioTruth, scenario_truth
+from ingest.store import EventStore
+from metrics.evaluation.scenarios import SCENARIOS, build_scenario_vendors
+from metrics.job import MetricsJob
+from metrics.policy import Policy
+from vendorwatch.settings import MetricsSettings, Topics
+
+BATCH = 50_000
+_TYPE_BY_TOPIC = Topics().event_topics()
+_TOPIC_BY_TYPE = {event_type: topic for topic, event_type in _TYPE_BY_TOPIC.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """One transition to firing: which rule, and when the run could first have seen it."""
+
+    rule: str
+    seen_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class VendorOutcome:
+    """One scenario's vendor in one run: its truth and the flags today's judgement raised."""
+
+    scenario: str
+    seed: int
+    volume_per_day: float
+    truth: ScenarioTruth
+    flags: tuple[Flag, ...]
+    days: float  # length of the judged history
+
+
+def _period_end(grain: str, period: date) -> datetime:
+    start = datetime.combine(period, time(), tzinfo=UTC)
+    if grain != "month":  # "day": rules and SLO windows alike judge complete UTC days
+        return start + timedelta(days=1)
+    return datetime(period.year + (period.month == 12), period.month % 12 + 1, 1, tzinfo=UTC)
+
+
+def _records(values: list[bytes]) -> Iterator[list[Record]]:
+    offsets: dict[str, int] = {}
+    for first in range(0, len(values), BATCH):
+        batch = []
+        for value in values[first : first + BATCH]:
+            topic = _TOPIC_BY_TYPE[orjson.loads(value)["type"]]
+            offset = offsets.get(topic, 0)
+            offsets[topic] = offset + 1
+            batch.append(Record(topic, 0, offset, None, value))
+        yield batch
+
+
+def run_once(
+    scenarios: Sequence[str],
+    *,
+    seed: int,
+    volume_per_day: float,
+    months: int,
+    end: datetime,
+    policy: Policy,
+) -> list[VendorOutcome]:
+    """Simulate, store and judge ``scenarios`` once (see the module contract)."""
+    start = end - timedelta(days=round(months * 30.44))
+    vendors = build_scenario_vendors(scenarios, start=start, end=end, seed=seed)
+    values: list[bytes] = []
+    for vendor in vendors:
+        volume = SCENARIOS[vendor.scenario].volume_per_day or volume_per_day
+        values += [e.value for e in generate_events([vendor], start, end, seed, volume)]
+    random.Random(f"{seed}/{volume_per_day}/shuffle").shuffle(values)
+    checks = RecordChecks(
+        _TYPE_BY_TOPIC, max_future_skew=timedelta(hours=24), max_record_bytes=1_000_000
+    )
+    store = EventStore(":memory:")
+    try:
+        con = store.connection
+        con.execute("SET TimeZone = 'UTC'")
+        for batch in _records(values):
+            outcome = store.write_batch(batch, checks, received_at=end)
+            if outcome.dead_letters:
+                raise RuntimeError(f"simulated records refused: {outcome.dead_letters[:3]}")
+        MetricsJob(con, MetricsSettings(), policy=policy).rebuild(end)
+        rows = con.execute(
+            "SELECT vendor_id, rule, grain, period FROM alert_log WHERE state = ? "
+            "ORDER BY period, rule",
+            ["firing"],
+        ).fetchall()
+    finally:
+        store.close()
+    flags: dict[str, list[Flag]] = {v.vendor_id: [] for v in vendors}
+    for vendor_id, rule, grain, period in rows:
+        flags[vendor_id].append(Flag(rule, _period_end(grain, period)))
+    days = (end - start) / timedelta(days=1)
+    return [
+        VendorOutcome(
+            v.scenario,
+            seed,
+            SCENARIOS[v.scenario].volume_per_day or volume_per_day,
+            scenario_truth(v, end),
+            tuple(flags[v.vendor_id]),
+            days,
+        )
+        for v in vendors
+    ]
+
+
+def run_grid(
+    scenarios: Sequence[str],
+    *,
+    seeds: int,
+    volumes: Sequence[float],
+    months: int,
+    end: datetime,
+    policy: Policy,
+) -> list[VendorOutcome]:
+    """:func:`run_once` for seeds ``1..seeds`` and every volume; a scenario with its own
+    volume (``low_volume``) runs with the first volume only, so once per seed."""
+    fixed = {s for s in scenarios if SCENARIOS[s].volume_per_day is not None}
+    outcomes: list[VendorOutcome] = []
+    for seed in range(1, seeds + 1):
+        for index, volume in enumerate(volumes):
+            chosen = [s for s in scenarios if index == 0 or s not in fixed]
+            if chosen:
+                outcomes += run_once(
+                    chosen, seed=seed, volume_per_day=volume, months=months, end=end, policy=policy
+                )
+    return outcomes
