@@ -1,13 +1,16 @@
 """Run the labelled scenarios through today's judgement: simulate, store, rebuild, read flags.
 
 For each (seed, daily volume) the scenarios' vendors are simulated over ``months`` ending at
-``end``, their records shuffled (so much arrives out of order) and written straight into an
-in-memory :class:`EventStore` (no broker), then one :meth:`MetricsJob.rebuild` as of ``end``
+``end``, their records shuffled in batches with 3 % held back to the end (so they arrive out of
+order and late) and written straight into an :class:`EventStore` in a temporary directory (no
+broker; file-backed with a memory cap, as 1,000 a day for ten vendors over 8 months is ~2.5M
+records), then one :meth:`MetricsJob.rebuild` as of ``end``
 judges every complete period under the given policy. A *flag* is an ``alert_log`` transition
 to ``firing``; it is seen at the end of its period (a day or a month, UTC).
 
 Contracts: a pure function of its arguments (the clock is ``end``); nothing is written outside
-the in-memory store; every event must be accepted (a dead letter raises ``RuntimeError``).
+the temporary directory, which is removed; every event must be accepted (a dead letter
+raises ``RuntimeError``).
 """
 
 from __future__ import annotations
@@ -16,20 +19,22 @@ import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-
-import orjson
+from pathlib import Path
+from tempfile import TemporaryDirectory
 
 from ingest.batch import RecordChecks
 from ingest.records import Record
-from ingest.simulator import generate_events
+from ingest.simulator import SimEvent, generate_events
 from ingest.simulator.truth import ScenarioTruth, scenario_truth
 from ingest.store import EventStore
-from metrics.evaluation.scenarios import SCENARIOS, build_scenario_vendors
+from metrics.evaluation.scenarios import SCENARIOS, EvaluatedVendor, build_scenario_vendors
 from metrics.job import MetricsJob
 from metrics.policy import Policy
 from vendorwatch.settings import MetricsSettings, Topics
 
-BATCH = 50_000
+BATCH = 50_000  # records a write (and a shuffle)
+LATE = 0.03  # share of the records held back and delivered after all the others
+MEMORY_LIMIT = "512MiB"  # DuckDB's working memory; beyond it, it spills into the temp dir
 _TYPE_BY_TOPIC = Topics().event_topics()
 _TOPIC_BY_TYPE = {event_type: topic for topic, event_type in _TYPE_BY_TOPIC.items()}
 
@@ -61,16 +66,62 @@ def _period_end(grain: str, period: date) -> datetime:
     return datetime(period.year + (period.month == 12), period.month % 12 + 1, 1, tzinfo=UTC)
 
 
-def _records(values: list[bytes]) -> Iterator[list[Record]]:
+def _batches(
+    vendors: Sequence[EvaluatedVendor],
+    start: datetime,
+    end: datetime,
+    seed: int,
+    volume_per_day: float,
+) -> Iterator[list[Record]]:
+    """The vendors' records in batches of ``BATCH``, each shuffled; a ``LATE`` share of them
+    held back and delivered, shuffled, after everything else (memory: a batch plus the late)."""
+    rng = random.Random(f"{seed}/{volume_per_day}/delivery")
     offsets: dict[str, int] = {}
-    for first in range(0, len(values), BATCH):
+
+    def records(events: list[SimEvent]) -> list[Record]:
+        rng.shuffle(events)
         batch = []
-        for value in values[first : first + BATCH]:
-            topic = _TOPIC_BY_TYPE[orjson.loads(value)["type"]]
+        for event in events:
+            topic = _TOPIC_BY_TYPE[event.topic_type]
             offset = offsets.get(topic, 0)
             offsets[topic] = offset + 1
-            batch.append(Record(topic, 0, offset, None, value))
-        yield batch
+            batch.append(Record(topic, 0, offset, None, event.value))
+        return batch
+
+    late: list[SimEvent] = []
+    pending: list[SimEvent] = []
+    for vendor in vendors:
+        volume = SCENARIOS[vendor.scenario].volume_per_day or volume_per_day
+        for event in generate_events([vendor], start, end, seed, volume):
+            (late if rng.random() < LATE else pending).append(event)
+            if len(pending) >= BATCH:
+                yield records(pending)
+                pending = []
+    for rest in (pending, late):
+        if rest:
+            yield records(rest)
+
+
+def _judge(
+    store: EventStore,
+    batches: Iterator[list[Record]],
+    checks: RecordChecks,
+    end: datetime,
+    policy: Policy,
+) -> list[tuple[str, str, str, date]]:
+    """Write ``batches``, rebuild as of ``end``, and return the firing transitions."""
+    con = store.connection
+    con.execute("SET TimeZone = 'UTC'")
+    for batch in batches:
+        outcome = store.write_batch(batch, checks, received_at=end)
+        if outcome.dead_letters:
+            raise RuntimeError(f"simulated records refused: {outcome.dead_letters[:3]}")
+    MetricsJob(con, MetricsSettings(), policy=policy).rebuild(end)
+    return con.execute(
+        "SELECT vendor_id, rule, grain, period FROM alert_log WHERE state = ? "
+        "ORDER BY period, rule",
+        ["firing"],
+    ).fetchall()
 
 
 def run_once(
@@ -85,30 +136,17 @@ def run_once(
     """Simulate, store and judge ``scenarios`` once (see the module contract)."""
     start = end - timedelta(days=round(months * 30.44))
     vendors = build_scenario_vendors(scenarios, start=start, end=end, seed=seed)
-    values: list[bytes] = []
-    for vendor in vendors:
-        volume = SCENARIOS[vendor.scenario].volume_per_day or volume_per_day
-        values += [e.value for e in generate_events([vendor], start, end, seed, volume)]
-    random.Random(f"{seed}/{volume_per_day}/shuffle").shuffle(values)
     checks = RecordChecks(
         _TYPE_BY_TOPIC, max_future_skew=timedelta(hours=24), max_record_bytes=1_000_000
     )
-    store = EventStore(":memory:")
-    try:
-        con = store.connection
-        con.execute("SET TimeZone = 'UTC'")
-        for batch in _records(values):
-            outcome = store.write_batch(batch, checks, received_at=end)
-            if outcome.dead_letters:
-                raise RuntimeError(f"simulated records refused: {outcome.dead_letters[:3]}")
-        MetricsJob(con, MetricsSettings(), policy=policy).rebuild(end)
-        rows = con.execute(
-            "SELECT vendor_id, rule, grain, period FROM alert_log WHERE state = ? "
-            "ORDER BY period, rule",
-            ["firing"],
-        ).fetchall()
-    finally:
-        store.close()
+    with TemporaryDirectory(prefix="vendorwatch-eval-") as workdir:
+        store = EventStore(Path(workdir) / "eval.duckdb", memory_limit=MEMORY_LIMIT)
+        try:
+            rows = _judge(
+                store, _batches(vendors, start, end, seed, volume_per_day), checks, end, policy
+            )
+        finally:
+            store.close()
     flags: dict[str, list[Flag]] = {v.vendor_id: [] for v in vendors}
     for vendor_id, rule, grain, period in rows:
         flags[vendor_id].append(Flag(rule, _period_end(grain, period)))
