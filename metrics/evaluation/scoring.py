@@ -8,12 +8,14 @@ Per (scenario, daily volume), over the seeds run:
   the true figure is still inside the SLA: neither a detection nor a false alarm);
 - ``false flags / vendor-year``: flags on within-SLA vendors and flags before the onset, per
   365 days of judged history;
+- ``false by rule``: the rules behind those false flags, most frequent first;
 - the policy version (``label@hash``) heads the table.
 """
 
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -36,6 +38,7 @@ class ScenarioScore:
     early_flags: int
     false_flags: int
     vendor_years: float
+    false_rules: tuple[tuple[str, int], ...] = ()  # (rule, false flags), most first
 
     @property
     def false_per_vendor_year(self) -> float:
@@ -44,16 +47,15 @@ class ScenarioScore:
 
 def _score(group: Sequence[VendorOutcome]) -> ScenarioScore:
     first = group[0]
-    detected, delays, early, false_flags = 0, [], 0, 0
+    detected, delays, early, false_rules = 0, [], 0, Counter[str]()
     for outcome in group:
         onset, material = outcome.truth.onset, outcome.truth.material_at
-        seen = [f.seen_at for f in outcome.flags]
         if material is None or onset is None:
-            false_flags += len(seen) if material is None else 0
+            false_rules.update(f.rule for f in outcome.flags if material is None)
             continue
-        after = [t for t in seen if t >= material]
-        early += sum(1 for t in seen if onset <= t < material)
-        false_flags += sum(1 for t in seen if t < onset)
+        false_rules.update(f.rule for f in outcome.flags if f.seen_at < onset)
+        early += sum(1 for f in outcome.flags if onset <= f.seen_at < material)
+        after = [f.seen_at for f in outcome.flags if f.seen_at >= material]
         if after:
             detected += 1
             delays.append((min(after) - material) / timedelta(days=1))
@@ -65,8 +67,9 @@ def _score(group: Sequence[VendorOutcome]) -> ScenarioScore:
         detected,
         tuple(delays),
         early,
-        false_flags,
+        false_rules.total(),
         sum(o.days for o in group) / YEAR_DAYS,
+        tuple(false_rules.most_common()),
     )
 
 
@@ -90,14 +93,16 @@ def render_table(scores: Sequence[ScenarioScore], policy_version: str) -> str:
         f"Policy {policy_version}",
         "",
         "| scenario | responses/day | truth | detected | delay d (median / max) "
-        "| early | false flags / vendor-year |",
-        "|---|---:|---|---:|---:|---:|---:|",
+        "| early | false flags / vendor-year | false by rule |",
+        "|---|---:|---|---:|---:|---:|---:|---|",
     ]
     for s in scores:
         truth = "within SLA" if s.within_sla else "breach"
         detected = "-" if s.within_sla else f"{s.detected}/{s.seeds}"
+        rules = ", ".join(f"{rule} {count}" for rule, count in s.false_rules)
         lines.append(
             f"| {s.scenario} | {s.volume_per_day:g} | {truth} | {detected} "
-            f"| {_delay(s.delays_days)} | {s.early_flags} | {s.false_per_vendor_year:.1f} |"
+            f"| {_delay(s.delays_days)} | {s.early_flags} | {s.false_per_vendor_year:.1f} "
+            f"| {rules or '-'} |"
         )
     return "\n".join(lines)
