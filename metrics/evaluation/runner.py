@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
+from typing import NamedTuple
 
 from ingest.batch import RecordChecks
 from ingest.records import Record
@@ -39,9 +40,9 @@ _TYPE_BY_TOPIC = Topics().event_topics()
 _TOPIC_BY_TYPE = {event_type: topic for topic, event_type in _TYPE_BY_TOPIC.items()}
 
 
-@dataclass(frozen=True, slots=True)
-class Flag:
-    """One transition to firing: which rule, and when the run could first have seen it."""
+class Flag(NamedTuple):
+    """One ``alert_log`` row's worth: a transition to firing, its rule, and when the run
+    could first have seen it (its period's end)."""
 
     rule: str
     seen_at: datetime
