@@ -102,6 +102,7 @@ def show_config() -> None:
 def _register_optional_commands() -> None:
     from vendorwatch.cli.alerts import alerts_app
     from vendorwatch.cli.dashboard import run_dashboard
+    from vendorwatch.cli.evaluate import evaluate
     from vendorwatch.cli.metrics import backtest, explain, metrics_app, rebuild, run_engine
     from vendorwatch.cli.policy import policy_app
     from vendorwatch.cli.report import report
@@ -117,6 +118,7 @@ def _register_optional_commands() -> None:
     app.add_typer(alerts_app, name="alerts")
     app.command("report")(report)
     app.command("dashboard")(run_dashboard)
+    app.command("evaluate")(evaluate)
 
 
 _register_optional_commands()
