@@ -15,8 +15,8 @@ months compare are :mod:`dashboard.report_model`'s; the renderers are in
   in progress; alerts are the ``alert_log`` transitions whose period lies in the month;
   contract dates are those of the profile in force at the month's end.
 
-The review's types are re-exported here (``from dashboard.report import NoFigures`` is what
-the CLI uses).
+The review's types (:class:`~dashboard.report_model.MonthlyReview`,
+:class:`~dashboard.report_model.NoFigures`, ...) are :mod:`dashboard.report_model`'s.
 """
 
 from __future__ import annotations
@@ -39,22 +39,8 @@ from dashboard.report_model import (
     VendorReview,
     compare,
     next_month,
-    parse_month,
     previous_month,
 )
-
-__all__ = [
-    "COST_METRICS",
-    "SCORE_METRICS",
-    "SERVICE_METRICS",
-    "MonthlyReview",
-    "NoFigures",
-    "VendorReview",
-    "monthly_review",
-    "next_month",
-    "parse_month",
-    "previous_month",
-]
 
 
 def monthly_review(

@@ -28,8 +28,6 @@ from dashboard.report_pdf import to_pdf
 from dashboard.report_show import MISSING, show, shown, status_text, when
 from dashboard.report_xlsx import to_xlsx
 
-__all__ = ["CSV_COLUMNS", "ReportFormat", "render", "to_csv", "to_html", "to_pdf", "to_xlsx"]
-
 CSV_COLUMNS = (
     *("month", "vendor_id", "vendor_name", "tier", "service", "status", "cost_status"),
     *("section", "metric", "label", "unit", "current", "previous", "change", "change_unit"),

@@ -42,7 +42,8 @@ def report(
     ] = None,
 ) -> None:
     """The monthly vendor review: each vendor's month next to the one before, with trends."""
-    from dashboard.report import NoFigures, monthly_review, parse_month
+    from dashboard.report import monthly_review
+    from dashboard.report_model import NoFigures, parse_month
     from dashboard.report_render import render
 
     try:
