@@ -16,8 +16,9 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from metrics.columns import arrow_schema, col, create_table, double, integer, text
-from metrics.columns import date as date_type
+from ingest.columns import arrow_schema, col, double, integer, text
+from ingest.columns import date as date_type
+from metrics.tables import create_table
 from metrics.trends import trend
 
 COST_TREND_MONTHS = 6

@@ -28,20 +28,19 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from metrics import slo
-from metrics.alert_log import alert_id, record_transitions
-from metrics.columns import (
+from ingest.columns import (
     arrow_schema,
     bigint,
     boolean,
     col,
-    create_table,
     date,
     double,
     integer,
     text,
     timestamp,
 )
+from metrics import slo
+from metrics.alert_log import alert_id, record_transitions
 from metrics.effective_rule import EffectiveRule
 from metrics.hysteresis import BreachState, BreachStatus, Observation
 from metrics.judge import (
@@ -56,6 +55,7 @@ from metrics.judge import (
 from metrics.policy_catalogue import SAMPLE_COLUMNS
 from metrics.policy_history import PolicyTimeline
 from metrics.service import DAILY, MONTHLY, Grain
+from metrics.tables import create_table
 
 _JUDGED = (
     col("vendor_id", text),

@@ -20,10 +20,12 @@ recompute them at any time with an identical result. Column meanings are documen
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import duckdb
 
+from ingest.columns import Column
 from ingest.kinds import KINDS
 from ingest.kinds.kind import Figure
 
@@ -124,6 +126,19 @@ DDL: tuple[str, ...] = (
 )
 
 PROJECTION_TABLES = ("vendor_daily", "vendor_monthly")
+
+
+def create_table(table: str, columns: Sequence[Column]) -> str:
+    """``CREATE TABLE IF NOT EXISTS`` for ``columns`` in order; non-nullable ones ``NOT NULL``.
+
+    For the tables the metrics job writes from Arrow batches (``rule_steps``, ``alert_log``,
+    ``vendor_cost_trends``): each declares its columns once with :func:`ingest.columns.col`,
+    and both this statement and the batches' schema (:func:`ingest.columns.arrow_schema`) are
+    derived from that declaration, so they cannot drift apart."""
+    lines = ",\n".join(
+        f"    {c.name} {c.sql_type}{'' if c.nullable else ' NOT NULL'}" for c in columns
+    )
+    return f"CREATE TABLE IF NOT EXISTS {table} (\n{lines}\n)"
 
 
 def run_state(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
