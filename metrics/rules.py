@@ -26,10 +26,8 @@ from typing import Any
 
 import duckdb
 import numpy as np
-import pyarrow as pa
 
 from ingest.columns import (
-    arrow_schema,
     bigint,
     boolean,
     col,
@@ -55,7 +53,7 @@ from metrics.judge import (
 from metrics.policy_catalogue import SAMPLE_COLUMNS
 from metrics.policy_history import PolicyTimeline
 from metrics.service import DAILY, MONTHLY, Grain
-from metrics.tables import create_table
+from metrics.tables import create_table, insert_batch
 
 _JUDGED = (
     col("vendor_id", text),
@@ -128,7 +126,6 @@ SERIES = {
         MONTHLY, "CAST(f.period + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE)", "from_month"
     ),
 }
-_STEP_SCHEMA = arrow_schema(RULE_STEP_COLUMNS)
 
 
 def evaluate_rows(
@@ -294,9 +291,4 @@ def _store_steps(con: duckdb.DuckDBPyConnection, results: list[Judged], grain: s
         "reason": [step.reason for step in steps],
         "policy_version": list(versions),
     }
-    batch = pa.table(columns, schema=_STEP_SCHEMA)
-    con.register("_rule_steps_batch", batch)
-    try:
-        con.execute("INSERT INTO rule_steps BY NAME SELECT * FROM _rule_steps_batch")
-    finally:
-        con.unregister("_rule_steps_batch")
+    insert_batch(con, "rule_steps", RULE_STEP_COLUMNS, columns)

@@ -20,12 +20,14 @@ recompute them at any time with an identical result. Column meanings are documen
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 import duckdb
+import pyarrow as pa
 
-from ingest.columns import Column
+from ingest.columns import Column, arrow_schema
 from ingest.kinds import KINDS
 from ingest.kinds.kind import Figure
 
@@ -139,6 +141,25 @@ def create_table(table: str, columns: Sequence[Column]) -> str:
         f"    {c.name} {c.sql_type}{'' if c.nullable else ' NOT NULL'}" for c in columns
     )
     return f"CREATE TABLE IF NOT EXISTS {table} (\n{lines}\n)"
+
+
+def insert_batch(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: Sequence[Column],
+    values: Mapping[str, Sequence[Any]],
+) -> int:
+    """Append ``values`` (column name -> one value per row) to ``table`` (made by
+    :func:`create_table` from ``columns``) as one Arrow batch typed by ``columns``, by name;
+    returns the number of rows written."""
+    batch = pa.table(dict(values), schema=arrow_schema(columns))
+    view = f"_{table}_batch"
+    con.register(view, batch)
+    try:
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {view}")
+    finally:
+        con.unregister(view)
+    return int(batch.num_rows)
 
 
 def run_state(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
