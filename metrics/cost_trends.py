@@ -14,10 +14,10 @@ from datetime import date
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
-from metrics.columns import arrow_schema, col, create_table, double, integer, text
-from metrics.columns import date as date_type
+from ingest.columns import col, double, integer, text
+from ingest.columns import date as date_type
+from metrics.tables import create_table, insert_batch
 from metrics.trends import trend
 
 COST_TREND_MONTHS = 6
@@ -84,10 +84,4 @@ def refresh_cost_trends(con: duckdb.DuckDBPyConnection) -> int:
     )
     if not out:
         return 0
-    frame = pa.table(out, schema=arrow_schema(COST_TREND_COLUMNS))
-    con.register("_cost_trends_batch", frame)
-    try:
-        con.execute("INSERT INTO vendor_cost_trends BY NAME SELECT * FROM _cost_trends_batch")
-    finally:
-        con.unregister("_cost_trends_batch")
-    return int(frame.num_rows)
+    return insert_batch(con, "vendor_cost_trends", COST_TREND_COLUMNS, out)

@@ -36,7 +36,14 @@ from metrics.projections import DELETE_DIRTY, INSERT_BY_TABLE
 from metrics.scores import ScoreWeights
 from metrics.service import DAILY, MONTHLY, response_period_params
 from metrics.settings import MetricsSettings
-from metrics.tables import DDL, PROJECTION_TABLES, SLA_TARGETS, run_state, set_run_state
+from metrics.tables import (
+    DDL,
+    PROJECTION_TABLES,
+    SLA_TARGETS,
+    last_as_of,
+    run_state,
+    set_run_state,
+)
 
 RunMode = Literal["incremental", "rebuild"]
 
@@ -186,8 +193,7 @@ class MetricsJob:
 
     def last_as_of(self) -> datetime | None:
         """The ``as_of`` of the last committed run, if any."""
-        value = self._state("as_of")
-        return datetime.fromisoformat(value) if value else None
+        return last_as_of(self.connection)
 
     def run(self, as_of: datetime, *, now: datetime | None = None) -> RunOutcome:
         """Incremental run (see module docstring). ``now`` is the wall clock (default: ``as_of``,
@@ -196,7 +202,8 @@ class MetricsJob:
         either."""
         _require_aware(as_of)
         last = self.last_as_of()
-        if last is None or as_of < last or self._state("period_config") != self._period_config:
+        config = run_state(self.connection, "period_config")
+        if last is None or as_of < last or config != self._period_config:
             return self.rebuild(as_of, now=now)
         marks = self._marks()
         if marks is None:  # events were deleted: what changed is unknown
@@ -284,8 +291,8 @@ class MetricsJob:
             laps.lap("notify")
             vendors = _count(con.execute("SELECT count(*) FROM _dirty"))
             con.execute(_SAVE_MARKS)
-            self._set_state("as_of", as_of.isoformat())
-            self._set_state("period_config", self._period_config)
+            set_run_state(con, "as_of", as_of.isoformat())
+            set_run_state(con, "period_config", self._period_config)
             con.commit()
             laps.lap("marks, commit")
         except BaseException:
@@ -317,12 +324,6 @@ class MetricsJob:
             weights=weights,
             min_responses=self.settings.min_monthly_responses,
         )
-
-    def _state(self, key: str) -> str | None:
-        return run_state(self.connection, key)
-
-    def _set_state(self, key: str, value: str) -> None:
-        set_run_state(self.connection, key, value)
 
 
 class _Laps:

@@ -26,22 +26,19 @@ from typing import Any
 
 import duckdb
 import numpy as np
-import pyarrow as pa
 
-from metrics import slo
-from metrics.alert_log import alert_id, record_transitions
-from metrics.columns import (
-    arrow_schema,
+from ingest.columns import (
     bigint,
     boolean,
     col,
-    create_table,
     date,
     double,
     integer,
     text,
     timestamp,
 )
+from metrics import slo
+from metrics.alert_log import alert_id, record_transitions
 from metrics.effective_rule import EffectiveRule
 from metrics.hysteresis import BreachState, BreachStatus, Observation
 from metrics.judge import (
@@ -56,6 +53,7 @@ from metrics.judge import (
 from metrics.policy_catalogue import SAMPLE_COLUMNS
 from metrics.policy_history import PolicyTimeline
 from metrics.service import DAILY, MONTHLY, Grain
+from metrics.tables import create_table, insert_batch
 
 _JUDGED = (
     col("vendor_id", text),
@@ -128,7 +126,6 @@ SERIES = {
         MONTHLY, "CAST(f.period + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE)", "from_month"
     ),
 }
-_STEP_SCHEMA = arrow_schema(RULE_STEP_COLUMNS)
 
 
 def evaluate_rows(
@@ -294,9 +291,4 @@ def _store_steps(con: duckdb.DuckDBPyConnection, results: list[Judged], grain: s
         "reason": [step.reason for step in steps],
         "policy_version": list(versions),
     }
-    batch = pa.table(columns, schema=_STEP_SCHEMA)
-    con.register("_rule_steps_batch", batch)
-    try:
-        con.execute("INSERT INTO rule_steps BY NAME SELECT * FROM _rule_steps_batch")
-    finally:
-        con.unregister("_rule_steps_batch")
+    insert_batch(con, "rule_steps", RULE_STEP_COLUMNS, columns)

@@ -238,13 +238,8 @@ def evaluate_slos(
     rules: dict[tuple[int, str], EffectiveRule] = {}
     tracks = []
     for segment in policy_segments(series, timeline, ("vendor_id", "sla_success_rate_min")):
-        start, stop, index, version = (
-            segment.start,
-            segment.stop,
-            segment.policy_index,
-            segment.version,
-        )
-        vendor, target = segment.values
+        start, stop, index = segment.start, segment.stop, segment.policy_index
+        version, (vendor, target) = segment.version, segment.values
         order = 0
         for name, slo in segment.policy.slo.items():
             objective = slo.objective_for({"sla_success_rate_min": target})

@@ -70,22 +70,6 @@ def toml_value(value: object) -> str:
     return f'"{value}"' if isinstance(value, str) else str(value)
 
 
-# --- validation messages -------------------------------------------------------------------
-
-
-SLO = """
-[slo.budget]
-metric = "{metric}"
-objective = {objective}
-budget_days = 30
-[[slo.budget.windows]]
-long_hours = 24
-short_hours = {short}
-burn_rate = 3.0
-severity = "warn"
-"""
-
-
 def slo_text(
     name: str, metric: str, objective: float | str, windows: list[tuple[int, int, float, str]]
 ) -> str:

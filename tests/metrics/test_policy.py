@@ -9,7 +9,7 @@ import pytest
 
 from metrics.policy import load_policy, parse_policy
 from metrics.policy_errors import PolicyError
-from tests.metrics.policy_texts import BASE, LATENCY, SLO, problems_of, rule_text
+from tests.metrics.policy_texts import BASE, LATENCY, problems_of, rule_text, slo_text
 
 
 @pytest.mark.parametrize(
@@ -93,27 +93,30 @@ def test_each_problem_names_the_file_the_path_and_the_rule(text: str, expected: 
     assert any(line.startswith(expected) for line in problems_of(text)), problems_of(text)
 
 
+def _slo(metric: str, objective: float | str, short_hours: int) -> str:
+    """SLO ``budget`` with one warn window: 24 h long, ``short_hours`` short, burn rate 3."""
+    return slo_text("budget", metric, objective, [(24, short_hours, 3.0, "warn")])
+
+
 @pytest.mark.parametrize(
     ("metric", "objective", "short", "expected"),
     [
-        ("sla_attainment", '"sla"', 2, 'slo.budget.objective: "sla" is only valid for metric'),
-        ("success_rate", "1.0", 2, "slo.budget.objective: must be a number between 0 and 1"),
-        ("success_rate", '"SLA"', 2, "slo.budget.objective: must be a number between 0 and 1"),
-        ("success_rate", "0.99", 24, "slo.budget.windows[0].short_hours: must be shorter than"),
-        ("latency_p95_ms", "0.99", 2, "slo.budget.metric: input should be 'success_rate' or"),
+        ("sla_attainment", "sla", 2, 'slo.budget.objective: "sla" is only valid for metric'),
+        ("success_rate", 1.0, 2, "slo.budget.objective: must be a number between 0 and 1"),
+        ("success_rate", "SLA", 2, "slo.budget.objective: must be a number between 0 and 1"),
+        ("success_rate", 0.99, 24, "slo.budget.windows[0].short_hours: must be shorter than"),
+        ("latency_p95_ms", 0.99, 2, "slo.budget.metric: input should be 'success_rate' or"),
     ],
 )
 def test_slo_problems_name_their_path(
-    metric: str, objective: str, short: int, expected: str
+    metric: str, objective: float | str, short: int, expected: str
 ) -> None:
-    text = BASE + SLO.format(metric=metric, objective=objective, short=short)
+    text = BASE + _slo(metric, objective, short)
     assert any(line.startswith(f"policy.toml: {expected}") for line in problems_of(text))
 
 
 def test_every_problem_gets_its_own_line() -> None:
-    text = rule_text(clear=1600.0, for_periods=0) + SLO.format(
-        metric="sla_attainment", objective='"sla"', short=2
-    )
+    text = rule_text(clear=1600.0, for_periods=0) + _slo("sla_attainment", "sla", 2)
     text = text.replace('label = "test"', "")
     lines = problems_of(text)
     assert len(lines) == 3
@@ -158,7 +161,7 @@ def test_an_override_that_moves_warn_past_the_rules_explicit_clear_is_rejected()
 
 
 def test_a_rule_name_shared_with_an_slo_is_rejected() -> None:
-    text = rule_text() + SLO.format(metric="success_rate", objective="0.99", short=2)
+    text = rule_text() + _slo("success_rate", 0.99, 2)
     [line] = problems_of(text.replace("slo.budget", "slo.r"))
     assert line.startswith("policy.toml: slo.r: a rule has the same name")
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from metrics.effective_rule import EffectiveRule, PolicyVersion
 from metrics.policy import Policy, default_policy, parse_policy
 from metrics.policy_catalogue import KNOWN_METRICS, SLA_TARGETS
-from tests.metrics.policy_texts import BASE, LATENCY, SLA, SLO, rule_text
+from tests.metrics.policy_texts import BASE, LATENCY, SLA, rule_text, slo_text
 
 
 def test_the_default_policy_loads_with_the_documented_rules() -> None:
@@ -136,7 +136,8 @@ def test_slo_objective_from_the_sla() -> None:
     assert slo.objective_for(SLA) == 0.995
     assert slo.objective_for({"sla_success_rate_min": None}) is None
     assert slo.objective_for({"sla_success_rate_min": 1.0}) is None  # no budget to burn
-    fixed = parse_policy(BASE + SLO.format(metric="success_rate", objective="0.999", short=2))
+    budget = slo_text("budget", "success_rate", 0.999, [(24, 2, 3.0, "warn")])
+    fixed = parse_policy(BASE + budget)
     assert fixed.slo["budget"].objective_for(None) == 0.999
 
 
