@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field, StrictInt
 
@@ -28,7 +28,9 @@ from ingest.kinds.kind import (
 from ingest.kinds.lifecycle import LifecycleProcess, lifecycle_ctes
 from ingest.kinds.simulation import DAY_MS, HOUR_MS, Row, business_offset, poisson
 
-DEFECT_SEVERITIES = ("minor", "major", "critical")
+DefectSeverity = Literal["minor", "major", "critical"]
+DEFECT_SEVERITIES: tuple[str, ...] = get_args(DefectSeverity)
+"""The severity levels, least severe first (the order of ranks and charts)."""
 
 
 class Defect(EventBase):
@@ -37,7 +39,7 @@ class Defect(EventBase):
     type: Literal["defect"]
     defect_id: Text128
     status: Lifecycle
-    severity: Literal["minor", "major", "critical"]
+    severity: DefectSeverity
     category: str | None = None
     units_affected: Annotated[StrictInt, Field(ge=1)] = 1
 

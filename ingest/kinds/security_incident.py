@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field, StrictInt
 
@@ -30,7 +30,9 @@ from ingest.kinds.kind import (
 from ingest.kinds.lifecycle import LifecycleProcess, lifecycle_ctes
 from ingest.kinds.simulation import DAY_MS, HOUR_MS, Row, day_tag, poisson
 
-INCIDENT_SEVERITIES = ("low", "medium", "high", "critical")
+IncidentSeverity = Literal["low", "medium", "high", "critical"]
+INCIDENT_SEVERITIES: tuple[str, ...] = get_args(IncidentSeverity)
+"""The severity levels, least severe first (the order of ranks and charts)."""
 
 
 class SecurityIncident(EventBase):
@@ -39,7 +41,7 @@ class SecurityIncident(EventBase):
     type: Literal["security_incident"]
     incident_id: Text128
     status: Lifecycle
-    severity: Literal["low", "medium", "high", "critical"]
+    severity: IncidentSeverity
     category: str | None = None
     records_exposed: Annotated[StrictInt, Field(ge=0)] = 0
 
