@@ -28,7 +28,7 @@ from ingest.kinds.kind import (
     per_level,
 )
 from ingest.kinds.lifecycle import LifecycleProcess, lifecycle_ctes
-from ingest.kinds.simulation import DAY_MS, HOUR_MS, Row, day_tag, poisson
+from ingest.kinds.simulation import DAY_MS, HOUR_MS, Payload, Row, day_tag, poisson
 
 IncidentSeverity = Literal["low", "medium", "high", "critical"]
 INCIDENT_SEVERITIES: tuple[str, ...] = get_args(IncidentSeverity)
@@ -128,11 +128,13 @@ class Incidents(LifecycleProcess):
     ) -> None:
         median_h = 240.0 if category == "data_breach" else INCIDENT_TTR_HOURS[severity]
         ttr_ms = rng.lognormvariate(math.log(median_h), 0.9) * HOUR_MS
-        key = ("incident_id", f"{self.context.vendor.code}-INC-{ident}")
-        exposed = ("records_exposed", records_exposed)
-        self.open(
-            ident, ts_ms, ttr_ms, (key, ("severity", severity), ("category", category), exposed)
-        )
+        fields: Payload = {
+            "incident_id": f"{self.context.vendor.code}-INC-{ident}",
+            "severity": severity,
+            "category": category,
+            "records_exposed": records_exposed,
+        }
+        self.open(ident, ts_ms, ttr_ms, fields)
 
     def live_rate(self, now_ms: int) -> float | None:
         vendor, context = self.context.vendor, self.context
