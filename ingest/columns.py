@@ -1,9 +1,9 @@
 """Typed event-table columns: one list per kind drives both the DDL and the Arrow batches.
 
 A kind's columns derive from its contract model (:func:`columns_of`); a column has one
-logical type (:class:`ColumnType`: ``text``, ``integer``,
-``bigint``, ``double``, ``boolean``, ``date``, ``timestamp``, ``money``), from which both its
-SQL type and its Arrow type derive, so the two cannot disagree.
+logical type (:class:`ColumnType`: ``text``, ``integer``, ``bigint``, ``double``, ``boolean``,
+``date``, ``timestamp``, ``money``, ``binary``), from which both its SQL type and its Arrow
+type derive, so the two cannot disagree.
 
 Each event table is ``COMMON`` + the kind's own columns + ``TRAILER`` (its *content*: equal
 content means a harmless repeat) + ``PROVENANCE`` (where and when the record was read, and
@@ -42,9 +42,6 @@ timestamp = ColumnType("TIMESTAMPTZ", pa.timestamp("us", tz="UTC"))
 money = ColumnType("DECIMAL(18,4)", pa.decimal128(18, 4))
 """Exact decimal money: 18 digits, 4 after the point."""
 binary = ColumnType("BLOB", pa.binary())
-
-MONEY_SQL = money.sql
-MONEY_ARROW = money.arrow
 
 
 @dataclass(frozen=True)

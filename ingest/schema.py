@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import duckdb
 
-from ingest.columns import COMMON, MONEY_ARROW, MONEY_SQL, PROVENANCE, TRAILER, Column
+from ingest.columns import COMMON, PROVENANCE, TRAILER, Column
 from ingest.kinds import KINDS, kind_of
 from ingest.migrations import MIGRATIONS, SCHEMA_VERSION
 
@@ -24,8 +24,6 @@ __all__ = [
     "COMMON",
     "DDL",
     "EVENT_COLUMNS",
-    "MONEY_ARROW",
-    "MONEY_SQL",
     "PROVENANCE",
     "SCHEMA_VERSION",
     "STORED_IDS_VIEW",

@@ -91,11 +91,6 @@ class TopicSettings(KafkaClientConfig, Protocol):
     def topics(self) -> Topics: ...
 
 
-def all_topics(settings: TopicSettings) -> list[str]:
-    """Every topic name in the configuration: event topics, dead letters, control, alerts."""
-    return settings.topics.names()
-
-
 def create_missing_topics(
     admin: Any,
     names: Sequence[str],
@@ -147,6 +142,6 @@ def ensure_topics(settings: TopicSettings, *, partitions: int = 3) -> list[str]:
 
     admin = KafkaAdminClient(**kafka_client_options(settings), client_id="vendorwatch-admin")
     try:
-        return create_missing_topics(admin, all_topics(settings), partitions=partitions)
+        return create_missing_topics(admin, settings.topics.names(), partitions=partitions)
     finally:
         admin.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field, StrictInt
 
@@ -26,9 +26,11 @@ from ingest.kinds.kind import (
     per_level,
 )
 from ingest.kinds.lifecycle import LifecycleProcess, lifecycle_ctes
-from ingest.kinds.simulation import DAY_MS, HOUR_MS, Row, business_offset, poisson
+from ingest.kinds.simulation import DAY_MS, HOUR_MS, Payload, Row, business_offset, poisson
 
-DEFECT_SEVERITIES = ("minor", "major", "critical")
+DefectSeverity = Literal["minor", "major", "critical"]
+DEFECT_SEVERITIES: tuple[str, ...] = get_args(DefectSeverity)
+"""The severity levels, least severe first (the order of ranks and charts)."""
 
 
 class Defect(EventBase):
@@ -37,7 +39,7 @@ class Defect(EventBase):
     type: Literal["defect"]
     defect_id: Text128
     status: Lifecycle
-    severity: Literal["minor", "major", "critical"]
+    severity: DefectSeverity
     category: str | None = None
     units_affected: Annotated[StrictInt, Field(ge=1)] = 1
 
@@ -79,13 +81,13 @@ class Defects(LifecycleProcess):
         category = rng.choice(vendor.defect_categories)
         units = 1 if rng.random() < 0.7 else rng.randint(2, 25)
         ttr_ms = rng.lognormvariate(math.log(DEFECT_TTR_HOURS[severity]), 0.8) * HOUR_MS
-        key = ("defect_id", f"{vendor.code}-D-{ident}")
-        self.open(
-            ident,
-            ts_ms,
-            ttr_ms,
-            (key, ("severity", severity), ("category", category), ("units_affected", units)),
-        )
+        fields: Payload = {
+            "defect_id": f"{vendor.code}-D-{ident}",
+            "severity": severity,
+            "category": category,
+            "units_affected": units,
+        }
+        self.open(ident, ts_ms, ttr_ms, fields)
 
     def live_rate(self, now_ms: int) -> float | None:
         vendor = self.context.vendor

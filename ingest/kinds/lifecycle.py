@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from ingest.kinds.simulation import DAY_MS, KindProcess, Row, SimulationContext, day_tag
+from ingest.kinds.simulation import DAY_MS, KindProcess, Payload, Row, SimulationContext, day_tag
 
 WARMUP_DAYS = 14
 """Lifecycles opened this long before the simulation's start may resolve inside it."""
@@ -121,13 +121,11 @@ class LifecycleProcess(KindProcess):
         """Open epoch ``day``'s lifecycles (idents ``<tag>-<n>``)."""
         raise NotImplementedError
 
-    def open(
-        self, ident: str, opened_ms: int, ttr_ms: float, fields: tuple[tuple[str, object], ...]
-    ) -> None:
-        """Schedule a lifecycle's two events; ``fields``: (name, value) in payload order."""
+    def open(self, ident: str, opened_ms: int, ttr_ms: float, fields: Payload) -> None:
+        """Schedule a lifecycle's two events; ``fields`` follow ``status`` in each payload."""
         context = self.context
         resolved_ms = opened_ms + max(60_000, int(ttr_ms))
         for status, ts_ms in (("opened", opened_ms), ("resolved", resolved_ms)):
             event_id = f"{self.tag}-{context.vendor.vendor_id}-{ident}-{status[0]}"
             payload = context.envelope(event_id, ts_ms)
-            context.schedule(ts_ms, payload | {"status": status} | dict(fields))
+            context.schedule(ts_ms, payload | {"status": status} | fields)

@@ -36,6 +36,7 @@ from ingest.kinds.simulation import SimulatedVendorView, SimulatorProcess
 
 SCALES = {"1-5": (1, 5), "0-10": (0, 10)}
 SATISFIED_FROM = {"1-5": 4, "0-10": 9}
+"""The lowest score that counts as satisfied, per scale (``_SATISFIED`` in SQL)."""
 MIN_SURVEYS_30D = 20
 """Fewer survey responses in the trailing 30 days: no satisfaction component that day."""
 
@@ -61,7 +62,10 @@ class SatisfactionSurvey(EventBase):
         return score
 
 
-_SATISFIED = "score >= CASE WHEN scale = '0-10' THEN 9 ELSE 4 END"
+_SATISFIED = (
+    f"score >= CASE WHEN scale = '0-10' THEN {SATISFIED_FROM['0-10']}"
+    f" ELSE {SATISFIED_FROM['1-5']} END"
+)
 
 
 def _ctes(g: PeriodGrain) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field, StrictInt
 
@@ -28,9 +28,11 @@ from ingest.kinds.kind import (
     per_level,
 )
 from ingest.kinds.lifecycle import LifecycleProcess, lifecycle_ctes
-from ingest.kinds.simulation import DAY_MS, HOUR_MS, Row, day_tag, poisson
+from ingest.kinds.simulation import DAY_MS, HOUR_MS, Payload, Row, day_tag, poisson
 
-INCIDENT_SEVERITIES = ("low", "medium", "high", "critical")
+IncidentSeverity = Literal["low", "medium", "high", "critical"]
+INCIDENT_SEVERITIES: tuple[str, ...] = get_args(IncidentSeverity)
+"""The severity levels, least severe first (the order of ranks and charts)."""
 
 
 class SecurityIncident(EventBase):
@@ -39,7 +41,7 @@ class SecurityIncident(EventBase):
     type: Literal["security_incident"]
     incident_id: Text128
     status: Lifecycle
-    severity: Literal["low", "medium", "high", "critical"]
+    severity: IncidentSeverity
     category: str | None = None
     records_exposed: Annotated[StrictInt, Field(ge=0)] = 0
 
@@ -126,11 +128,13 @@ class Incidents(LifecycleProcess):
     ) -> None:
         median_h = 240.0 if category == "data_breach" else INCIDENT_TTR_HOURS[severity]
         ttr_ms = rng.lognormvariate(math.log(median_h), 0.9) * HOUR_MS
-        key = ("incident_id", f"{self.context.vendor.code}-INC-{ident}")
-        exposed = ("records_exposed", records_exposed)
-        self.open(
-            ident, ts_ms, ttr_ms, (key, ("severity", severity), ("category", category), exposed)
-        )
+        fields: Payload = {
+            "incident_id": f"{self.context.vendor.code}-INC-{ident}",
+            "severity": severity,
+            "category": category,
+            "records_exposed": records_exposed,
+        }
+        self.open(ident, ts_ms, ttr_ms, fields)
 
     def live_rate(self, now_ms: int) -> float | None:
         vendor, context = self.context.vendor, self.context

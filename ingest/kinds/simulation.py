@@ -219,7 +219,7 @@ def business_offset(rng: random.Random) -> int:
 
 @lru_cache(maxsize=8192)
 def _day_prefix(day: int) -> str:
-    return date.fromordinal(_EPOCH_ORDINAL + day).isoformat() + "T"
+    return calendar_date(day).isoformat() + "T"
 
 
 def day_tag(day: int) -> str:

@@ -21,10 +21,8 @@ import random
 from datetime import date, timedelta
 from decimal import Decimal
 
-from ingest.kinds.simulation import DAY_MS, HOUR_MS
+from ingest.kinds.simulation import DAY_MS, HOUR_MS, Payload
 from ingest.simulator.scenarios import CENT, SimulatedVendor
-
-Payload = dict[str, object]
 
 
 def profile_fields(vendor: SimulatedVendor, version: int) -> Payload:

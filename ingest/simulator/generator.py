@@ -29,8 +29,8 @@ from typing import NamedTuple
 import orjson
 
 from ingest.kinds import KINDS
-from ingest.kinds.simulation import DAY_MS, epoch_ms
-from ingest.simulator.processes import Row, VendorProcess
+from ingest.kinds.simulation import DAY_MS, Row, epoch_ms
+from ingest.simulator.processes import VendorProcess
 from ingest.simulator.scenarios import SimulatedVendor
 
 EVENT_TYPES: tuple[str, ...] = tuple(kind.type for kind in KINDS)

@@ -46,7 +46,7 @@ from ingest.kinds.simulation import (
 from ingest.simulator.commercial import monthly_billing, profile_fields
 from ingest.simulator.scenarios import SimulatedVendor
 
-__all__ = ["Row", "VendorProcess", "vendor_view"]
+__all__ = ["VendorProcess", "vendor_view"]
 
 _TS = itemgetter(0)
 
