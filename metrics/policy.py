@@ -30,13 +30,6 @@ from pydantic import Field, PlainValidator, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from metrics.effective_rule import EffectiveRule, PolicyVersion, Severity
-
-# The four ``X as X`` catalogue names are re-exported only for tests/ingest/test_kinds.py
-# (it checks them as ``metrics.policy.*``); code imports them from metrics.policy_catalogue.
-from metrics.policy_catalogue import FRACTION_METRICS as FRACTION_METRICS
-from metrics.policy_catalogue import KNOWN_METRICS as KNOWN_METRICS
-from metrics.policy_catalogue import MONTH_ONLY_METRICS as MONTH_ONLY_METRICS
-from metrics.policy_catalogue import SAMPLE_COLUMNS as SAMPLE_COLUMNS
 from metrics.policy_catalogue import SLA_TARGETS, TIERS
 from metrics.policy_errors import PolicyError as PolicyError
 from metrics.policy_errors import Problem, raise_problems, toml_problem, validation_problems

@@ -16,7 +16,7 @@ from ingest.kinds import KINDS
 from ingest.schema import DDL, STORED_IDS_VIEW, TABLE_BY_TYPE, table_columns
 from ingest.simulator import EVENT_TYPES, build_vendors, generate_events
 from ingest.topics import Topics
-from metrics import policy
+from metrics import policy, policy_catalogue
 from metrics.evidence import _SOURCES
 from metrics.tables import DDL as PROJECTION_DDL
 from metrics.tables import SERVICE_FIGURES
@@ -61,14 +61,14 @@ def test_every_figure_a_kind_offers_rules_is_known_to_the_policy() -> None:
             assert figure in SERVICE_FIGURES
             assert f"\n    {figure.name} " in daily
             assert f"\n    {figure.name} " in monthly
-            assert (figure.name in policy.KNOWN_METRICS) == figure.rule
+            assert (figure.name in policy_catalogue.KNOWN_METRICS) == figure.rule
             if figure.rule:
-                assert policy.SAMPLE_COLUMNS[figure.name] == figure.sample
+                assert policy_catalogue.SAMPLE_COLUMNS[figure.name] == figure.sample
             if figure.fraction and figure.rule:
-                assert figure.name in policy.FRACTION_METRICS
+                assert figure.name in policy_catalogue.FRACTION_METRICS
             if figure.sla_target and figure.rule:
-                assert policy.SLA_TARGETS[figure.name] == figure.sla_target
-        assert set(kind.metrics.month_only_rule_metrics) <= policy.MONTH_ONLY_METRICS
+                assert policy_catalogue.SLA_TARGETS[figure.name] == figure.sla_target
+        assert set(kind.metrics.month_only_rule_metrics) <= policy_catalogue.MONTH_ONLY_METRICS
     for source in (s for kind in KINDS for s in kind.evidence):
         assert source in _SOURCES
 
@@ -77,7 +77,7 @@ def test_the_default_policy_watches_csat_with_survey_answers_as_its_sample() -> 
     rule = policy.default_policy().rules["csat_month"]
     assert (rule.metric, rule.grain, rule.direction) == ("csat", "month", "below")
     assert rule.min_sample > 0
-    assert policy.SAMPLE_COLUMNS["csat"] == "survey_responses"
+    assert policy_catalogue.SAMPLE_COLUMNS["csat"] == "survey_responses"
 
 
 def _parse(doc: dict[str, object]) -> object:
