@@ -55,16 +55,6 @@ class Metric:
     headline: bool = False
 
 
-HEADLINE_OF_KIND: dict[str, frozenset[str]] = {
-    "response_time": frozenset({"success_rate", "latency_p95_ms", "sla_attainment"}),
-    "defect": frozenset({"defects_per_1k"}),
-    "security_incident": frozenset({"incidents_opened"}),
-}
-"""Which of a kind's report figures the headline table shows, for the kinds that show only
-some; every figure of a kind not listed is a headline figure, so a new kind's figures are in
-the headline table without an edit here. (``ingest.kinds.kind.ReportFigure`` declares no
-headline flag yet; once it does, this table is that flag's default for the built-in kinds.)"""
-
 SERVICE_METRICS: tuple[Metric, ...] = tuple(
     Metric(
         f.key,
@@ -73,7 +63,7 @@ SERVICE_METRICS: tuple[Metric, ...] = tuple(
         f.better,
         f.basis,
         f.additive,
-        headline=f.key in HEADLINE_OF_KIND.get(kind.type, {f.key}),
+        f.headline,
     )
     for kind in KINDS
     for f in kind.report

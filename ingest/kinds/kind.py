@@ -129,10 +129,11 @@ class ChartSpec:
 
 @dataclass(frozen=True)
 class ReportFigure:
-    """A ``vendor_monthly`` figure of the monthly review (``dashboard.report.Metric``):
+    """A ``vendor_monthly`` figure of the monthly review (``dashboard.report_model.Metric``):
     ``unit`` count, fraction, percent, ms, per_1k, money or points; ``better`` higher, lower
     or None (a volume); ``basis`` the status that says whether it can be judged (``service``:
-    ``status``; ``events``: the row exists); ``additive``: grows with the period's length."""
+    ``status``; ``events``: the row exists); ``additive``: grows with the period's length;
+    ``headline``: shown in the review's all-vendors table, not only in the vendor's detail."""
 
     key: str
     label: str
@@ -140,6 +141,7 @@ class ReportFigure:
     better: Literal["higher", "lower"] | None
     basis: Literal["service", "events"]
     additive: bool = False
+    headline: bool = True
 
 
 @dataclass(frozen=True)

@@ -233,7 +233,9 @@ KIND = EventKind(
         ),
     ),
     report=(
-        ReportFigure("responses", "Responses", "count", None, "service", additive=True),
+        ReportFigure(
+            "responses", "Responses", "count", None, "service", additive=True, headline=False
+        ),
         ReportFigure("success_rate", "Success rate", "fraction", "higher", "service"),
         ReportFigure("latency_p95_ms", "Latency p95", "ms", "lower", "service"),
         ReportFigure("sla_attainment", "SLA attainment", "fraction", "higher", "service"),

@@ -198,9 +198,16 @@ KIND = EventKind(
             "incidents_opened", "Security incidents opened", "count", "lower", "events", True
         ),
         ReportFigure(
-            "open_critical_incidents", "Open critical incidents", "count", "lower", "events"
+            "open_critical_incidents",
+            "Open critical incidents",
+            "count",
+            "lower",
+            "events",
+            headline=False,
         ),
-        ReportFigure("records_exposed", "Records exposed", "count", "lower", "events", True),
+        ReportFigure(
+            "records_exposed", "Records exposed", "count", "lower", "events", True, headline=False
+        ),
     ),
     simulator=Incidents,
     simulator_source="siem",
