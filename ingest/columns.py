@@ -77,6 +77,20 @@ def col(
     return Column(name, type_, path or name, null, compression)
 
 
+def create_table(table: str, columns: Sequence[Column]) -> str:
+    """``CREATE TABLE IF NOT EXISTS`` for ``columns`` in order: quoted names, their DDL types,
+    ``USING COMPRESSION`` where set, ``NOT NULL`` unless nullable. The event tables and the
+    tables the metrics job writes from Arrow batches are all made by it, so a table's DDL and
+    its batches' schema (:func:`arrow_schema`) derive from the one column list."""
+    lines = ",\n    ".join(
+        f'"{c.name}" {c.sql_type}'
+        + (f" USING COMPRESSION {c.compression}" if c.compression else "")
+        + ("" if c.nullable else " NOT NULL")
+        for c in columns
+    )
+    return f"CREATE TABLE IF NOT EXISTS {table} (\n    {lines}\n)"
+
+
 def arrow_schema(columns: Sequence[Column]) -> pa.Schema:
     """The Arrow schema of ``columns``, in order (every field nullable, as Arrow's default)."""
     return pa.schema([(c.name, c.arrow_type) for c in columns])

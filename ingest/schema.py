@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import duckdb
 
-from ingest.columns import COMMON, PROVENANCE, TRAILER, Column
+from ingest.columns import COMMON, PROVENANCE, TRAILER, Column, create_table
 from ingest.kinds import KINDS, kind_of
 from ingest.migrations import MIGRATIONS, SCHEMA_VERSION
 
@@ -51,13 +51,7 @@ def table_columns(event_type: str) -> tuple[Column, ...]:
 
 
 def _ddl_for(event_type: str) -> str:
-    columns = ",\n    ".join(
-        f'"{c.name}" {c.sql_type}'
-        + (f" USING COMPRESSION {c.compression}" if c.compression else "")
-        + ("" if c.nullable else " NOT NULL")
-        for c in table_columns(event_type)
-    )
-    return f"CREATE TABLE IF NOT EXISTS {TABLE_BY_TYPE[event_type]} (\n    {columns}\n)"
+    return create_table(TABLE_BY_TYPE[event_type], table_columns(event_type))
 
 
 STORED_IDS_VIEW = "event_ids"

@@ -15,9 +15,9 @@ from typing import Any
 
 import duckdb
 
-from ingest.columns import col, double, integer, text
+from ingest.columns import col, create_table, double, integer, text
 from ingest.columns import date as date_type
-from metrics.tables import create_table, insert_batch
+from metrics.tables import insert_batch
 from metrics.trends import trend
 
 COST_TREND_MONTHS = 6

@@ -31,6 +31,7 @@ from ingest.columns import (
     bigint,
     boolean,
     col,
+    create_table,
     date,
     double,
     integer,
@@ -53,7 +54,7 @@ from metrics.judge import (
 from metrics.policy_catalogue import SAMPLE_COLUMNS
 from metrics.policy_history import PolicyTimeline
 from metrics.service import DAILY, MONTHLY, Grain
-from metrics.tables import create_table, insert_batch
+from metrics.tables import insert_batch
 
 _JUDGED = (
     col("vendor_id", text),

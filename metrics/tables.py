@@ -130,19 +130,6 @@ DDL: tuple[str, ...] = (
 PROJECTION_TABLES = ("vendor_daily", "vendor_monthly")
 
 
-def create_table(table: str, columns: Sequence[Column]) -> str:
-    """``CREATE TABLE IF NOT EXISTS`` for ``columns`` in order; non-nullable ones ``NOT NULL``.
-
-    For the tables the metrics job writes from Arrow batches (``rule_steps``, ``alert_log``,
-    ``vendor_cost_trends``): each declares its columns once with :func:`ingest.columns.col`,
-    and both this statement and the batches' schema (:func:`ingest.columns.arrow_schema`) are
-    derived from that declaration, so they cannot drift apart."""
-    lines = ",\n".join(
-        f"    {c.name} {c.sql_type}{'' if c.nullable else ' NOT NULL'}" for c in columns
-    )
-    return f"CREATE TABLE IF NOT EXISTS {table} (\n{lines}\n)"
-
-
 def insert_batch(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -150,8 +137,8 @@ def insert_batch(
     values: Mapping[str, Sequence[Any]],
 ) -> int:
     """Append ``values`` (column name -> one value per row) to ``table`` (made by
-    :func:`create_table` from ``columns``) as one Arrow batch typed by ``columns``, by name;
-    returns the number of rows written."""
+    :func:`ingest.columns.create_table` from ``columns``) as one Arrow batch typed by
+    ``columns``, by name; returns the number of rows written."""
     batch = pa.table(dict(values), schema=arrow_schema(columns))
     view = f"_{table}_batch"
     con.register(view, batch)
