@@ -25,19 +25,24 @@ from typing import NamedTuple
 
 from ingest.batch import RecordChecks
 from ingest.records import Record
+from ingest.settings import IngestSettings
 from ingest.simulator import SimEvent, generate_events
+from ingest.simulator.sink import topic_by_type
 from ingest.simulator.truth import ScenarioTruth, scenario_truth
 from ingest.store import EventStore
 from metrics.evaluation.scenarios import SCENARIOS, EvaluatedVendor, build_scenario_vendors
 from metrics.job import MetricsJob
 from metrics.policy import Policy
-from vendorwatch.settings import MetricsSettings, Topics
+from vendorwatch.settings import MetricsSettings
 
 BATCH = 50_000  # records a write (and a shuffle)
 LATE = 0.03  # share of the records held back and delivered after all the others
 MEMORY_LIMIT = "512MiB"  # DuckDB's working memory; beyond it, it spills into the temp dir
-_TYPE_BY_TOPIC = Topics().event_topics()
-_TOPIC_BY_TYPE = {event_type: topic for topic, event_type in _TYPE_BY_TOPIC.items()}
+_INGEST = IngestSettings()  # the records are checked as ``vendorwatch ingest`` checks them
+_CHECKS = RecordChecks(
+    _INGEST.topics.event_topics(), _INGEST.max_future_skew, _INGEST.max_record_bytes
+)
+_TOPIC_BY_TYPE = topic_by_type(_CHECKS.type_by_topic)
 
 
 class Flag(NamedTuple):
@@ -106,7 +111,6 @@ def _batches(
 def _judge(
     store: EventStore,
     batches: Iterator[list[Record]],
-    checks: RecordChecks,
     end: datetime,
     policy: Policy,
 ) -> list[tuple[str, str, str, date]]:
@@ -114,7 +118,7 @@ def _judge(
     con = store.connection
     con.execute("SET TimeZone = 'UTC'")
     for batch in batches:
-        outcome = store.write_batch(batch, checks, received_at=end)
+        outcome = store.write_batch(batch, _CHECKS, received_at=end)
         if outcome.dead_letters:
             raise RuntimeError(f"simulated records refused: {outcome.dead_letters[:3]}")
     MetricsJob(con, MetricsSettings(), policy=policy).rebuild(end)
@@ -137,15 +141,10 @@ def run_once(
     """Simulate, store and judge ``scenarios`` once (see the module contract)."""
     start = end - timedelta(days=round(months * 30.44))
     vendors = build_scenario_vendors(scenarios, start=start, end=end, seed=seed)
-    checks = RecordChecks(
-        _TYPE_BY_TOPIC, max_future_skew=timedelta(hours=24), max_record_bytes=1_000_000
-    )
     with TemporaryDirectory(prefix="vendorwatch-eval-") as workdir:
         store = EventStore(Path(workdir) / "eval.duckdb", memory_limit=MEMORY_LIMIT)
         try:
-            rows = _judge(
-                store, _batches(vendors, start, end, seed, volume_per_day), checks, end, policy
-            )
+            rows = _judge(store, _batches(vendors, start, end, seed, volume_per_day), end, policy)
         finally:
             store.close()
     flags: dict[str, list[Flag]] = {v.vendor_id: [] for v in vendors}

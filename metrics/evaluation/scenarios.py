@@ -21,10 +21,7 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
-from ingest.kinds.simulation import epoch_ms
 from ingest.simulator.scenarios import SimulatedVendor, build_vendors, scenario_onset
-
-HOUR_MS = 3_600_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,8 +148,3 @@ def _vendor(
     }
     step_ms = None if scenario.step is None else int(scenario.step / timedelta(milliseconds=1))
     return EvaluatedVendor(**values, step_factor=scenario.step_factor, step_ms=step_ms)
-
-
-def onset_ms(vendor: SimulatedVendor) -> int | None:
-    """The vendor's onset as epoch milliseconds."""
-    return None if vendor.onset is None else epoch_ms(vendor.onset)

@@ -50,8 +50,8 @@ def _score(group: Sequence[VendorOutcome]) -> ScenarioScore:
     detected, delays, early, false_rules = 0, [], 0, Counter[str]()
     for outcome in group:
         onset, material = outcome.truth.onset, outcome.truth.material_at
-        if material is None or onset is None:
-            false_rules.update(f.rule for f in outcome.flags if material is None)
+        if material is None or onset is None:  # within the SLA (no onset: no material_at)
+            false_rules.update(f.rule for f in outcome.flags)
             continue
         false_rules.update(f.rule for f in outcome.flags if f.seen_at < onset)
         early += sum(1 for f in outcome.flags if onset <= f.seen_at < material)

@@ -50,8 +50,11 @@ def share_bounds(events: int, n: int, alpha: float, clear_alpha: float | None = 
     """Clopper-Pearson bounds of the share ``events / n``: the lower at level 1 - ``alpha``, the
     upper at 1 - ``clear_alpha`` (default ``alpha``), each one-sided; (0, 1) for ``n == 0``."""
     events = v.check_count(events, "events")
-    n = cast(int, _share_size(events, n))
-    alpha, upper_alpha = _alphas(alpha, clear_alpha)
+    return _share_interval(events, _share_size(events, n), *_alphas(alpha, clear_alpha))
+
+
+def _share_interval(events: int, n: float, alpha: float, upper_alpha: float) -> Interval:
+    """:func:`share_bounds` of checked arguments."""
     low = 0.0 if events == 0 else float(stats.beta.ppf(alpha, events, n - events + 1))
     high = 1.0 if events == n else float(stats.beta.ppf(1 - upper_alpha, events + 1, n - events))
     return Interval(low, high)
@@ -63,8 +66,11 @@ def rate_bounds(
     """Garwood (exact Poisson) bounds of the rate ``events / exposure`` per unit, levels as in
     :func:`share_bounds`; (0, inf) for an exposure of 0."""
     events = v.check_count(events, "events")
-    exposure = v.check_exposure(exposure)
-    alpha, upper_alpha = _alphas(alpha, clear_alpha)
+    return _rate_interval(events, v.check_exposure(exposure), *_alphas(alpha, clear_alpha))
+
+
+def _rate_interval(events: int, exposure: float, alpha: float, upper_alpha: float) -> Interval:
+    """:func:`rate_bounds` of checked arguments."""
     if exposure == 0:
         return Interval(0.0, float("inf"))
     low = 0.0 if events == 0 else float(stats.gamma.ppf(alpha, events)) / exposure
@@ -78,7 +84,7 @@ class _Family(NamedTuple):
     level: str  # "share" or "rate": names the parameters in errors
     check_size: Callable[[int, float], float]
     check_level: Callable[[float, str], float]
-    bounds: Callable[[int, float, float, float], Interval]
+    bounds: Callable[[int, float, float, float], Interval]  # of checked arguments
     breach_p: Callable[[int, float, float], float]  # P(X >= events) at the allowed level
     clear_p: Callable[[int, float, float], float]  # P(X <= events) at the clear level
     empty: str
@@ -90,7 +96,7 @@ _SHARE = _Family(
     "share",
     _share_size,
     v.check_share,
-    lambda k, n, a, c: share_bounds(k, cast(int, n), a, c),
+    _share_interval,
     lambda k, n, q: float(stats.binom.sf(k - 1, n, q)),
     lambda k, n, q: float(stats.binom.cdf(k, n, q)),
     "no responses in the window",
@@ -101,7 +107,7 @@ _RATE = _Family(
     "rate",
     lambda events, exposure: v.check_exposure(exposure),
     v.check_rate,
-    rate_bounds,
+    _rate_interval,
     lambda k, t, r: float(stats.poisson.sf(k - 1, r * t)),
     lambda k, t, r: float(stats.poisson.cdf(k, r * t)),
     "no exposure in the window",

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any, cast, get_args
 
 from metrics.significance.verdict import (
@@ -180,17 +180,10 @@ class SequentialState:
         )
 
     def as_dict(self) -> dict[str, Any]:
-        """The state as JSON-safe values (floats round-trip exactly through JSON)."""
-        return {
-            "model": self.test.model,
-            "allowed": self.test.allowed,
-            "detect": self.test.detect,
-            "alpha": self.test.alpha,
-            "beta": self.test.beta,
-            "events": self.events,
-            "exposure": self.exposure,
-            "periods": self.periods,
-            "decision": self.decision,
+        """The state as JSON-safe values (floats round-trip exactly through JSON): the test's
+        fields, then the state's own."""
+        return {name: getattr(self.test, name) for name in _TEST_FIELDS} | {
+            name: getattr(self, name) for name in _STATE_FIELDS
         }
 
     @classmethod
@@ -199,20 +192,10 @@ class SequentialState:
         missing = sorted(set(_FIELDS) - set(data))
         if missing:
             raise ValueError(f"sequential state lacks {', '.join(missing)}")
-        test = SequentialTest(
-            data["model"], data["allowed"], data["detect"], data["alpha"], data["beta"]
-        )
-        return cls(test, data["events"], data["exposure"], data["periods"], data["decision"])
+        test = SequentialTest(**{name: data[name] for name in _TEST_FIELDS})
+        return cls(test, **{name: data[name] for name in _STATE_FIELDS})
 
 
-_FIELDS = (
-    "model",
-    "allowed",
-    "detect",
-    "alpha",
-    "beta",
-    "events",
-    "exposure",
-    "periods",
-    "decision",
-)
+_TEST_FIELDS = tuple(f.name for f in fields(SequentialTest))
+_STATE_FIELDS = tuple(f.name for f in fields(SequentialState) if f.name != "test")
+_FIELDS = _TEST_FIELDS + _STATE_FIELDS  # what as_dict writes and from_dict needs

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from typer.testing import CliRunner
 
-from ingest.simulator.truth import scenario_truth
-from metrics.evaluation.runner import VendorOutcome, run_once
+from ingest.simulator.truth import ScenarioTruth, scenario_truth
+from metrics.evaluation.runner import Flag, VendorOutcome, run_once
 from metrics.evaluation.scenarios import SCENARIO_NAMES, EvaluatedVendor, build_scenario_vendors
 from metrics.evaluation.scoring import render_table, score
 from metrics.policy import default_policy
@@ -44,6 +44,35 @@ def test_truth_follows_the_scenario_definition() -> None:
     assert drift.material_at is not None
     # 4.5 % a day from a healthy p95 at ~0.59 of the target: material some two weeks in
     assert timedelta(days=12) < drift.material_at - drift.onset < timedelta(days=18)
+
+
+def test_scoring_sorts_flags_into_detections_early_ones_and_false_ones() -> None:
+    onset, material = END - timedelta(days=30), END - timedelta(days=20)
+    day = timedelta(days=1)
+    breach = ScenarioTruth(onset, material)
+    flags = (
+        Flag("latency_p95", onset - 3 * day),  # before the onset: false
+        Flag("latency_p95", onset + day),  # real trouble, still inside the SLA: early
+        Flag("defects", material + 2 * day),  # the first detection, 2 days late
+        Flag("latency_p95", material + 5 * day),
+    )
+    within = ScenarioTruth(onset, None)  # trouble that never breaks the SLA
+    outcomes = [
+        VendorOutcome("drift", 1, 100, breach, flags, 365.0),
+        VendorOutcome("drift", 2, 100, breach, (), 365.0),  # missed
+        VendorOutcome("bad_day", 1, 100, within, (Flag("defects", onset), Flag("slo", END)), 730),
+    ]
+    drift, bad_day = score(outcomes)
+    assert (drift.seeds, drift.detected, drift.delays_days) == (2, 1, (2.0,))
+    assert (drift.early_flags, drift.false_flags) == (1, 1)
+    assert drift.false_rules == (("latency_p95", 1),)
+    assert drift.false_per_vendor_year == 0.5
+    assert not drift.within_sla
+    assert (bad_day.within_sla, bad_day.detected, bad_day.early_flags) == (True, 0, 0)
+    assert (bad_day.false_flags, bad_day.false_per_vendor_year) == (2, 1.0)
+    table = render_table([drift, bad_day], "default@abc")
+    assert "| drift | 100 | breach | 1/2 | 2.0 / 2.0 | 1 | 0.5 | latency_p95 1 |" in table
+    assert "| bad_day | 100 | within SLA | - | - | 0 | 1.0 | defects 1, slo 1 |" in table
 
 
 @pytest.fixture(scope="module")
